@@ -1,0 +1,127 @@
+/**
+ * Kernel benchmark: per kernel at 1280x720 and 1920x1080 (-> 512x512 model input), one thread (synchronous
+ * calls), SIMD and scalar paths, plus the alignment figures against the golden fixtures. Writes
+ * bench/results/kernels.json. Run: `npm run bench:kernels` (= `tsx bench/kernels.ts`).
+ *
+ * Timings are medians over repeated runs on a shared machine: compare them as ratios within one run.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../server/util/atomic-write.ts';
+import * as k from '../server/kernels/index.ts';
+import type { ClassMap, Nv12Image } from '../server/frame.ts';
+import { loadF32, loadGrey, loadRgb, MEAN, STD } from '../test/kernels/fixtures.ts';
+import { decodeNv12Exact, diffStats } from '../test/kernels/reference.ts';
+
+const QUICK = process.argv.includes('--quick');
+const OUT = fileURLToPath(new URL('./results/kernels.json', import.meta.url));
+
+interface Timing {
+  medianMs: number;
+  minMs: number;
+  runs: number;
+}
+
+function time(fn: () => unknown, budgetMs = QUICK ? 150 : 600, minRuns = 5): Timing {
+  fn(); // warm caches and lazily built tables
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < minRuns || (performance.now() - start < budgetMs && samples.length < 400)) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const r = (v: number) => Math.round(v * 1000) / 1000;
+  return { medianMs: r(samples[samples.length >> 1]), minMs: r(samples[0]), runs: samples.length };
+}
+
+const TENSOR = { width: 512, height: 512, mean: MEAN, std: STD };
+const PALETTE = Uint8Array.from({ length: 150 * 3 }, (_, i) => (i * 67 + 13) & 255);
+
+async function main(): Promise<void> {
+  const isa = k.kernelInfo().isa;
+  const results: Record<string, unknown> = {};
+  const alignment: Record<string, unknown> = {};
+  const logits = loadF32('coffee_1280x720.logits.f32.gz');
+  const argBase = { layout: 'NCHW' as const, classes: 150, height: 128, width: 128 };
+
+  for (const name of ['coffee_1280x720', 'rocket_1920x1080']) {
+    const { rgb, width, height } = await loadRgb(name);
+    const label = `${width}x${height}`;
+    const golden = loadF32(`${name}.pixel_values.f32.gz`);
+    const color = { matrix: 'bt601', range: 'limited' } as const;
+    const nv12: Nv12Image = k.rgbToNv12(rgb, width, height, color);
+    const row: Record<string, unknown> = {};
+    for (const simd of [true, false]) {
+      const tag = simd ? isa : 'scalar';
+      row[`nv12ToTensor_512 (${tag})`] = time(() => k.nv12ToTensor(nv12, { ...TENSOR, color, simd }));
+      row[`nv12ToTensor_512_bilinearChroma (${tag})`] = time(() => k.nv12ToTensor(nv12, { ...TENSOR, color, chroma: 'bilinear', simd }));
+      row[`rgbToTensor_512 (${tag})`] = time(() => k.rgbToTensor(rgb, width, height, { ...TENSOR, simd }));
+      row[`resizeNv12_512 (${tag})`] = time(() => k.resizeNv12(nv12, 512, 512, { simd }));
+      row[`nv12ToRgb_same_size (${tag})`] = time(() => k.nv12ToRgb(nv12, { color, simd }));
+      row[`resizeRgb_512 (${tag})`] = time(() => k.resizeRgb(rgb, width, height, 512, 512, { simd }));
+      for (const mode of ['lowres', 'exact', 'boundary'] as const) {
+        row[`argmax_${mode}_150x128x128_to_${label} (${tag})`] = time(
+          () => k.argmax(logits, { ...argBase, mode, outWidth: width, outHeight: height, simd }),
+          mode === 'exact' ? (QUICK ? 300 : 1500) : undefined,
+          mode === 'exact' ? 3 : 5,
+        );
+      }
+      const map: ClassMap = k.argmax(logits, { ...argBase, mode: 'boundary', outWidth: width, outHeight: height }).classMap;
+      row[`overlayNv12_with_histogram (${tag})`] = time(() => k.overlayNv12(nv12, map, PALETTE, { opacity: 0.5, color, simd }));
+      row[`overlayNv12_map128 (${tag})`] = time(() =>
+        k.overlayNv12(nv12, k.argmax(logits, { ...argBase, mode: 'lowres' }).classMap, PALETTE, { opacity: 0.5, color, simd }),
+      );
+      row[`overlayRgb_with_histogram (${tag})`] = time(() => k.overlayRgb(rgb, width, height, map, PALETTE, { opacity: 0.5, simd }));
+    }
+    const exactMs = (row[`argmax_exact_150x128x128_to_${label} (${isa})`] as Timing).medianMs;
+    const boundaryMs = (row[`argmax_boundary_150x128x128_to_${label} (${isa})`] as Timing).medianMs;
+    row['boundary_over_exact_time'] = Math.round((boundaryMs / exactMs) * 10000) / 10000;
+    results[label] = row;
+
+    // Alignment: the RGB path vs the processor's tensors, and the NV12 path vs the floor measured here.
+    const ref = diffStats(k.rgbToTensor(rgb, width, height, TENSOR), golden);
+    const nv: Record<string, unknown> = {};
+    for (const range of ['limited', 'full'] as const) {
+      const c = { matrix: 'bt601', range } as const;
+      const img = k.rgbToNv12(rgb, width, height, c);
+      const floor = diffStats(k.rgbToTensor(decodeNv12Exact(img, c), width, height, TENSOR), golden).mean;
+      const got = diffStats(k.nv12ToTensor(img, { ...TENSOR, color: c }), golden).mean;
+      const bilinear = diffStats(k.nv12ToTensor(img, { ...TENSOR, color: c, chroma: 'bilinear' }), golden).mean;
+      const wrong = diffStats(k.nv12ToTensor(img, { ...TENSOR, color: { matrix: 'bt601', range: range === 'full' ? 'limited' : 'full' } }), golden).mean;
+      nv[range] = { floorMean: +floor.toFixed(5), nv12ToTensorMean: +got.toFixed(5), ratioToFloor: floor > 0 ? +(got / floor).toFixed(4) : null, bilinearChromaMean: +bilinear.toFixed(5), wrongRangeMean: +wrong.toFixed(5) };
+    }
+    alignment[name] = { rgbToTensor: { max: ref.max, mean: ref.mean, bitIdentical: ref.equal }, nv12ToTensor_bt601: nv };
+  }
+
+  for (const name of ['astronaut', 'coffee_1280x720']) {
+    const l = loadF32(`${name}.logits.f32.gz`);
+    const cm = await loadGrey(`${name}.classmap`);
+    const agree = (m: ClassMap) => {
+      let s = 0;
+      for (let i = 0; i < cm.data.length; i++) if (m.data[i] === cm.data[i]) s++;
+      return +(s / cm.data.length).toFixed(6);
+    };
+    const size = { outWidth: cm.width, outHeight: cm.height };
+    alignment[`${name}.classmap`] = {
+      lowresNearest: agree(k.argmax(l, { ...argBase, mode: 'lowres', ...size }).classMap),
+      exact: agree(k.argmax(l, { ...argBase, mode: 'exact', ...size }).classMap),
+      boundary: agree(k.argmax(l, { ...argBase, mode: 'boundary', ...size }).classMap),
+    };
+  }
+
+  const report = {
+    command: `tsx bench/kernels.ts${QUICK ? ' --quick' : ''}`,
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: os.loadavg(), node: process.version, arch: process.arch },
+    isa,
+    note: 'single thread, synchronous calls; median of repeated runs; other processes may share the machine',
+    timings: results,
+    alignment,
+  };
+  await writeFileAtomic(OUT, JSON.stringify(report, null, 1) + '\n');
+  console.log(JSON.stringify(report, null, 1));
+}
+
+await main();

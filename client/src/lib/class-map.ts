@@ -1,0 +1,48 @@
+/** Decoding of the class map sent beside each JPEG (see FrameHeader.classMap in the protocol). */
+import type { FrameHeader } from '../../../server/stream/protocol.ts';
+
+export type ClassIds = Uint8Array | Uint16Array;
+
+export interface ClassMapImage {
+  ids: ClassIds;
+  width: number;
+  height: number;
+}
+
+async function inflateRaw(bytes: Uint8Array): Promise<ArrayBuffer> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  return new Response(stream).arrayBuffer();
+}
+
+/** Decompresses and checks a class map; throws with the expected and actual sizes when they disagree. */
+export async function decodeClassMap(bytes: Uint8Array, meta: FrameHeader['classMap']): Promise<ClassMapImage> {
+  const { width, height, bytesPerPixel, encoding } = meta;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new Error(`classMap size: expected positive integers, got ${width}x${height}`);
+  }
+  if (bytesPerPixel !== 1 && bytesPerPixel !== 2) throw new Error(`classMap.bytesPerPixel: expected 1 or 2, got ${String(bytesPerPixel)}`);
+  let buffer: ArrayBuffer;
+  if (encoding === 'deflate-raw') buffer = await inflateRaw(bytes);
+  else if (encoding === 'raw') buffer = bytes.slice().buffer;
+  else throw new Error(`classMap.encoding: expected "deflate-raw" or "raw", got "${String(encoding)}"`);
+  const expected = width * height * bytesPerPixel;
+  if (buffer.byteLength !== expected) {
+    throw new Error(`classMap: expected ${expected} bytes (${width}x${height}x${bytesPerPixel}), got ${buffer.byteLength}`);
+  }
+  // Two-byte ids are little-endian, like the server's Uint16Array on x86 and ARM.
+  const ids = bytesPerPixel === 1 ? new Uint8Array(buffer) : new Uint16Array(buffer);
+  return { ids, width, height };
+}
+
+/** Pixel count per class id present, sorted by count descending (the same shape as FrameHeader.classes). */
+export function classHistogram(ids: ClassIds): [number, number][] {
+  const counts = new Map<number, number>();
+  if (ids instanceof Uint8Array) {
+    const bins = new Uint32Array(256);
+    for (let i = 0; i < ids.length; i++) bins[ids[i]]++;
+    for (let id = 0; id < 256; id++) if (bins[id] > 0) counts.set(id, bins[id]);
+  } else {
+    for (let i = 0; i < ids.length; i++) counts.set(ids[i], (counts.get(ids[i]) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+}

@@ -1,0 +1,134 @@
+// Internal building blocks shared by the kernel translation units: PIL resample coefficients, the YUV
+// coefficients, and the per-instruction-set table of hot loops (scalar, AVX2, NEON).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels.h"
+
+namespace segk {
+
+// Pillow's fixed-point precision for 8-bit resampling (PRECISION_BITS = 32 - 8 - 2).
+constexpr int kPrecisionBits = 22;
+
+// Coefficients of one resampling axis, exactly as Pillow's precompute_coeffs + normalize_coeffs_8bpc.
+struct Coeffs {
+  int inSize = 0, outSize = 0, ksize = 0;
+  std::vector<int32_t> start;  // first source index per output
+  std::vector<int32_t> count;  // taps per output
+  std::vector<int32_t> k;      // outSize * ksize fixed-point weights (zero-padded)
+  // The same weights as int16 pairs for multiply-add instructions: k = hi * 2^11 + lo with 0 <= lo < 2^11
+  // (Pillow's bilinear weights are never negative). Per output, pairSlots entries of (k[j], k[j+1]) packed
+  // as two int16 in one int32, for j = 0, 2, 4, ...; taps past `count` are zero.
+  int pairSlots = 0;
+  std::vector<int32_t> pairHi, pairLo;
+  bool identity() const { return inSize == outSize; }
+};
+constexpr int kSplitBits = 11;
+Coeffs pilBilinearCoeffs(int inSize, int outSize);
+
+// Integer YUV -> RGB: chroma values arrive centred and scaled by 16 (bilinear upsampling keeps 4 fraction
+// bits); each output = (yTerm + chromaTerm + 2^16) >> 17, clamped to 0..255.
+struct YuvCoeffs {
+  int yOffset;        // 16 for limited range, 0 for full
+  int16_t cY;         // luma gain * 2^13
+  int16_t cRV;        // V -> R
+  int16_t cGU, cGV;   // U, V -> G (negative)
+  int16_t cBU;        // U -> B
+};
+YuvCoeffs yuvCoeffs(Color color);
+// Double-precision forward matrix (encoder) and its exact inverse (reference decode in tests).
+void rgbToYuvDouble(Color color, double r, double g, double b, double* y, double* u, double* v);
+
+// Hot loops per instruction set. Each function has the same results on every instruction set.
+struct Ops {
+  Isa isa;
+  // Horizontal PIL pass over 8 rows of one plane. scratch: 8 * (inSize + ksize + 2 + outSize) + 64 bytes,
+  // zero-initialised once (the columns after inSize must stay zero).
+  void (*horizontal8)(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t* scratch);
+  // Horizontal PIL pass over one row (used for the tail rows and the scalar path).
+  void (*horizontal1)(const uint8_t* src, uint8_t* dst, const Coeffs& c);
+  // Vertical PIL pass for one output row: taps rows at base + i * stride, i < n, weights k.
+  void (*vertical)(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst);
+  // One NV12 row to planar RGB. chroma: the vertically upsampled chroma row, interleaved UV, centred
+  // (value - 128) and scaled by 4, with one replicated UV pair before index 0 and after the last pair.
+  // Horizontal upsampling: bilinear 3/4 + 1/4 of the neighbour pair, or replication (x4).
+  void (*yuvRow)(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
+                 uint8_t* g, uint8_t* b);
+  // Rescale + normalise one planar row: out[x] = ((float)(v * rescale) - mean) / std in float32.
+  void (*normalizeRow)(const uint8_t* src, int width, float rescaleScale, float mean, float std, double rescale,
+                       float* dst);
+  // Low-res argmax step over one class plane: where plane[i] > best[i], best = plane, index = cls.
+  void (*argmaxPlane)(const float* plane, int n, int cls, float* best, uint16_t* index);
+  // Exact-mode vertical blend and argmax step: v = a * wa + b * wb; if v > best: best = v, index = cls.
+  void (*blendArgmax)(const float* a, const float* b, float wa, float wb, int n, int cls, float* best,
+                      uint16_t* index);
+  // Overlay blend of one row: dst = (src * (256 - alpha) + target * alpha + 128) >> 8, alpha in 0..256.
+  void (*blendRow)(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst);
+  // Boundary-mode evaluation of n output pixels of one cell row segment: for each pixel the candidate with
+  // the largest (v00*wx0 + v01*wx1)*wy0 + (v10*wx0 + v11*wx1)*wy1 (first wins ties; the exact path's
+  // arithmetic). vals: 4 corner values per candidate; wx0/wx1 readable for n rounded up to 8.
+  void (*evalCandidates)(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
+                         const uint16_t* cls, int nc, uint16_t* out);
+  // Where plane[i] >= threshold[i] set bit i of mask (n <= 64); returns the mask.
+  uint64_t (*atLeast)(const float* plane, const float* threshold, int n);
+  // Interleaved <-> planar conversions of n pixels.
+  void (*split3)(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c);
+  void (*merge3)(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);
+  void (*split2)(const uint8_t* src, int n, uint8_t* a, uint8_t* b);
+  void (*merge2)(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst);
+};
+
+// Scalar loops, also used by the SIMD tables for row tails.
+namespace scalar {
+void horizontal1(const uint8_t* src, uint8_t* dst, const Coeffs& c);
+void hcolumns(const uint8_t* t, uint8_t* o, const Coeffs& c, int x0, int x1);
+void vertical(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst);
+void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
+            uint8_t* g, uint8_t* b);
+void normalizeRow(const uint8_t* src, int width, float rescaleScale, float mean, float std, double rescale,
+                  float* dst);
+void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index);
+void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int cls, float* best, uint16_t* index);
+void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst);
+void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
+                    const uint16_t* cls, int nc, uint16_t* out);
+uint64_t atLeast(const float* plane, const float* threshold, int n);
+void split3(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c);
+void merge3(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);
+void split2(const uint8_t* src, int n, uint8_t* a, uint8_t* b);
+void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst);
+// 8 rows <-> column-major blocks (8 bytes per column: one byte per row), columns [x0, x1).
+void rowsToCols(const uint8_t* const* rows, int x0, int x1, uint8_t* cols);
+void colsToRows(const uint8_t* cols, int x0, int x1, uint8_t* const* rows);
+}  // namespace scalar
+
+const Ops& opsFor(Isa isa);
+const Ops& scalarOps();
+#if defined(__x86_64__) || defined(_M_X64)
+const Ops& avx2Ops();
+#endif
+#if defined(__aarch64__)
+const Ops& neonOps();
+#endif
+
+// Generic separable resampler: pulls planar source rows, runs Pillow's horizontal then vertical pass
+// (8-bit rounding between passes, as Pillow does), pushes planar output rows.
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // Makes planar rows of source row y available: either fills scratch[p] (inW bytes each) and points out[p]
+  // at it, or points out[p] at existing memory.
+  virtual void row(int y, uint8_t* const* scratch, const uint8_t** out) = 0;
+};
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void row(int y, const uint8_t* const* planes) = 0;
+};
+void resamplePlanar(RowSource& src, int planes, int inW, int inH, int outW, int outH, RowSink& sink,
+                    const Ops& ops);
+
+}  // namespace segk

@@ -1,0 +1,291 @@
+// NEON versions of the hot loops (aarch64, e.g. the RDK X5's Cortex-A55). Same arithmetic as ops_scalar.cc:
+// exact integer sums, and float operations in the same order without fused multiply-add.
+#if defined(__aarch64__)
+
+#include <arm_neon.h>
+
+#include <limits>
+
+#include "internal.h"
+
+namespace segk {
+namespace {
+
+// 8x8 byte transpose (see ops_avx2.cc): w[k] = rows 2k and 2k+1 of the transposed block.
+inline void transpose8x8(const uint8x8_t v[8], uint8x16_t w[4]) {
+  const uint16x8_t t0 = vreinterpretq_u16_u8(vcombine_u8(vzip1_u8(v[0], v[1]), vzip2_u8(v[0], v[1])));
+  const uint16x8_t t1 = vreinterpretq_u16_u8(vcombine_u8(vzip1_u8(v[2], v[3]), vzip2_u8(v[2], v[3])));
+  const uint16x8_t t2 = vreinterpretq_u16_u8(vcombine_u8(vzip1_u8(v[4], v[5]), vzip2_u8(v[4], v[5])));
+  const uint16x8_t t3 = vreinterpretq_u16_u8(vcombine_u8(vzip1_u8(v[6], v[7]), vzip2_u8(v[6], v[7])));
+  const uint32x4_t u0 = vreinterpretq_u32_u16(vzip1q_u16(t0, t1));
+  const uint32x4_t u1 = vreinterpretq_u32_u16(vzip2q_u16(t0, t1));
+  const uint32x4_t u2 = vreinterpretq_u32_u16(vzip1q_u16(t2, t3));
+  const uint32x4_t u3 = vreinterpretq_u32_u16(vzip2q_u16(t2, t3));
+  w[0] = vreinterpretq_u8_u32(vzip1q_u32(u0, u2));
+  w[1] = vreinterpretq_u8_u32(vzip2q_u32(u0, u2));
+  w[2] = vreinterpretq_u8_u32(vzip1q_u32(u1, u3));
+  w[3] = vreinterpretq_u8_u32(vzip2q_u32(u1, u3));
+}
+
+void rowsToCols(const uint8_t* const* rows, int n, uint8_t* cols) {
+  int x = 0;
+  for (; x + 8 <= n; x += 8) {
+    uint8x8_t v[8];
+    uint8x16_t w[4];
+    for (int r = 0; r < 8; ++r) v[r] = vld1_u8(rows[r] + x);
+    transpose8x8(v, w);
+    for (int k = 0; k < 4; ++k) vst1q_u8(cols + (size_t)x * 8 + 16 * k, w[k]);
+  }
+  scalar::rowsToCols(rows, x, n, cols);
+}
+
+void colsToRows(const uint8_t* cols, int n, uint8_t* const* rows) {
+  int x = 0;
+  for (; x + 8 <= n; x += 8) {
+    uint8x8_t v[8];
+    uint8x16_t w[4];
+    for (int i = 0; i < 8; ++i) v[i] = vld1_u8(cols + (size_t)(x + i) * 8);
+    transpose8x8(v, w);
+    for (int k = 0; k < 4; ++k) {
+      vst1_u8(rows[2 * k] + x, vget_low_u8(w[k]));
+      vst1_u8(rows[2 * k + 1] + x, vget_high_u8(w[k]));
+    }
+  }
+  scalar::colsToRows(cols, x, n, rows);
+}
+
+// Pillow clip of two int32x4 accumulators (shift, clamp to 0..255) into 8 bytes.
+inline uint8x8_t clipNarrow(int32x4_t lo, int32x4_t hi) {
+  const int16x8_t s = vcombine_s16(vqmovn_s32(vshrq_n_s32(lo, kPrecisionBits)), vqmovn_s32(vshrq_n_s32(hi, kPrecisionBits)));
+  return vqmovun_s16(s);
+}
+
+inline void widen8(uint8x8_t v, int32x4_t* lo, int32x4_t* hi) {
+  const uint16x8_t w = vmovl_u8(v);
+  *lo = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(w)));
+  *hi = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(w)));
+}
+
+// Horizontal pass on 8 transposed rows: one source column (8 rows) per vector, int32 multiply-accumulate.
+void horizontal8(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t* scratch) {
+  uint8_t* t = scratch;
+  uint8_t* o = scratch + (size_t)8 * (c.inSize + c.ksize + 2);
+  rowsToCols(src, c.inSize, t);
+  const int32x4_t round = vdupq_n_s32(1 << (kPrecisionBits - 1));
+  for (int x = 0; x < c.outSize; ++x) {
+    const int32_t* k = &c.k[(size_t)x * c.ksize];
+    const uint8_t* s = t + (size_t)c.start[x] * 8;
+    int32x4_t lo = round, hi = round;
+    for (int j = 0; j < c.count[x]; ++j) {
+      int32x4_t a, b;
+      widen8(vld1_u8(s + j * 8), &a, &b);
+      lo = vmlaq_n_s32(lo, a, k[j]);
+      hi = vmlaq_n_s32(hi, b, k[j]);
+    }
+    vst1_u8(o + (size_t)x * 8, clipNarrow(lo, hi));
+  }
+  colsToRows(o, c.outSize, dst);
+}
+
+void vertical(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst) {
+  const int32x4_t round = vdupq_n_s32(1 << (kPrecisionBits - 1));
+  int x = 0;
+  for (; x + 8 <= width; x += 8) {
+    int32x4_t lo = round, hi = round;
+    for (int i = 0; i < n; ++i) {
+      int32x4_t a, b;
+      widen8(vld1_u8(base + (size_t)i * stride + x), &a, &b);
+      lo = vmlaq_n_s32(lo, a, k[i]);
+      hi = vmlaq_n_s32(hi, b, k[i]);
+    }
+    vst1_u8(dst + x, clipNarrow(lo, hi));
+  }
+  if (x < width) scalar::vertical(base + x, stride, n, k, width - x, dst + x);
+}
+
+inline uint8x8_t yuvNarrow(int32x4_t lo, int32x4_t hi) {
+  return vqmovun_s16(vcombine_s16(vqmovn_s32(vshrq_n_s32(lo, 17)), vqmovn_s32(vshrq_n_s32(hi, 17))));
+}
+
+void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
+            uint8_t* g, uint8_t* b) {
+  const int16x8_t yOff = vdupq_n_s16((int16_t)k.yOffset);
+  const int32x4_t round = vdupq_n_s32(1 << 16);
+  int x = 0;
+  for (; x + 8 <= width; x += 8) {
+    const int16x8_t y16 = vshlq_n_s16(vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(vld1_u8(y + x))), yOff), 4);
+    const int16x8_t a = vld1q_s16(chroma + x);  // 4 UV pairs for 8 pixels
+    int16x8_t even, odd;
+    if (bilinear) {
+      const int16x8_t a3 = vaddq_s16(a, vaddq_s16(a, a));
+      even = vaddq_s16(a3, vld1q_s16(chroma + x - 2));
+      odd = vaddq_s16(a3, vld1q_s16(chroma + x + 2));
+    } else {
+      even = odd = vshlq_n_s16(a, 2);
+    }
+    // Per-pixel (U, V) pairs for pixels 0-3 and 4-7, then split into U and V vectors.
+    const int16x8_t p0 = vreinterpretq_s16_s32(vzip1q_s32(vreinterpretq_s32_s16(even), vreinterpretq_s32_s16(odd)));
+    const int16x8_t p1 = vreinterpretq_s16_s32(vzip2q_s32(vreinterpretq_s32_s16(even), vreinterpretq_s32_s16(odd)));
+    const int16x8_t u = vuzp1q_s16(p0, p1), v = vuzp2q_s16(p0, p1);
+    const int32x4_t ytLo = vmlal_n_s16(round, vget_low_s16(y16), k.cY);
+    const int32x4_t ytHi = vmlal_n_s16(round, vget_high_s16(y16), k.cY);
+    vst1_u8(r + x, yuvNarrow(vmlal_n_s16(ytLo, vget_low_s16(v), k.cRV), vmlal_n_s16(ytHi, vget_high_s16(v), k.cRV)));
+    vst1_u8(g + x, yuvNarrow(vmlal_n_s16(vmlal_n_s16(ytLo, vget_low_s16(u), k.cGU), vget_low_s16(v), k.cGV),
+                             vmlal_n_s16(vmlal_n_s16(ytHi, vget_high_s16(u), k.cGU), vget_high_s16(v), k.cGV)));
+    vst1_u8(b + x, yuvNarrow(vmlal_n_s16(ytLo, vget_low_s16(u), k.cBU), vmlal_n_s16(ytHi, vget_high_s16(u), k.cBU)));
+  }
+  if (x < width) scalar::yuvRow(y + x, chroma + x, width - x, k, bilinear, r + x, g + x, b + x);
+}
+
+inline float32x4_t scaledFloats(uint16x4_t v, float64x2_t scale) {
+  const uint32x4_t w = vmovl_u16(v);
+  const float64x2_t lo = vmulq_f64(vcvtq_f64_u64(vmovl_u32(vget_low_u32(w))), scale);
+  const float64x2_t hi = vmulq_f64(vcvtq_f64_u64(vmovl_u32(vget_high_u32(w))), scale);
+  return vcombine_f32(vcvt_f32_f64(lo), vcvt_f32_f64(hi));
+}
+
+void normalizeRow(const uint8_t* src, int width, float rs, float mean, float stdv, double rescale, float* dst) {
+  const float64x2_t scale = vdupq_n_f64(rescale);
+  const float32x4_t m = vdupq_n_f32(mean), sd = vdupq_n_f32(stdv);
+  int x = 0;
+  for (; x + 8 <= width; x += 8) {
+    const uint16x8_t v = vmovl_u8(vld1_u8(src + x));
+    vst1q_f32(dst + x, vdivq_f32(vsubq_f32(scaledFloats(vget_low_u16(v), scale), m), sd));
+    vst1q_f32(dst + x + 4, vdivq_f32(vsubq_f32(scaledFloats(vget_high_u16(v), scale), m), sd));
+  }
+  if (x < width) scalar::normalizeRow(src + x, width - x, rs, mean, stdv, rescale, dst + x);
+}
+
+void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index) {
+  const uint16x8_t c = vdupq_n_u16((uint16_t)cls);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float32x4_t p0 = vld1q_f32(plane + i), p1 = vld1q_f32(plane + i + 4);
+    const float32x4_t b0 = vld1q_f32(best + i), b1 = vld1q_f32(best + i + 4);
+    const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
+    vst1q_f32(best + i, vbslq_f32(m0, p0, b0));
+    vst1q_f32(best + i + 4, vbslq_f32(m1, p1, b1));
+    const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
+    vst1q_u16(index + i, vbslq_u16(m, c, vld1q_u16(index + i)));
+  }
+  if (i < n) scalar::argmaxPlane(plane + i, n - i, cls, best + i, index + i);
+}
+
+void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int cls, float* best, uint16_t* index) {
+  const uint16x8_t c = vdupq_n_u16((uint16_t)cls);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float32x4_t p0 = vaddq_f32(vmulq_n_f32(vld1q_f32(a + i), wa), vmulq_n_f32(vld1q_f32(b + i), wb));
+    const float32x4_t p1 = vaddq_f32(vmulq_n_f32(vld1q_f32(a + i + 4), wa), vmulq_n_f32(vld1q_f32(b + i + 4), wb));
+    const float32x4_t b0 = vld1q_f32(best + i), b1 = vld1q_f32(best + i + 4);
+    const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
+    vst1q_f32(best + i, vbslq_f32(m0, p0, b0));
+    vst1q_f32(best + i + 4, vbslq_f32(m1, p1, b1));
+    const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
+    vst1q_u16(index + i, vbslq_u16(m, c, vld1q_u16(index + i)));
+  }
+  if (i < n) scalar::blendArgmax(a + i, b + i, wa, wb, n - i, cls, best + i, index + i);
+}
+
+void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst) {
+  const uint16_t a = (uint16_t)alpha, inv = (uint16_t)(256 - alpha);
+  const uint16x8_t half = vdupq_n_u16(128);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint16x8_t s = vmovl_u8(vld1_u8(src + i)), t = vmovl_u8(vld1_u8(target + i));
+    const uint16x8_t v = vaddq_u16(vaddq_u16(vmulq_n_u16(s, inv), vmulq_n_u16(t, a)), half);  // < 2^16
+    vst1_u8(dst + i, vmovn_u16(vshrq_n_u16(v, 8)));
+  }
+  if (i < n) scalar::blendRow(src + i, target + i, alpha, n - i, dst + i);
+}
+
+void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
+                    const uint16_t* cls, int nc, uint16_t* out) {
+  for (int x = 0; x < n; x += 4) {
+    const float32x4_t a = vld1q_f32(wx0 + x), b = vld1q_f32(wx1 + x);
+    float32x4_t best = vdupq_n_f32(-std::numeric_limits<float>::infinity());
+    uint32x4_t bi = vdupq_n_u32(cls[0]);
+    for (int k = 0; k < nc; ++k) {
+      const float* v = vals + 4 * k;
+      const float32x4_t t0 = vaddq_f32(vmulq_n_f32(a, v[0]), vmulq_n_f32(b, v[1]));
+      const float32x4_t t1 = vaddq_f32(vmulq_n_f32(a, v[2]), vmulq_n_f32(b, v[3]));
+      const float32x4_t val = vaddq_f32(vmulq_n_f32(t0, wy0), vmulq_n_f32(t1, wy1));
+      const uint32x4_t m = vcgtq_f32(val, best);
+      best = vbslq_f32(m, val, best);
+      bi = vbslq_u32(m, vdupq_n_u32(cls[k]), bi);
+    }
+    uint32_t tmp[4];
+    vst1q_u32(tmp, bi);
+    const int m = n - x < 4 ? n - x : 4;
+    for (int i = 0; i < m; ++i) out[x + i] = (uint16_t)tmp[i];
+  }
+}
+
+uint64_t atLeast(const float* plane, const float* threshold, int n) {
+  static const uint32_t kBits[4] = {1, 2, 4, 8};
+  const uint32x4_t bits = vld1q_u32(kBits);
+  uint64_t m = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const uint32x4_t c = vcgeq_f32(vld1q_f32(plane + i), vld1q_f32(threshold + i));
+    m |= (uint64_t)vaddvq_u32(vandq_u32(c, bits)) << i;
+  }
+  if (i < n) m |= scalar::atLeast(plane + i, threshold + i, n - i) << i;
+  return m;
+}
+
+void split3(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint8x16x3_t v = vld3q_u8(src + 3 * i);
+    vst1q_u8(a + i, v.val[0]);
+    vst1q_u8(b + i, v.val[1]);
+    vst1q_u8(c + i, v.val[2]);
+  }
+  if (i < n) scalar::split3(src + 3 * i, n - i, a + i, b + i, c + i);
+}
+
+void merge3(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    uint8x16x3_t v;
+    v.val[0] = vld1q_u8(a + i);
+    v.val[1] = vld1q_u8(b + i);
+    v.val[2] = vld1q_u8(c + i);
+    vst3q_u8(dst + 3 * i, v);
+  }
+  if (i < n) scalar::merge3(a + i, b + i, c + i, n - i, dst + 3 * i);
+}
+
+void split2(const uint8_t* src, int n, uint8_t* a, uint8_t* b) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint8x16x2_t v = vld2q_u8(src + 2 * i);
+    vst1q_u8(a + i, v.val[0]);
+    vst1q_u8(b + i, v.val[1]);
+  }
+  if (i < n) scalar::split2(src + 2 * i, n - i, a + i, b + i);
+}
+
+void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    uint8x16x2_t v;
+    v.val[0] = vld1q_u8(a + i);
+    v.val[1] = vld1q_u8(b + i);
+    vst2q_u8(dst + 2 * i, v);
+  }
+  if (i < n) scalar::merge2(a + i, b + i, n - i, dst + 2 * i);
+}
+
+}  // namespace
+
+const Ops& neonOps() {
+  static const Ops ops = {Isa::Neon,  horizontal8, scalar::horizontal1, vertical, yuvRow, normalizeRow,
+                          argmaxPlane, blendArgmax, blendRow, evalCandidates, atLeast, split3, merge3, split2, merge2};
+  return ops;
+}
+
+}  // namespace segk
+
+#endif

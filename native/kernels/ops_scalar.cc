@@ -1,0 +1,222 @@
+// Scalar reference implementations of the hot loops. The SIMD tables must produce identical bytes/floats.
+#include <algorithm>
+#include <limits>
+
+#include "internal.h"
+
+namespace segk {
+namespace scalar {
+
+namespace {
+inline uint8_t clip8(int32_t ss) {
+  const int32_t v = ss >> kPrecisionBits;  // arithmetic shift, like Pillow
+  return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+inline uint8_t yuvClamp(int32_t v) {
+  v = (v + (1 << 16)) >> 17;
+  return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+}  // namespace
+
+void horizontal1(const uint8_t* src, uint8_t* dst, const Coeffs& c) {
+  for (int x = 0; x < c.outSize; ++x) {
+    const int32_t* k = &c.k[(size_t)x * c.ksize];
+    const uint8_t* s = src + c.start[x];
+    int32_t ss = 1 << (kPrecisionBits - 1);
+    for (int j = 0; j < c.count[x]; ++j) ss += (int32_t)s[j] * k[j];
+    dst[x] = clip8(ss);
+  }
+}
+
+// Horizontal pass on column-major 8-row blocks: o[x * 8 + r] from t[(start + j) * 8 + r].
+void hcolumns(const uint8_t* t, uint8_t* o, const Coeffs& c, int x0, int x1) {
+  for (int x = x0; x < x1; ++x) {
+    const int32_t* k = &c.k[(size_t)x * c.ksize];
+    for (int r = 0; r < 8; ++r) {
+      int32_t ss = 1 << (kPrecisionBits - 1);
+      for (int j = 0; j < c.count[x]; ++j) ss += (int32_t)t[(size_t)(c.start[x] + j) * 8 + r] * k[j];
+      o[(size_t)x * 8 + r] = clip8(ss);
+    }
+  }
+}
+
+void rowsToCols(const uint8_t* const* rows, int x0, int x1, uint8_t* cols) {
+  for (int x = x0; x < x1; ++x)
+    for (int r = 0; r < 8; ++r) cols[(size_t)x * 8 + r] = rows[r][x];
+}
+
+void colsToRows(const uint8_t* cols, int x0, int x1, uint8_t* const* rows) {
+  for (int x = x0; x < x1; ++x)
+    for (int r = 0; r < 8; ++r) rows[r][x] = cols[(size_t)x * 8 + r];
+}
+
+void vertical(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst) {
+  for (int x = 0; x < width; ++x) {
+    int32_t ss = 1 << (kPrecisionBits - 1);
+    for (int i = 0; i < n; ++i) ss += (int32_t)base[(size_t)i * stride + x] * k[i];
+    dst[x] = clip8(ss);
+  }
+}
+
+void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
+            uint8_t* g, uint8_t* b) {
+  for (int x = 0; x < width; ++x) {
+    const int i = x & ~1;  // this pixel's UV pair in the interleaved chroma row
+    int32_t u, v;
+    if (bilinear) {
+      const int nb = (x & 1) ? i + 2 : i - 2;
+      u = 3 * chroma[i] + chroma[nb];
+      v = 3 * chroma[i + 1] + chroma[nb + 1];
+    } else {
+      u = 4 * chroma[i];
+      v = 4 * chroma[i + 1];
+    }
+    const int32_t yt = (int32_t)(((int)y[x] - k.yOffset) * 16) * k.cY;
+    r[x] = yuvClamp(yt + v * k.cRV);
+    g[x] = yuvClamp(yt + u * k.cGU + v * k.cGV);
+    b[x] = yuvClamp(yt + u * k.cBU);
+  }
+}
+
+void normalizeRow(const uint8_t* src, int width, float, float mean, float stdv, double rescale, float* dst) {
+  for (int x = 0; x < width; ++x) {
+    const float scaled = (float)((double)src[x] * rescale);
+    dst[x] = (scaled - mean) / stdv;
+  }
+}
+
+void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index) {
+  for (int i = 0; i < n; ++i) {
+    if (plane[i] > best[i]) {
+      best[i] = plane[i];
+      index[i] = (uint16_t)cls;
+    }
+  }
+}
+
+void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int cls, float* best, uint16_t* index) {
+  for (int i = 0; i < n; ++i) {
+    const float v = a[i] * wa + b[i] * wb;
+    if (v > best[i]) {
+      best[i] = v;
+      index[i] = (uint16_t)cls;
+    }
+  }
+}
+
+void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst) {
+  const int inv = 256 - alpha;
+  for (int i = 0; i < n; ++i) dst[i] = (uint8_t)((src[i] * inv + target[i] * alpha + 128) >> 8);
+}
+
+void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
+                    const uint16_t* cls, int nc, uint16_t* out) {
+  for (int x = 0; x < n; ++x) {
+    float best = -std::numeric_limits<float>::infinity();
+    uint16_t bi = cls[0];
+    for (int k = 0; k < nc; ++k) {
+      const float* v = vals + 4 * k;
+      const float t0 = v[0] * wx0[x] + v[1] * wx1[x];
+      const float t1 = v[2] * wx0[x] + v[3] * wx1[x];
+      const float val = t0 * wy0 + t1 * wy1;
+      if (val > best) {
+        best = val;
+        bi = cls[k];
+      }
+    }
+    out[x] = bi;
+  }
+}
+
+uint64_t atLeast(const float* plane, const float* threshold, int n) {
+  uint64_t m = 0;
+  for (int i = 0; i < n; ++i)
+    if (plane[i] >= threshold[i]) m |= 1ull << i;
+  return m;
+}
+
+void split3(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c) {
+  for (int i = 0; i < n; ++i) {
+    a[i] = src[3 * i];
+    b[i] = src[3 * i + 1];
+    c[i] = src[3 * i + 2];
+  }
+}
+
+void merge3(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst) {
+  for (int i = 0; i < n; ++i) {
+    dst[3 * i] = a[i];
+    dst[3 * i + 1] = b[i];
+    dst[3 * i + 2] = c[i];
+  }
+}
+
+void split2(const uint8_t* src, int n, uint8_t* a, uint8_t* b) {
+  for (int i = 0; i < n; ++i) {
+    a[i] = src[2 * i];
+    b[i] = src[2 * i + 1];
+  }
+}
+
+void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst) {
+  for (int i = 0; i < n; ++i) {
+    dst[2 * i] = a[i];
+    dst[2 * i + 1] = b[i];
+  }
+}
+
+namespace {
+void horizontal8(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t*) {
+  for (int r = 0; r < 8; ++r) horizontal1(src[r], dst[r], c);
+}
+}  // namespace
+
+}  // namespace scalar
+
+const Ops& scalarOps() {
+  static const Ops ops = {Isa::Scalar,          scalar::horizontal8, scalar::horizontal1, scalar::vertical,
+                          scalar::yuvRow,       scalar::normalizeRow, scalar::argmaxPlane, scalar::blendArgmax,
+                          scalar::blendRow,     scalar::evalCandidates, scalar::atLeast,  scalar::split3,
+                          scalar::merge3,       scalar::split2,      scalar::merge2};
+  return ops;
+}
+
+Isa bestIsa() {
+  static const Isa best = [] {
+#if defined(SEGK_FORCE_SCALAR)
+    return Isa::Scalar;
+#elif defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? Isa::Avx2 : Isa::Scalar;
+#elif defined(__aarch64__)
+    return Isa::Neon;
+#else
+    return Isa::Scalar;
+#endif
+  }();
+  return best;
+}
+
+const char* isaName(Isa isa) {
+  switch (isa) {
+    case Isa::Avx2: return "avx2";
+    case Isa::Neon: return "neon";
+    default: return "scalar";
+  }
+}
+
+const Ops& opsFor(Isa isa) {
+#if defined(SEGK_FORCE_SCALAR)
+  (void)isa;
+  return scalarOps();
+#endif
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::Avx2 && bestIsa() == Isa::Avx2) return avx2Ops();
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::Neon) return neonOps();
+#endif
+  return scalarOps();
+}
+
+}  // namespace segk

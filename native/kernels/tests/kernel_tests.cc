@@ -1,0 +1,540 @@
+// Standalone tests of the frame kernels (no Node): every SIMD path against the scalar path on fuzzed sizes,
+// strides and values; the scalar resampler against an independent straightforward Pillow port; argmax modes
+// against a brute-force reference. Built natively, for aarch64 (run under qemu), and with ASan + UBSan by
+// scripts/native-tests.sh.
+//
+//   kernel_tests [--seed N] [--iterations N] [--bench]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../internal.h"
+#include "../kernels.h"
+
+using namespace segk;
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+#define CHECK(cond, ...)                                     \
+  do {                                                       \
+    ++checks;                                                \
+    if (!(cond)) {                                           \
+      ++failures;                                            \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                     \
+      std::fprintf(stderr, "\n");                            \
+    }                                                        \
+  } while (0)
+
+// xorshift64*: reproducible across platforms.
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 2654435761u + 1) {}
+  uint64_t next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 2685821657736338717ull;
+  }
+  int range(int lo, int hi) { return lo + (int)(next() % (uint64_t)(hi - lo + 1)); }  // inclusive
+  float uniform() { return (float)((next() >> 40) / 16777216.0); }
+};
+
+std::vector<uint8_t> randomBytes(Rng& rng, size_t n, bool smooth) {
+  std::vector<uint8_t> v(n);
+  int walk = rng.range(0, 255);
+  for (size_t i = 0; i < n; ++i) {
+    if (smooth) {
+      walk += rng.range(-9, 9);
+      walk = walk < 0 ? 0 : walk > 255 ? 255 : walk;
+      v[i] = (uint8_t)walk;
+    } else {
+      v[i] = (uint8_t)rng.next();
+    }
+  }
+  return v;
+}
+
+// A size: mostly small, sometimes 1, sometimes large; `even` for NV12.
+int randomSize(Rng& rng, bool even) {
+  int v;
+  switch (rng.range(0, 5)) {
+    case 0: v = 1; break;
+    case 1: v = rng.range(1, 16); break;
+    case 2: v = rng.range(17, 80); break;
+    case 3: v = rng.range(81, 400); break;
+    default: v = rng.range(2, 64); break;
+  }
+  if (even) v = v < 2 ? 2 : v & ~1;
+  return v;
+}
+
+std::vector<Isa> simdIsas() {
+  std::vector<Isa> out;
+  if (bestIsa() != Isa::Scalar) out.push_back(bestIsa());
+  return out;
+}
+
+// ------------------------------------------------------------------ independent Pillow port (double coefficients)
+
+std::vector<uint8_t> pillowResize(const std::vector<uint8_t>& src, int w, int h, int ch, int ow, int oh) {
+  auto pass = [&](const std::vector<uint8_t>& in, int inW, int inH, bool horizontal, int outSize) {
+    const int inSize = horizontal ? inW : inH;
+    const double scale = (double)inSize / outSize;
+    const double fs = scale < 1 ? 1 : scale;
+    const int outW = horizontal ? outSize : inW, outH = horizontal ? inH : outSize;
+    std::vector<uint8_t> out((size_t)outW * outH * ch);
+    for (int o = 0; o < outSize; ++o) {
+      const double center = (o + 0.5) * scale;
+      int lo = (int)(center - fs + 0.5);
+      if (lo < 0) lo = 0;
+      int hi = (int)(center + fs + 0.5);
+      if (hi > inSize) hi = inSize;
+      std::vector<double> w;
+      double ww = 0;
+      for (int x = lo; x < hi; ++x) {
+        double t = std::fabs((x - center + 0.5) / fs);
+        w.push_back(t < 1 ? 1 - t : 0);
+        ww += w.back();
+      }
+      std::vector<int> k;
+      for (double v : w) {
+        const double n = ww != 0 ? v / ww : v;
+        k.push_back((int)(n < 0 ? -0.5 + n * 4194304.0 : 0.5 + n * 4194304.0));
+      }
+      const int other = horizontal ? inH : inW;
+      for (int q = 0; q < other; ++q)
+        for (int c = 0; c < ch; ++c) {
+          int ss = 1 << 21;
+          for (int i = lo; i < hi; ++i) {
+            const size_t at = horizontal ? ((size_t)q * inW + i) * ch + c : ((size_t)i * inW + q) * ch + c;
+            ss += in[at] * k[i - lo];
+          }
+          int v = ss >> 22;
+          v = v < 0 ? 0 : v > 255 ? 255 : v;
+          const size_t to = horizontal ? ((size_t)q * outW + o) * ch + c : ((size_t)o * outW + q) * ch + c;
+          out[to] = (uint8_t)v;
+        }
+    }
+    return out;
+  };
+  std::vector<uint8_t> cur = src;
+  int cw = w;
+  if (ow != w) {
+    cur = pass(cur, w, h, true, ow);
+    cw = ow;
+  }
+  if (oh != h) cur = pass(cur, cw, h, false, oh);
+  return cur;
+}
+
+// ------------------------------------------------------------------ tests
+
+void testResizeRgb(Rng& rng, int iterations) {
+  for (int it = 0; it < iterations; ++it) {
+    const int w = randomSize(rng, false), h = randomSize(rng, false);
+    const int ow = rng.range(0, 9) == 0 ? w : randomSize(rng, false);
+    const int oh = rng.range(0, 9) == 0 ? h : randomSize(rng, false);
+    const size_t stride = (size_t)3 * w + rng.range(0, 20);
+    std::vector<uint8_t> img = randomBytes(rng, stride * h, rng.range(0, 1));
+    std::vector<uint8_t> packed((size_t)3 * w * h);
+    for (int y = 0; y < h; ++y) std::memcpy(&packed[(size_t)y * 3 * w], &img[y * stride], (size_t)3 * w);
+    const RgbView in{img.data(), w, h, stride};
+    std::vector<uint8_t> ref((size_t)ow * oh * 3);
+    resizeRgb(in, RgbMut{ref.data(), ow, oh, (size_t)3 * ow}, Isa::Scalar);
+    const std::vector<uint8_t> pil = pillowResize(packed, w, h, 3, ow, oh);
+    CHECK(ref == pil, "scalar resizeRgb %dx%d -> %dx%d differs from the Pillow port", w, h, ow, oh);
+    for (Isa isa : simdIsas()) {
+      std::vector<uint8_t> got((size_t)ow * oh * 3);
+      resizeRgb(in, RgbMut{got.data(), ow, oh, (size_t)3 * ow}, isa);
+      CHECK(got == ref, "%s resizeRgb %dx%d -> %dx%d differs from scalar", isaName(isa), w, h, ow, oh);
+    }
+  }
+}
+
+struct Nv12Buf {
+  std::vector<uint8_t> data;
+  Nv12View view;
+};
+
+Nv12Buf randomNv12(Rng& rng, int w, int h) {
+  Nv12Buf b;
+  const size_t strideY = w + rng.range(0, 40), strideUV = w + 2 * rng.range(0, 20);
+  const size_t offsetUV = strideY * h + rng.range(0, 64);
+  b.data = randomBytes(rng, offsetUV + strideUV * (h / 2), rng.range(0, 1));
+  b.view = Nv12View{b.data.data(), w, h, strideY, strideUV, offsetUV};
+  return b;
+}
+
+Color randomColor(Rng& rng) {
+  Color c;
+  c.bt709 = rng.range(0, 1);
+  c.full = rng.range(0, 1);
+  c.chromaBilinear = rng.range(0, 1);
+  return c;
+}
+
+void testNv12(Rng& rng, int iterations) {
+  for (int it = 0; it < iterations; ++it) {
+    const int w = randomSize(rng, true), h = randomSize(rng, true);
+    const int ow = rng.range(0, 5) == 0 ? w : randomSize(rng, false), oh = rng.range(0, 5) == 0 ? h : randomSize(rng, false);
+    Nv12Buf src = randomNv12(rng, w, h);
+    const Color color = randomColor(rng);
+    // nv12ToRgb == nv12ToRgb(same size) then Pillow resize
+    std::vector<uint8_t> full((size_t)w * h * 3), ref((size_t)ow * oh * 3);
+    nv12ToRgb(src.view, color, RgbMut{full.data(), w, h, (size_t)3 * w}, Isa::Scalar);
+    nv12ToRgb(src.view, color, RgbMut{ref.data(), ow, oh, (size_t)3 * ow}, Isa::Scalar);
+    CHECK(ref == pillowResize(full, w, h, 3, ow, oh), "scalar nv12ToRgb resize %dx%d -> %dx%d != decode + Pillow", w, h, ow,
+          oh);
+    TensorSpec spec;
+    spec.outW = ow;
+    spec.outH = oh;
+    spec.mean[0] = 0.485;
+    spec.mean[1] = 0.456;
+    spec.mean[2] = 0.406;
+    spec.std[0] = 0.229;
+    spec.std[1] = 0.224;
+    spec.std[2] = 0.225;
+    spec.nhwc = rng.range(0, 1);
+    spec.bgr = rng.range(0, 1);
+    std::vector<float> tensorRef((size_t)3 * ow * oh);
+    nv12ToTensor(src.view, color, spec, tensorRef.data(), Isa::Scalar);
+    for (Isa isa : simdIsas()) {
+      std::vector<uint8_t> got((size_t)ow * oh * 3);
+      nv12ToRgb(src.view, color, RgbMut{got.data(), ow, oh, (size_t)3 * ow}, isa);
+      CHECK(got == ref, "%s nv12ToRgb %dx%d -> %dx%d differs from scalar", isaName(isa), w, h, ow, oh);
+      std::vector<float> t((size_t)3 * ow * oh);
+      nv12ToTensor(src.view, color, spec, t.data(), isa);
+      CHECK(std::memcmp(t.data(), tensorRef.data(), t.size() * 4) == 0, "%s nv12ToTensor %dx%d -> %dx%d differs",
+            isaName(isa), w, h, ow, oh);
+    }
+    // NV12 -> NV12
+    const int nw = randomSize(rng, true), nh = randomSize(rng, true);
+    const size_t oy = nw + 16 * rng.range(0, 1), ouv = nw + 16 * rng.range(0, 1);
+    std::vector<uint8_t> outRef(oy * nh + ouv * nh / 2);
+    const Nv12Mut mRef{outRef.data(), nw, nh, oy, ouv, oy * nh};
+    resizeNv12(src.view, mRef, Isa::Scalar);
+    for (Isa isa : simdIsas()) {
+      std::vector<uint8_t> got(outRef.size());
+      resizeNv12(src.view, Nv12Mut{got.data(), nw, nh, oy, ouv, oy * nh}, isa);
+      CHECK(got == outRef, "%s resizeNv12 %dx%d -> %dx%d differs", isaName(isa), w, h, nw, nh);
+    }
+  }
+}
+
+void testNormalizeExhaustive() {
+  TensorSpec spec;
+  for (int c = 0; c < 3; ++c) {
+    spec.mean[c] = 0.3 + 0.1 * c;
+    spec.std[c] = 0.2 + 0.05 * c;
+  }
+  std::vector<uint8_t> all(256 * 3);
+  for (int i = 0; i < 256 * 3; ++i) all[i] = (uint8_t)(i % 256);
+  for (Isa isa : simdIsas()) {
+    const Ops& ops = opsFor(isa);
+    std::vector<float> a(all.size()), b(all.size());
+    for (int c = 0; c < 3; ++c) {
+      ops.normalizeRow(all.data(), (int)all.size(), (float)spec.rescale, (float)spec.mean[c], (float)spec.std[c],
+                       spec.rescale, a.data());
+      scalar::normalizeRow(all.data(), (int)all.size(), (float)spec.rescale, (float)spec.mean[c], (float)spec.std[c],
+                           spec.rescale, b.data());
+      CHECK(std::memcmp(a.data(), b.data(), a.size() * 4) == 0, "%s normalizeRow differs on channel %d", isaName(isa), c);
+    }
+  }
+}
+
+// Brute-force torch-style bilinear upsample + argmax in float.
+std::vector<uint16_t> exactRef(const std::vector<float>& l, int C, int H, int W, int ow, int oh) {
+  auto axis = [](int in, int out, std::vector<int>& i0, std::vector<int>& i1, std::vector<float>& w0,
+                 std::vector<float>& w1) {
+    const float scale = (float)in / (float)out;
+    for (int d = 0; d < out; ++d) {
+      if (in == out) {
+        i0.push_back(d), i1.push_back(d), w0.push_back(1), w1.push_back(0);
+        continue;
+      }
+      float s = scale * ((float)d + 0.5f) - 0.5f;
+      if (s < 0) s = 0;
+      int a = std::min((int)std::floor(s), in - 1);
+      float l1 = std::min(std::max(s - (float)a, 0.0f), 1.0f);
+      i0.push_back(a), i1.push_back(a + (a < in - 1)), w1.push_back(l1), w0.push_back(1.0f - l1);
+    }
+  };
+  std::vector<int> x0, x1, y0, y1;
+  std::vector<float> wx0, wx1, wy0, wy1;
+  axis(W, ow, x0, x1, wx0, wx1);
+  axis(H, oh, y0, y1, wy0, wy1);
+  std::vector<uint16_t> out((size_t)ow * oh);
+  for (int y = 0; y < oh; ++y)
+    for (int x = 0; x < ow; ++x) {
+      float best = -std::numeric_limits<float>::infinity();
+      int bi = 0;
+      for (int c = 0; c < C; ++c) {
+        auto at = [&](int yy, int xx) { return l[((size_t)c * H + yy) * W + xx]; };
+        const float t0 = at(y0[y], x0[x]) * wx0[x] + at(y0[y], x1[x]) * wx1[x];
+        const float t1 = at(y1[y], x0[x]) * wx0[x] + at(y1[y], x1[x]) * wx1[x];
+        const float v = t0 * wy0[y] + t1 * wy1[y];
+        if (v > best) best = v, bi = c;
+      }
+      out[(size_t)y * ow + x] = (uint16_t)bi;
+    }
+  return out;
+}
+
+void testArgmax(Rng& rng, int iterations) {
+  for (int it = 0; it < iterations; ++it) {
+    const int C = rng.range(1, 40), H = rng.range(1, 24), W = rng.range(1, 24);
+    const int ow = rng.range(1, 90), oh = rng.range(1, 90);
+    std::vector<float> l((size_t)C * H * W);
+    // Blobs + noise; sometimes coarse quantised values so that ties occur.
+    const bool ties = rng.range(0, 3) == 0;
+    for (int c = 0; c < C; ++c) {
+      const float cx = rng.uniform() * W, cy = rng.uniform() * H, s = 1 + rng.uniform() * W;
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x) {
+          float v = 4 * std::exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * s * s)) + rng.uniform() - 0.5f;
+          if (ties) v = std::round(v * 2) / 2;
+          l[((size_t)c * H + y) * W + x] = v;
+        }
+    }
+    const std::vector<uint16_t> want = exactRef(l, C, H, W, ow, oh);
+    std::vector<float> nhwc(l.size());
+    for (int c = 0; c < C; ++c)
+      for (int i = 0; i < H * W; ++i) nhwc[(size_t)i * C + c] = l[(size_t)c * H * W + i];
+    for (int layout = 0; layout < 2; ++layout)
+      for (int mode = 1; mode <= 2; ++mode) {
+        std::vector<Isa> isas = simdIsas();
+        isas.push_back(Isa::Scalar);
+        for (Isa isa : isas) {
+          ArgmaxSpec s;
+          s.nhwc = layout == 1;
+          s.classes = C;
+          s.height = H;
+          s.width = W;
+          s.mode = (PostMode)mode;
+          s.outW = ow;
+          s.outH = oh;
+          std::vector<uint16_t> map((size_t)ow * oh);
+          std::vector<uint32_t> hist(C);
+          argmax(s.nhwc ? nhwc.data() : l.data(), s, ClassMapMut{map.data(), true, ow, oh}, hist.data(), isa);
+          size_t mismatch = 0;
+          for (size_t i = 0; i < map.size(); ++i) mismatch += map[i] != want[i];
+          // Exact ties can resolve differently only in the boundary mode's pruning; never without ties.
+          const bool ok = ties && mode == 2 ? mismatch * 1000 <= map.size() : mismatch == 0;
+          CHECK(ok, "%s argmax mode %d layout %d C%d %dx%d -> %dx%d: %zu mismatches", isaName(isa), mode, layout, C, W, H,
+                ow, oh, mismatch);
+          std::vector<uint32_t> h2(C, 0);
+          for (uint16_t v : map) ++h2[v];
+          CHECK(h2 == hist, "argmax histogram wrong");
+        }
+      }
+  }
+}
+
+void testOverlay(Rng& rng, int iterations) {
+  for (int it = 0; it < iterations; ++it) {
+    const int w = randomSize(rng, true), h = randomSize(rng, true);
+    const int mw = rng.range(1, 70), mh = rng.range(1, 70);
+    const int classes = rng.range(1, 300);
+    const bool wide = classes > 256 || rng.range(0, 1);
+    std::vector<uint16_t> map16((size_t)mw * mh);
+    std::vector<uint8_t> map8(map16.size());
+    for (size_t i = 0; i < map16.size(); ++i) {
+      map16[i] = (uint16_t)rng.range(0, classes + 3);  // some ids beyond the palette
+      map8[i] = (uint8_t)map16[i];
+    }
+    const int paletteSize = std::min(classes, wide ? 65536 : 256);
+    std::vector<uint8_t> palette = randomBytes(rng, (size_t)3 * paletteSize, false), drawn(paletteSize);
+    for (auto& d : drawn) d = rng.range(0, 3) != 0;
+    OverlaySpec spec;
+    spec.opacity = rng.range(0, 4) == 0 ? 1.0 : rng.uniform();
+    spec.palette = palette.data();
+    spec.paletteSize = paletteSize;
+    spec.drawn = drawn.data();
+    const ClassMapView map{wide ? (const void*)map16.data() : (const void*)map8.data(), wide, mw, mh};
+    Nv12Buf src = randomNv12(rng, w, h);
+    const Color color = randomColor(rng);
+    std::vector<uint8_t> ref((size_t)w * h * 3 / 2);
+    std::vector<uint32_t> histRef(paletteSize);
+    const Nv12Mut outRef{ref.data(), w, h, (size_t)w, (size_t)w, (size_t)w * h};
+    overlayNv12(src.view, color, map, spec, outRef, histRef.data(), Isa::Scalar);
+    std::vector<uint8_t> rgb = randomBytes(rng, (size_t)w * h * 3, true), rgbRef(rgb.size());
+    std::vector<uint32_t> histRgb(paletteSize);
+    overlayRgb(RgbView{rgb.data(), w, h, (size_t)3 * w}, map, spec, RgbMut{rgbRef.data(), w, h, (size_t)3 * w},
+               histRgb.data(), Isa::Scalar);
+    CHECK(histRgb == histRef, "overlay histograms differ between NV12 and RGB");
+    for (Isa isa : simdIsas()) {
+      std::vector<uint8_t> got(ref.size());
+      std::vector<uint32_t> hist(paletteSize);
+      overlayNv12(src.view, color, map, spec, Nv12Mut{got.data(), w, h, (size_t)w, (size_t)w, (size_t)w * h},
+                  hist.data(), isa);
+      CHECK(got == ref && hist == histRef, "%s overlayNv12 %dx%d map %dx%d differs", isaName(isa), w, h, mw, mh);
+      std::vector<uint8_t> g2(rgb.size());
+      overlayRgb(RgbView{rgb.data(), w, h, (size_t)3 * w}, map, spec, RgbMut{g2.data(), w, h, (size_t)3 * w},
+                 hist.data(), isa);
+      CHECK(g2 == rgbRef && hist == histRef, "%s overlayRgb %dx%d differs", isaName(isa), w, h);
+    }
+  }
+}
+
+// Hot loops directly, at random offsets and lengths (tails, unaligned pointers).
+void testOps(Rng& rng, int iterations) {
+  for (Isa isa : simdIsas()) {
+    const Ops& ops = opsFor(isa);
+    for (int it = 0; it < iterations; ++it) {
+      const int n = rng.range(1, 300), off = rng.range(0, 7);
+      std::vector<uint8_t> a = randomBytes(rng, n + 64, false), b = randomBytes(rng, n + 64, false);
+      std::vector<uint8_t> x(n + 64), y(n + 64);
+      const int alpha = rng.range(0, 256);
+      ops.blendRow(a.data() + off, b.data() + off, alpha, n, x.data() + off);
+      scalar::blendRow(a.data() + off, b.data() + off, alpha, n, y.data() + off);
+      CHECK(x == y, "%s blendRow n=%d alpha=%d", isaName(isa), n, alpha);
+      std::vector<uint8_t> p0(n + 16), p1(n + 16), p2(n + 16), q0(n + 16), q1(n + 16), q2(n + 16);
+      std::vector<uint8_t> src = randomBytes(rng, (size_t)3 * n + 64, false), m1(3 * n + 64), m2(3 * n + 64);
+      ops.split3(src.data() + off, n, p0.data(), p1.data(), p2.data());
+      scalar::split3(src.data() + off, n, q0.data(), q1.data(), q2.data());
+      CHECK(p0 == q0 && p1 == q1 && p2 == q2, "%s split3 n=%d", isaName(isa), n);
+      ops.merge3(p0.data(), p1.data(), p2.data(), n, m1.data());
+      scalar::merge3(p0.data(), p1.data(), p2.data(), n, m2.data());
+      CHECK(m1 == m2, "%s merge3 n=%d", isaName(isa), n);
+      ops.split2(src.data() + off, n, p0.data(), p1.data());
+      scalar::split2(src.data() + off, n, q0.data(), q1.data());
+      CHECK(p0 == q0 && p1 == q1, "%s split2 n=%d", isaName(isa), n);
+      ops.merge2(p0.data(), p1.data(), n, m1.data());
+      scalar::merge2(p0.data(), p1.data(), n, m2.data());
+      CHECK(m1 == m2, "%s merge2 n=%d", isaName(isa), n);
+      // argmax steps with NaN, infinities and ties
+      std::vector<float> plane(n), bestA(n), bestB(n), other(n);
+      std::vector<uint16_t> idxA(n), idxB(n);
+      for (int i = 0; i < n; ++i) {
+        const int kind = rng.range(0, 20);
+        plane[i] = kind == 0 ? NAN : kind == 1 ? INFINITY : kind == 2 ? -INFINITY : (float)rng.range(-3, 3) * 0.5f;
+        bestA[i] = bestB[i] = (float)rng.range(-3, 3) * 0.5f;
+        other[i] = rng.uniform() * 8 - 4;
+        idxA[i] = idxB[i] = (uint16_t)rng.range(0, 9);
+      }
+      ops.argmaxPlane(plane.data(), n, 7, bestA.data(), idxA.data());
+      scalar::argmaxPlane(plane.data(), n, 7, bestB.data(), idxB.data());
+      CHECK(idxA == idxB && std::memcmp(bestA.data(), bestB.data(), n * 4) == 0, "%s argmaxPlane n=%d", isaName(isa), n);
+      // Candidates that differ from each other by a few ulps: any change in rounding (e.g. a fused
+      // multiply-add) flips some of these decisions.
+      {
+        const int nc = rng.range(1, 6), npx = rng.range(1, 40);
+        std::vector<float> vals((size_t)4 * nc), wx0(npx + 8), wx1(npx + 8);
+        std::vector<uint16_t> cls(nc), outA(npx), outB(npx);
+        float base[4];
+        for (float& b : base) b = rng.uniform() * 20 - 10;
+        for (int k = 0; k < nc; ++k) {
+          cls[k] = (uint16_t)(3 * k + 1);
+          for (int j = 0; j < 4; ++j) {
+            float v = base[j];
+            for (int u = rng.range(0, 6); u > 0; --u) v = std::nextafter(v, rng.range(0, 1) ? 100.0f : -100.0f);
+            vals[(size_t)4 * k + j] = v;
+          }
+        }
+        for (int x = 0; x < npx + 8; ++x) {
+          wx1[x] = rng.uniform();
+          wx0[x] = 1.0f - wx1[x];
+        }
+        const float wy1 = rng.uniform(), wy0 = 1.0f - wy1;
+        ops.evalCandidates(wx0.data(), wx1.data(), npx, wy0, wy1, vals.data(), cls.data(), nc, outA.data());
+        scalar::evalCandidates(wx0.data(), wx1.data(), npx, wy0, wy1, vals.data(), cls.data(), nc, outB.data());
+        CHECK(outA == outB, "%s evalCandidates near ties nc=%d n=%d", isaName(isa), nc, npx);
+        std::vector<float> th(npx + 8);
+        for (int x = 0; x < npx; ++x) th[x] = (float)rng.range(-2, 2);
+        std::vector<float> pl(npx + 8);
+        for (int x = 0; x < npx; ++x) pl[x] = (float)rng.range(-2, 2);
+        const int m = std::min(npx, 64);
+        CHECK(ops.atLeast(pl.data(), th.data(), m) == scalar::atLeast(pl.data(), th.data(), m), "%s atLeast", isaName(isa));
+      }
+      const float wa = rng.uniform(), wb = 1 - wa;
+      ops.blendArgmax(plane.data(), other.data(), wa, wb, n, 3, bestA.data(), idxA.data());
+      scalar::blendArgmax(plane.data(), other.data(), wa, wb, n, 3, bestB.data(), idxB.data());
+      CHECK(idxA == idxB && std::memcmp(bestA.data(), bestB.data(), n * 4) == 0, "%s blendArgmax n=%d", isaName(isa), n);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ micro-benchmark (thread CPU time)
+
+double cpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void bench(const char* name, const std::function<void()>& fn) {
+  fn();
+  std::vector<double> t;
+  for (int i = 0; i < 15; ++i) {
+    const double a = cpuMs();
+    fn();
+    t.push_back(cpuMs() - a);
+  }
+  std::sort(t.begin(), t.end());
+  std::printf("%-44s median %8.3f ms  min %8.3f ms (thread CPU time)\n", name, t[t.size() / 2], t[0]);
+}
+
+void runBench() {
+  Rng rng(1);
+  for (auto [w, h] : {std::pair<int, int>{1280, 720}, {1920, 1080}}) {
+    std::vector<uint8_t> rgb = randomBytes(rng, (size_t)w * h * 3, true);
+    std::vector<uint8_t> nv((size_t)w * h * 3 / 2);
+    const Nv12Mut m{nv.data(), w, h, (size_t)w, (size_t)w, (size_t)w * h};
+    rgbToNv12(RgbView{rgb.data(), w, h, (size_t)3 * w}, Color{}, m);
+    const Nv12View v{nv.data(), w, h, (size_t)w, (size_t)w, (size_t)w * h};
+    TensorSpec spec;
+    spec.outW = spec.outH = 512;
+    std::vector<float> out(3 * 512 * 512);
+    std::vector<Isa> isas = simdIsas();
+    isas.push_back(Isa::Scalar);
+    for (Isa isa : isas) {
+      char label[96];
+      std::snprintf(label, sizeof label, "nv12ToTensor %dx%d->512 %s", w, h, isaName(isa));
+      bench(label, [&] { nv12ToTensor(v, Color{}, spec, out.data(), isa); });
+      std::snprintf(label, sizeof label, "rgbToTensor %dx%d->512 %s", w, h, isaName(isa));
+      bench(label, [&] { rgbToTensor(RgbView{rgb.data(), w, h, (size_t)3 * w}, spec, out.data(), isa); });
+      std::vector<uint8_t> o(512 * 512 * 3 / 2);
+      std::snprintf(label, sizeof label, "resizeNv12 %dx%d->512 %s", w, h, isaName(isa));
+      bench(label, [&] { resizeNv12(v, Nv12Mut{o.data(), 512, 512, 512, 512, 512 * 512}, isa); });
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t seed = 12345;
+  int iterations = 60;
+  bool doBench = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--bench")) doBench = true;
+  }
+  if (doBench) {
+    runBench();
+    return 0;
+  }
+  std::printf("kernel_tests: isa %s, seed %llu, %d iterations\n", isaName(bestIsa()), (unsigned long long)seed, iterations);
+  Rng rng(seed);
+  testNormalizeExhaustive();
+  testOps(rng, iterations * 4);
+  testResizeRgb(rng, iterations);
+  testNv12(rng, iterations);
+  testArgmax(rng, iterations / 2);
+  testOverlay(rng, iterations);
+  std::printf("kernel_tests: %d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}

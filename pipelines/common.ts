@@ -1,0 +1,63 @@
+/**
+ * Shared pieces of the named pipelines: value checks and quoting for GStreamer launch syntax, and the common
+ * tail that turns any source into NV12 at the requested size in an appsink where the latest frame wins.
+ */
+
+export class PipelineSpecError extends Error {
+  constructor(
+    readonly source: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`source "${source}": ${field}: ${message}`);
+    this.name = 'PipelineSpecError';
+  }
+}
+
+/** Output of every pipeline: NV12 at this size. */
+export interface OutputSize {
+  width: number;
+  height: number;
+}
+
+export const APPSINK_NAME = 'segstream_sink';
+
+export function checkSize(source: string, size: OutputSize): void {
+  for (const key of ['width', 'height'] as const) {
+    const v = size[key];
+    if (!Number.isInteger(v) || v < 16 || v > 7680 || v % 2 !== 0) {
+      throw new PipelineSpecError(source, key, `expected an even integer from 16 to 7680 (NV12 needs even sizes), got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
+export function checkFramerate(source: string, fps: number): string {
+  if (!Number.isInteger(fps) || fps < 1 || fps > 240) {
+    throw new PipelineSpecError(source, 'framerate', `expected an integer from 1 to 240, got ${JSON.stringify(fps)}`);
+  }
+  return `${fps}/1`;
+}
+
+/**
+ * Quotes a string as one GStreamer launch-syntax property value. Control characters are refused so a value
+ * can never end the element and start another one.
+ */
+export function quoteValue(source: string, field: string, value: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new PipelineSpecError(source, field, `expected a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new PipelineSpecError(source, field, 'control characters are not allowed');
+  }
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** videoconvert + videoscale to NV12 at the size; appsink where the latest frame wins (never queues). */
+export function nv12Tail(size: OutputSize, opts: { realtime?: boolean; colorimetry?: string } = {}): string {
+  const caps = [`video/x-raw`, `format=NV12`, `width=${size.width}`, `height=${size.height}`];
+  if (opts.colorimetry) caps.push(`colorimetry=${opts.colorimetry}`);
+  // `identity sync=true` paces a non-live source (a file) at its own frame rate without making the appsink
+  // sync to the clock; live sources are paced by the device.
+  const pace = opts.realtime ? 'identity sync=true ! ' : '';
+  return `videoconvert ! videoscale ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite (README: `./scripts/setup.sh && npm test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s\n' "$*"; }
+
+step "build the viewer (vite build)"
+npx vite build --logLevel warn
+step "type-check (tsc --noEmit)"
+npx tsc --noEmit -p tsconfig.json
+step "unit, integration and browser tests (vitest)"
+npx vitest run
+for extra in scripts/native-tests.sh scripts/bpu-cross-compile.sh scripts/bpu-asan.sh; do
+  if [ -x "$extra" ]; then
+    step "$extra"
+    "$extra"
+  fi
+done

@@ -1,0 +1,176 @@
+/**
+ * Builds the backend-neutral ModelInfo from a BPU model's tensor properties, so the server picks preprocessing
+ * (NV12 at model size, or a tensor) and post-processing (logits, raw int logits with scales, or a class map)
+ * from what the model file says.
+ */
+import { basename } from 'node:path';
+import type { ModelInfo, ModelInputSpec, ModelOutputSpec, Quantization, TensorDType } from '../backend.ts';
+import { BpuBackendError } from './errors.ts';
+import { axesOf, isIntegerType, shapeText, type BpuTensorInfo, type BpuTensorType } from './tensor-info.ts';
+import type { NativeOutputDType } from './native.ts';
+
+const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+/** dtype of a tensor input the caller hands to run(). */
+export function inputDType(t: BpuTensorType): TensorDType | null {
+  switch (t) {
+    case 'F32':
+      return 'float32';
+    case 'S8':
+      return 'int8';
+    case 'U8':
+    case 'RGB':
+    case 'BGR':
+    case 'YUV444':
+      return 'uint8';
+    default:
+      return null;
+  }
+}
+
+/** How an output is handed over: its dtype and whether it is a class map. */
+export interface OutputPlan {
+  dtype: NativeOutputDType;
+  kind: 'logits' | 'classmap';
+  quantization?: Quantization;
+}
+
+function rawDType(t: BpuTensorType): NativeOutputDType | null {
+  switch (t) {
+    case 'S8':
+      return 'int8';
+    case 'U8':
+      return 'uint8';
+    case 'S16':
+      return 'int16';
+    case 'U16':
+    case 'S32':
+      return 'int32';
+    default:
+      return null;
+  }
+}
+
+export function planOutput(out: BpuTensorInfo, rawIntOutput: boolean, subject: string, files: string[]): OutputPlan {
+  const ax = axesOf(out);
+  const channels = out.validShape.length === 4 ? out.validShape[ax.c]! : 0;
+  const integer = isIntegerType(out.tensorType);
+  if (integer && channels === 1) {
+    // Argmax folded into the model: class ids pass through untouched (any quantisation of them is ignored).
+    const narrow = out.tensorType === 'S8' ? 'int8' : out.tensorType === 'U8' ? 'uint8' : out.tensorType === 'S16' ? 'int16' : 'int32';
+    return { dtype: narrow, kind: 'classmap' };
+  }
+  if (out.validShape.length !== 4) {
+    throw new BpuBackendError(
+      `output '${out.name}' of ${subject} has shape ${shapeText(out.validShape)}; segstream reads 4-D (N,C,H,W) or (N,H,W,C) outputs`,
+      'unsupported-output-type',
+      files,
+    );
+  }
+  if (!rawIntOutput || !integer) return { dtype: 'float32', kind: 'logits' };
+  const dtype = rawDType(out.tensorType);
+  if (!dtype) {
+    throw new BpuBackendError(
+      `rawIntOutput: output '${out.name}' of ${subject} is ${out.tensorType}, which has no raw form segstream passes on; load without rawIntOutput to get float32`,
+      'unsupported-output-type',
+      files,
+    );
+  }
+  const q = out.quantization;
+  let scales: number[];
+  let zeroPoints: number[] = [];
+  if (q.type === 'SCALE') {
+    scales = q.scales;
+    zeroPoints = q.zeroPoints;
+  } else if (q.type === 'SHIFT') {
+    scales = q.shifts.map((s) => 2 ** -s);
+  } else {
+    scales = [1];
+  }
+  const quantization: Quantization = { scales: Float32Array.from(scales) };
+  if (zeroPoints.some((z) => z !== 0)) {
+    quantization.zeroPoints = Int32Array.from(scales, (_, i) => zeroPoints[zeroPoints.length === 1 ? 0 : i]!);
+  }
+  if (q.axis !== null) quantization.axis = q.axis;
+  return { dtype, kind: 'logits', quantization };
+}
+
+export interface ModelInfoSource {
+  name: string;
+  files: string[];
+  modelNames: string[];
+  input: BpuTensorInfo;
+  output: BpuTensorInfo;
+  outputCount: number;
+  plan: OutputPlan;
+  runtime: 'board' | 'test-double';
+  pipelineDepth: number;
+  classNames?: string[];
+}
+
+export function buildModelInfo(s: ModelInfoSource): ModelInfo {
+  const inAx = axesOf(s.input);
+  const nv12 = s.input.tensorType === 'NV12' || s.input.tensorType === 'NV12_SEPARATE';
+  const inShape = s.input.validShape;
+  const input: ModelInputSpec = {
+    name: s.input.name,
+    kind: nv12 ? 'nv12' : 'tensor',
+    dtype: nv12 ? 'uint8' : inputDType(s.input.tensorType)!,
+    layout: inAx.layout,
+    channels: inShape[inAx.c]!,
+    height: inShape[inAx.h]!,
+    width: inShape[inAx.w]!,
+    dynamic: false,
+    shape: [...inShape],
+  };
+  const outAx = axesOf(s.output);
+  const outShape = s.output.validShape;
+  const classes = s.plan.kind === 'classmap' ? (s.classNames?.length ?? 0) : outShape[outAx.c]!;
+  const output: ModelOutputSpec = {
+    name: s.output.name,
+    kind: s.plan.kind,
+    dtype: s.plan.dtype,
+    layout: outAx.layout,
+    classes,
+    height: outShape.length === 4 ? outShape[outAx.h]! : outShape[outShape.length - 2]!,
+    width: outShape.length === 4 ? outShape[outAx.w]! : outShape[outShape.length - 1]!,
+    shape: [...outShape],
+    ...(s.plan.quantization ? { quantization: s.plan.quantization } : {}),
+  };
+  const classNames = s.classNames ?? (s.plan.kind === 'logits' ? Array.from({ length: classes }, (_, i) => `class ${i}`) : []);
+  const q = s.output.quantization;
+  return {
+    name: s.name,
+    path: s.files[0]!,
+    format: 'bpu-bin',
+    input,
+    output,
+    classNames,
+    preprocess: {
+      mean: IMAGENET_MEAN,
+      std: IMAGENET_STD,
+      rescale: 1 / 255,
+      resample: 'bilinear',
+      channelOrder: s.input.tensorType === 'BGR' ? 'bgr' : 'rgb',
+      origin: 'default',
+    },
+    // The test double computes synthetic outputs: its class maps mean nothing (nor do its timings).
+    untrainedDemo: s.runtime === 'test-double',
+    details: {
+      runtime: s.runtime === 'board' ? 'hb_dnn (libdnn)' : 'hb_dnn test double (synthetic outputs)',
+      files: s.files.map((f) => basename(f)).join(', '),
+      packedModels: s.modelNames.join(', '),
+      inputType: s.input.tensorType,
+      inputLayout: s.input.layout,
+      inputAlignedShape: shapeText(s.input.alignedShape),
+      preprocessInModel: nv12 ? 'yes: mean/scale and YUV->RGB are compiled into the model' : 'no',
+      outputType: s.output.tensorType,
+      outputLayout: s.output.layout,
+      outputAlignedShape: shapeText(s.output.alignedShape),
+      outputQuantization: q.type === 'NONE' ? 'NONE' : `${q.type} ${q.axis === null ? 'per-tensor' : `per-axis ${q.axis}`}`,
+      outputs: s.outputCount,
+      pipelineDepth: s.pipelineDepth,
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { loadModelInfo } from '../model/load.ts';
+import type { Backend, BackendOptions } from './backend.ts';
+import { OnnxBackend } from './onnx.ts';
+import type { ModelRef } from './worker-protocol.ts';
+
+/** Loads the backend a model reference names. The BPU module is imported only when asked for. */
+export async function loadBackend(ref: ModelRef, options: BackendOptions): Promise<Backend> {
+  if (ref.backend === 'bpu') {
+    const { BpuBackend } = await import('./bpu.ts');
+    return BpuBackend.load(ref.files, { ...(ref.name ? { modelName: ref.name } : {}), rawIntOutput: true } as never);
+  }
+  const file = ref.files[0];
+  if (!file) throw new Error('model: no ONNX file given');
+  const info = await loadModelInfo(file, {
+    ...(ref.configPath ? { configPath: ref.configPath } : {}),
+    ...(ref.preprocessorPath ? { preprocessorPath: ref.preprocessorPath } : {}),
+    ...(ref.name ? { name: ref.name } : {}),
+  });
+  return OnnxBackend.load(info, options);
+}

@@ -1,0 +1,291 @@
+/**
+ * `segstream bench`: the whole chain (source -> preprocess -> infer -> postprocess -> overlay -> encode -> send)
+ * headless in this process, then, in the same run, the same backend on a fixed tensor (model-only), so the
+ * pipeline's overhead is a measured ratio.
+ */
+import path from 'node:path';
+import { WebSocket } from 'ws';
+import { SegStreamApp } from '../app.ts';
+import type { Tensor } from '../backends/backend.ts';
+import { OnnxBackend } from '../backends/onnx.ts';
+import type { PostprocessMode } from '../backends/worker-protocol.ts';
+import { defaultConfig, validateConfig, type Config } from '../config.ts';
+import type { FrameContext } from '../frame.ts';
+import * as kernels from '../kernels/index.ts';
+import { loadModelInfo } from '../model/load.ts';
+import { summarize, type Summary } from '../util/stats.ts';
+import { machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
+import { subtractCounters, summarizeRun, type DropCounters, type FrameRecord, type RunSummary } from './summary.ts';
+
+export interface BenchOptions {
+  source: 'test' | 'file';
+  file?: string;
+  width: number;
+  height: number;
+  /** Source frame rate (test source; paced like a camera). 0 = as fast as frames are taken. */
+  sourceFps: number;
+  /** `demo` (generated SegFormer-B0-shaped model) or an .onnx path. */
+  model: string;
+  demoVariant: 'b0' | 'tiny';
+  demoSize: number;
+  threads: number;
+  postprocess: PostprocessMode;
+  overlay: boolean;
+  jpegQuality: number;
+  /** Measured frames (after warm-up); ignored when durationS is set. */
+  frames: number;
+  durationS: number;
+  warmup: number;
+  modelOnlyRuns: number;
+  /** Attach headless Chromium running the viewer (glass-to-glass frame age). */
+  browser: boolean;
+  /** Frames to run through the peers (transformers.js, a hand-written ORT loop); 0 = skip them. */
+  peers: number;
+  cacheDir: string;
+  log: (line: string) => void;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  options: Omit<BenchOptions, 'log'>;
+  machine: MachineFacts;
+  model: { name: string; path: string; input: string; untrainedDemo: boolean };
+  source: { caps: string };
+  pipeline: RunSummary;
+  modelOnly: { runs: number; ms: Summary; fps: number; cpuSecondsPerRun: number };
+  /** End-to-end fps / model-only fps. */
+  endToEndVsModelOnly: number;
+  cpu: {
+    /** CPU seconds / wall seconds of this process during the measured window (1.0 = one core busy). */
+    serverCores: number;
+    browserCores: number | null;
+    /** Share of the server's CPU spent outside the model (estimated from model-only CPU per run). */
+    nonModelShare: number;
+  };
+  memory: { rssStartMiB: number; rssPeakMiB: number; rssEndMiB: number; heapEndMiB: number };
+  frameAge: (Summary & { client: string }) | null;
+  /** frame age p99 / model-only p50. */
+  frameAgeP99VsModel: number | null;
+  send: Summary | null;
+  peers: { name: string; frames: number; fps: number; ms: Summary }[];
+  /** End-to-end fps / transformers.js fps (when peers ran). */
+  endToEndVsTransformersJs: number | null;
+}
+
+export const DEFAULT_BENCH: Omit<BenchOptions, 'log' | 'cacheDir'> = {
+  source: 'test',
+  width: 1280,
+  height: 720,
+  sourceFps: 30,
+  model: 'demo',
+  demoVariant: 'b0',
+  demoSize: 512,
+  threads: 0,
+  postprocess: 'boundary',
+  overlay: true,
+  jpegQuality: 80,
+  frames: 60,
+  durationS: 0,
+  warmup: 5,
+  modelOnlyRuns: 30,
+  browser: false,
+  peers: 0,
+};
+
+function benchConfig(o: BenchOptions): Config {
+  const raw = {
+    cacheDir: o.cacheDir,
+    server: { port: 0, host: '127.0.0.1', maxClients: 4, clientStallMs: 60_000 },
+    stream: { jpegQuality: o.jpegQuality, postprocess: o.postprocess, overlay: o.overlay ? 'server' : 'client' },
+    inference: { threads: o.threads },
+    sources: {
+      bench:
+        o.source === 'file'
+          ? { kind: 'file', path: path.resolve(o.file ?? ''), width: o.width, height: o.height, realtime: o.sourceFps > 0 }
+          : { kind: 'test', width: o.width, height: o.height, framerate: o.sourceFps > 0 ? o.sourceFps : 30, live: o.sourceFps > 0, pattern: 'smpte' },
+    },
+    models: {
+      bench: o.model === 'demo' ? { demo: { variant: o.demoVariant, size: o.demoSize, classes: 150 } } : { path: path.resolve(o.model) },
+    },
+    defaultSource: 'bench',
+    defaultModel: 'bench',
+  };
+  return validateConfig(raw, 'bench options', process.cwd());
+}
+
+function counters(app: SegStreamApp): DropCounters {
+  return {
+    captured: app.counters.framesIn,
+    inferenceBusy: app.inferenceStage?.dropped ?? 0,
+    renderBusy: app.counters.renderDropped,
+    slowClient: (app.clients?.snapshot() ?? []).reduce((a, c) => a + c.dropped, 0),
+    errors: app.counters.backendErrors,
+  };
+}
+
+const MiB = 2 ** 20;
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const config = benchConfig(o);
+  const app = new SegStreamApp({ config, log: (l) => o.log(`  server: ${l}`), staticDir: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/client') });
+  const records: FrameRecord[] = [];
+  const kept: FrameContext[] = [];
+  const sends: number[] = [];
+  let measuring = false;
+  let warmupDone: (() => void) | null = null;
+  let measuredDone: (() => void) | null = null;
+  const target = o.durationS > 0 ? Infinity : o.warmup + o.frames;
+  app.onFrameRendered = (ctx) => {
+    const now = performance.now();
+    records.push({ id: ctx.id, doneAt: now, totalMs: now - ctx.arrivedAt, timings: { ...ctx.timings } });
+    // Keep the newest frames for the peers (their NV12 buffers are already this process's own copies).
+    if (o.peers > 0 && measuring) {
+      kept.push(ctx);
+      if (kept.length > o.peers) kept.shift();
+    }
+    if (records.length === o.warmup) warmupDone?.();
+    if (records.length >= target) measuredDone?.();
+  };
+  const rssSamples: number[] = [];
+  const rssTimer = setInterval(() => rssSamples.push(process.memoryUsage().rss), 250);
+
+  o.log(`bench: starting ${o.source} ${o.width}x${o.height} -> ${o.model === 'demo' ? `demo ${o.demoVariant} ${o.demoSize}` : o.model}`);
+  const url = await app.start();
+  const model = app.model!;
+
+  let browserClose: (() => Promise<void>) | null = null;
+  let browserPid: number | null = null;
+  let ws: WebSocket | null = null;
+  if (o.browser) {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    browserPid = (browser as unknown as { process?: () => { pid?: number } }).process?.()?.pid ?? null;
+    const page = await browser.newPage();
+    await page.goto(url);
+    browserClose = () => browser.close();
+  } else {
+    // A headless viewer: acknowledges each frame on receipt, so frame age covers capture -> delivered.
+    ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      const buf = data as Buffer;
+      const headerLength = buf.readUInt32LE(0);
+      const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString()) as { id: number };
+      ws!.send(JSON.stringify({ type: 'drawn', id: header.id }));
+    });
+  }
+  const hub = app.clients!;
+  const originalOnSent = (hub as unknown as { options: { onSent?: (ms: number) => void } }).options.onSent;
+  (hub as unknown as { options: { onSent?: (ms: number) => void } }).options.onSent = (ms) => {
+    originalOnSent?.(ms);
+    if (measuring) sends.push(ms);
+  };
+
+  const timeoutMs = 600_000 + (o.durationS + o.frames) * 5000;
+  const withTimeout = (p: Promise<void>, what: string) =>
+    Promise.race([p, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s (status: ${app.currentStatus.message})`)), timeoutMs).unref())]);
+
+  if (o.warmup > 0) await withTimeout(new Promise<void>((r) => (warmupDone = records.length >= o.warmup ? (r(), null) : r)), 'warm-up');
+  const counterStart = counters(app);
+  const cpuStart = process.cpuUsage();
+  const browserCpuStart = browserPid ? processTreeCpuSeconds(browserPid) : NaN;
+  const wallStart = performance.now();
+  const rssStart = process.memoryUsage().rss;
+  rssSamples.length = 0;
+  hub.resetFrameAges();
+  measuring = true;
+  o.log(`bench: warm-up done (${o.warmup} frames); measuring ${o.durationS > 0 ? `${o.durationS} s` : `${o.frames} frames`}`);
+  if (o.durationS > 0) {
+    await new Promise((r) => setTimeout(r, o.durationS * 1000));
+  } else {
+    await withTimeout(new Promise<void>((r) => (measuredDone = records.length >= target ? (r(), null) : r)), 'the measured frames');
+  }
+  measuring = false;
+  const wallS = (performance.now() - wallStart) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const browserCpu = browserPid ? processTreeCpuSeconds(browserPid) - browserCpuStart : NaN;
+  const counterEnd = counters(app);
+  const inferredInWindow = records.filter((r) => r.doneAt >= wallStart).length;
+  const age = hub.snapshot()[0];
+  const rssEnd = process.memoryUsage().rss;
+  const heapEnd = process.memoryUsage().heapUsed;
+  const caps = app.sourceCaps?.text ?? '';
+  const status = app.currentStatus;
+  ws?.close();
+  await browserClose?.();
+  await app.stop();
+  clearInterval(rssTimer);
+  const pipeline = summarizeRun(records, o.warmup, subtractCounters(counterEnd, counterStart));
+  o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps over ${pipeline.seconds.toFixed(1)} s (status ${status.state})`);
+
+  // Model-only: the same model and thread count, a fixed input, nothing else running.
+  o.log(`bench: model-only, ${o.modelOnlyRuns} runs`);
+  const info = await loadModelInfo(model.path, { name: model.name });
+  const backend = await OnnxBackend.load(info, { threads: o.threads });
+  const n = info.input.width * info.input.height * 3;
+  const data = new Float32Array(n);
+  let seed = 1;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    data[i] = (seed / 2 ** 32) * 4 - 2;
+  }
+  const tensor: Tensor = { dtype: 'float32', shape: info.input.layout === 'NCHW' ? [1, 3, info.input.height, info.input.width] : [1, info.input.height, info.input.width, 3], data };
+  for (let i = 0; i < 3; i++) await backend.run(tensor);
+  const times: number[] = [];
+  const modelCpuStart = process.cpuUsage();
+  const modelWallStart = performance.now();
+  for (let i = 0; i < o.modelOnlyRuns; i++) times.push((await backend.run(tensor)).inferMs);
+  const modelWall = (performance.now() - modelWallStart) / 1000;
+  const modelCpu = process.cpuUsage(modelCpuStart);
+  await backend.close();
+  const modelMs = summarize(times);
+  const modelFps = o.modelOnlyRuns / modelWall;
+  const cpuSecondsPerRun = (modelCpu.user + modelCpu.system) / 1e6 / o.modelOnlyRuns;
+  const serverCpuS = (cpu.user + cpu.system) / 1e6;
+
+  const peers: BenchResult['peers'] = [];
+  if (o.peers > 0 && kept.length > 0) {
+    const frames = kept.map((ctx) => ({ rgb: kernels.nv12ToRgb(ctx.image, { color: ctx.color }), width: ctx.image.width, height: ctx.image.height }));
+    const dir = path.dirname(model.path);
+    const files = { modelPath: model.path, configPath: path.join(dir, 'config.json'), preprocessorPath: path.join(dir, 'preprocessor_config.json') };
+    o.log(`bench: peers on ${frames.length} frames: hand-written onnxruntime-node loop`);
+    const { runOrtLoop } = await import('../../bench/peers/ort-loop.ts');
+    const loop = await runOrtLoop(
+      { modelPath: model.path, inputName: info.input.name, outputName: info.output.name, size: info.input.width, mean: info.preprocess.mean, std: info.preprocess.std },
+      frames,
+      { threads: o.threads, warmup: 2 },
+    );
+    peers.push({ name: loop.name, frames: loop.frames, fps: loop.fps, ms: summarize(loop.msPerFrame) });
+    o.log('bench: peers: transformers.js image-segmentation pipeline');
+    const { runTransformersJs } = await import('../../bench/peers/transformers-js.ts');
+    const tf = await runTransformersJs(files, frames, { workDir: path.join(o.cacheDir, 'peer-models'), threads: o.threads, warmup: 2 });
+    peers.push({ name: tf.name, frames: tf.frames, fps: tf.fps, ms: summarize(tf.msPerFrame) });
+  }
+  const tfPeer = peers.find((p) => p.name.startsWith('transformers.js'));
+  const peak = Math.max(rssStart, rssEnd, ...rssSamples);
+
+  return {
+    startedAt: new Date().toISOString(),
+    options: Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'log')) as Omit<BenchOptions, 'log'>,
+    machine: machineFacts(),
+    model: { name: model.name, path: model.path, input: `${model.input.name} ${model.input.width}x${model.input.height}`, untrainedDemo: model.untrainedDemo },
+    source: { caps },
+    pipeline,
+    modelOnly: { runs: o.modelOnlyRuns, ms: modelMs, fps: modelFps, cpuSecondsPerRun },
+    endToEndVsModelOnly: pipeline.fps / modelFps,
+    cpu: {
+      serverCores: serverCpuS / wallS,
+      browserCores: Number.isNaN(browserCpu) ? null : browserCpu / wallS,
+      nonModelShare: serverCpuS > 0 ? Math.max(0, 1 - (cpuSecondsPerRun * inferredInWindow) / serverCpuS) : NaN,
+    },
+    memory: { rssStartMiB: rssStart / MiB, rssPeakMiB: peak / MiB, rssEndMiB: rssEnd / MiB, heapEndMiB: heapEnd / MiB },
+    frameAge: age && age.frameAge.count > 0 ? { ...age.frameAge, client: o.browser ? 'chromium viewer (drawn)' : 'headless WebSocket client (received)' } : null,
+    frameAgeP99VsModel: age && age.frameAge.count > 0 ? age.frameAge.p99 / modelMs.p50 : null,
+    send: sends.length ? summarize(sends) : null,
+    peers,
+    endToEndVsTransformersJs: tfPeer ? pipeline.fps / tfPeer.fps : null,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Turns per-frame records from a benchmark run into the datasheet numbers: per-stage percentiles, end-to-end
+ * throughput, drops by where, after excluding the warm-up. Pure functions, so tests can feed synthetic timings.
+ */
+import { STAGES, type StageName } from '../frame.ts';
+import { summarize, type Summary } from '../util/stats.ts';
+
+export interface FrameRecord {
+  id: number;
+  /** performance.now() when the frame was rendered (end of encode). */
+  doneAt: number;
+  /** Arrival -> end of encode, ms. */
+  totalMs: number;
+  timings: Partial<Record<StageName, number>>;
+}
+
+export interface DropCounters {
+  /** Frames the source delivered. */
+  captured: number;
+  /** Replaced while the model was busy (latest frame wins). */
+  inferenceBusy: number;
+  /** Dropped because two renders were already running. */
+  renderBusy: number;
+  /** Not sent to a slow client. */
+  slowClient: number;
+  /** Failed in inference or rendering. */
+  errors: number;
+}
+
+export interface RunSummary {
+  frames: number;
+  warmupFrames: number;
+  seconds: number;
+  fps: number;
+  stages: Partial<Record<StageName, Summary>>;
+  total: Summary;
+  /** Sum of the mean stage times divided by the mean measured frame time. */
+  stageSumRatio: number;
+  dropped: Omit<DropCounters, 'captured'> & { captured: number; fractionDropped: number };
+}
+
+export function subtractCounters(end: DropCounters, start: DropCounters): DropCounters {
+  return {
+    captured: end.captured - start.captured,
+    inferenceBusy: end.inferenceBusy - start.inferenceBusy,
+    renderBusy: end.renderBusy - start.renderBusy,
+    slowClient: end.slowClient - start.slowClient,
+    errors: end.errors - start.errors,
+  };
+}
+
+/**
+ * Summarises the records after the first `warmup` frames. Throughput counts the frames after the warm-up over
+ * the time from the last warm-up frame to the last frame (so the warm-up's slow start is excluded too).
+ */
+export function summarizeRun(records: FrameRecord[], warmup: number, drops: DropCounters): RunSummary {
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`warmup: expected a non-negative integer, got ${warmup}`);
+  if (records.length <= warmup + 1) {
+    throw new Error(`only ${records.length} frames were rendered; need more than warm-up (${warmup}) + 1 to measure`);
+  }
+  const sorted = [...records].sort((a, b) => a.doneAt - b.doneAt);
+  const measured = sorted.slice(warmup);
+  const startAt = warmup > 0 ? sorted[warmup - 1]!.doneAt : sorted[0]!.doneAt;
+  const counted = warmup > 0 ? measured : measured.slice(1);
+  const seconds = (sorted[sorted.length - 1]!.doneAt - startAt) / 1000;
+  const stages: RunSummary['stages'] = {};
+  let stageMeanSum = 0;
+  for (const stage of STAGES) {
+    const values = measured.map((r) => r.timings[stage]).filter((v): v is number => v !== undefined);
+    if (values.length === 0) continue;
+    const s = summarize(values);
+    stages[stage] = s;
+    if (stage !== 'send') stageMeanSum += s.mean;
+  }
+  const total = summarize(measured.map((r) => r.totalMs));
+  const lost = drops.inferenceBusy + drops.renderBusy + drops.errors;
+  return {
+    frames: measured.length,
+    warmupFrames: warmup,
+    seconds,
+    fps: seconds > 0 ? counted.length / seconds : 0,
+    stages,
+    total,
+    stageSumRatio: total.mean > 0 ? stageMeanSum / total.mean : NaN,
+    dropped: { ...drops, fractionDropped: drops.captured > 0 ? lost / drops.captured : 0 },
+  };
+}
+
+export function formatMs(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : '-';
+}
+
+export function stageTable(summary: RunSummary): string {
+  const rows = [['stage', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'mean ms']];
+  for (const stage of STAGES) {
+    const s = summary.stages[stage];
+    if (s) rows.push([stage, formatMs(s.p50), formatMs(s.p90), formatMs(s.p99), formatMs(s.max), formatMs(s.mean)]);
+  }
+  const t = summary.total;
+  rows.push(['frame (arrival->encoded)', formatMs(t.p50), formatMs(t.p90), formatMs(t.p99), formatMs(t.max), formatMs(t.mean)]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureDemoModel } from '../model/demo-model.ts';
+import { loadModelInfo } from '../model/load.ts';
+
+const HELP = `usage: segstream model <subcommand>
+
+  model info <model.onnx> [--config config.json] [--preprocessor preprocessor_config.json] [--json]
+      what segstream reads from a model: input/output names, shapes, layout, classes, preprocessing
+  model demo [--out DIR] [--size N] [--classes N] [--variant b0|tiny]
+      write the generated SegFormer-B0-shaped demo model (UNTRAINED: meaningless masks, real speed)
+  model fetch <hf-id> [options]
+      download an ONNX export and its config files from the Hugging Face hub (segstream model fetch --help)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'fetch') {
+    const tools = (await import('../tools/index.ts')) as unknown as { tools: Record<string, (a: string[]) => Promise<number>> };
+    return tools.tools['model-fetch']!(rest);
+  }
+  if (sub === 'info') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { config: { type: 'string' }, preprocessor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help || positionals.length !== 1) {
+      process.stdout.write(HELP);
+      return values.help ? 0 : 2;
+    }
+    const info = await loadModelInfo(positionals[0]!, {
+      ...(values.config ? { configPath: values.config } : {}),
+      ...(values.preprocessor ? { preprocessorPath: values.preprocessor } : {}),
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      return 0;
+    }
+    const i = info.input;
+    const o = info.output;
+    process.stdout.write(
+      [
+        `model:        ${info.name} (${info.path})${info.untrainedDemo ? '  UNTRAINED DEMO MODEL' : ''}`,
+        `input:        ${i.name} ${i.dtype} [${i.shape.join(',')}] ${i.layout}${i.dynamic ? ` (dynamic H/W; using ${i.height}x${i.width})` : ''}`,
+        `output:       ${o.name} ${o.dtype} [${o.shape.join(',')}] ${o.kind}, ${o.classes} classes at ${o.height}x${o.width}`,
+        `classes:      ${info.classNames.slice(0, 8).join(', ')}${info.classNames.length > 8 ? `, ... (${info.classNames.length})` : ''}`,
+        `preprocess:   resize ${i.height}x${i.width} ${info.preprocess.resample}, x${info.preprocess.rescale.toPrecision(6)}, mean [${info.preprocess.mean.join(', ')}], std [${info.preprocess.std.join(', ')}], ${info.preprocess.channelOrder.toUpperCase()} (${info.preprocess.origin})`,
+        ...Object.entries(info.details).map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`),
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  }
+  if (sub === 'demo') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { out: { type: 'string' }, size: { type: 'string' }, classes: { type: 'string' }, variant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const variant = (values.variant ?? 'b0') as 'b0' | 'tiny';
+    if (variant !== 'b0' && variant !== 'tiny') throw new Error(`--variant: expected b0 or tiny, got ${JSON.stringify(values.variant)}`);
+    const files = await ensureDemoModel(path.resolve(values.out ?? '.cache/demo-models'), {
+      variant,
+      ...(values.size ? { size: Number(values.size) } : {}),
+      ...(values.classes ? { classes: Number(values.classes) } : {}),
+    });
+    process.stdout.write(`demo model (UNTRAINED: masks are meaningless, speed is real):\n  ${files.modelPath}\n  ${files.configPath}\n  ${files.preprocessorPath}\n`);
+    return 0;
+  }
+  process.stderr.write(`segstream model: unknown subcommand "${sub}"\n\n${HELP}`);
+  return 2;
+}

@@ -1,0 +1,75 @@
+/**
+ * The frame context: one object carries a frame and its per-stage timings through the named stages
+ * (capture -> preprocess -> infer -> postprocess -> overlay -> encode -> send). Each stage adds its own
+ * output and its own timing; no stage reaches back into another.
+ */
+
+/** Stage names, in the order data flows through them. */
+export const STAGES = ['capture', 'preprocess', 'infer', 'postprocess', 'overlay', 'encode', 'send'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** YUV -> RGB colour model of a frame (from GStreamer colorimetry, or overridden by config). */
+export type ColorMatrix = 'bt601' | 'bt709';
+export type ColorRange = 'full' | 'limited';
+export interface ColorModel {
+  matrix: ColorMatrix;
+  range: ColorRange;
+  /** Where the model came from: the negotiated caps, the GStreamer default for the size, or the config. */
+  origin: 'caps' | 'default' | 'config';
+}
+
+/** An NV12 image in memory: Y plane then interleaved UV plane, each with its own row stride. */
+export interface Nv12Image {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Bytes per Y row (>= width). */
+  strideY: number;
+  /** Bytes per UV row (>= width, even). */
+  strideUV: number;
+  /** Byte offset of the UV plane in `data`. */
+  offsetUV: number;
+}
+
+/** A class map: one class id per pixel, row-major. */
+export interface ClassMap {
+  data: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+}
+
+export interface FrameContext {
+  /** Monotonic id assigned by the source (1, 2, ...). */
+  id: number;
+  /** Wall-clock capture time (ms since the epoch), stamped on arrival from the appsink. */
+  captureTime: number;
+  /** High-resolution arrival time (performance.now() of the main thread) for stage arithmetic. */
+  arrivedAt: number;
+  image: Nv12Image;
+  color: ColorModel;
+  /** Milliseconds spent in each stage so far. */
+  timings: Partial<Record<StageName, number>>;
+  /** Filled by postprocess. */
+  classMap?: ClassMap;
+  /** Pixel count per class id, filled by postprocess or overlay. */
+  histogram?: Uint32Array;
+  /** Filled by encode. */
+  jpeg?: Uint8Array;
+  /** Frames the source dropped (latest-frame-wins) before this one was taken for inference. */
+  droppedBefore: number;
+}
+
+/** Packed NV12 layout for an image of the given size (no padding). */
+export function packedNv12(data: Uint8Array, width: number, height: number): Nv12Image {
+  return { data, width, height, strideY: width, strideUV: width, offsetUV: width * height };
+}
+
+/** Runs `fn`, records its duration under `stage` in the context, and returns its result. */
+export async function timeStage<T>(ctx: FrameContext, stage: StageName, fn: () => T | Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.timings[stage] = (ctx.timings[stage] ?? 0) + (performance.now() - start);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Post-processing: segmentation logits -> class map (+ class histogram), and class-map resizing.
+ *
+ * Modes: `lowres` argmax on the logit grid (nearest-upscaled to the output size); `exact` = the Hugging Face
+ * reference (bilinear upsample of the logits, align_corners=False, then argmax); `boundary` = the same result
+ * computed only where the low-res neighbourhood disagrees (cheap everywhere else).
+ */
+import type { ClassMap } from '../frame.ts';
+import { native } from './native.ts';
+import * as v from './validate.ts';
+
+export type PostprocessMode = 'lowres' | 'exact' | 'boundary';
+const MODES: readonly PostprocessMode[] = ['lowres', 'exact', 'boundary'];
+
+export interface ArgmaxOptions {
+  layout: 'NCHW' | 'NHWC';
+  classes: number;
+  /** Logit grid size. */
+  height: number;
+  width: number;
+  /** Integer logits only: value = (raw - zeroPoint) * scale, per tensor (1 entry) or per class. */
+  scales?: Float32Array | number[];
+  zeroPoints?: Int32Array | number[];
+  mode: PostprocessMode;
+  /** Output size; default the logit grid size. */
+  outWidth?: number;
+  outHeight?: number;
+  simd?: boolean;
+}
+
+export interface ArgmaxResult {
+  classMap: ClassMap;
+  histogram: Uint32Array;
+}
+
+type Logits = Float32Array | Int8Array | Int16Array | Int32Array;
+
+function perClass(fn: string, name: string, value: unknown, classes: number, integerValues: boolean): number[] {
+  if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array) && !(value instanceof Int32Array)) {
+    v.fail(fn, `${name} must be an array or typed array of 1 or ${classes} numbers, got ${v.describe(value)}`);
+  }
+  const arr = Array.from(value as ArrayLike<unknown>);
+  if (arr.length !== 1 && arr.length !== classes) v.fail(fn, `${name} must have 1 (per tensor) or ${classes} (per class) entries, got ${arr.length}`);
+  arr.forEach((x, i) => {
+    if (integerValues) v.integer(fn, `${name}[${i}]`, x, -(2 ** 31), 2 ** 31 - 1);
+    else if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) v.fail(fn, `${name}[${i}] must be a finite number > 0, got ${v.describe(x)}`);
+  });
+  return arr as number[];
+}
+
+function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
+  if (!(logits instanceof Float32Array || logits instanceof Int8Array || logits instanceof Int16Array || logits instanceof Int32Array)) {
+    v.fail(fn, `logits must be a Float32Array, Int8Array, Int16Array or Int32Array, got ${v.describe(logits)}`);
+  }
+  const o = v.object(fn, 'opts', opts);
+  const layout = v.oneOf(fn, 'opts.layout', o.layout, ['NCHW', 'NHWC'] as const);
+  const classes = v.integer(fn, 'opts.classes', o.classes, 1, 65536);
+  const height = v.size(fn, 'opts.height', o.height);
+  const width = v.size(fn, 'opts.width', o.width);
+  const mode = v.oneOf(fn, 'opts.mode', o.mode, MODES);
+  const outW = o.outWidth === undefined ? width : v.size(fn, 'opts.outWidth', o.outWidth);
+  const outH = o.outHeight === undefined ? height : v.size(fn, 'opts.outHeight', o.outHeight);
+  const expected = classes * height * width;
+  if (logits.length !== expected) {
+    v.fail(fn, `logits has ${logits.length} elements; ${layout} ${classes} classes x ${height}x${width} needs ${expected}`);
+  }
+  const isFloat = logits instanceof Float32Array;
+  let scales: Float32Array | undefined;
+  let zeroPoints: Int32Array | undefined;
+  if (o.scales !== undefined) {
+    if (isFloat) v.fail(fn, 'opts.scales applies to integer logits only; float32 logits are used as they are');
+    scales = Float32Array.from(perClass(fn, 'opts.scales', o.scales, classes, false));
+  }
+  if (o.zeroPoints !== undefined) {
+    if (isFloat) v.fail(fn, 'opts.zeroPoints applies to integer logits only; float32 logits are used as they are');
+    zeroPoints = Int32Array.from(perClass(fn, 'opts.zeroPoints', o.zeroPoints, classes, true));
+  }
+  const map = classes <= 256 ? new Uint8Array(outW * outH) : new Uint16Array(outW * outH);
+  const histogram = new Uint32Array(classes);
+  const args = {
+    logits, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,
+    mode: MODES.indexOf(mode), outW, outH, map, histogram, scalar: !v.simdFlag(fn, o.simd),
+  };
+  return { args, result: { classMap: { data: map, width: outW, height: outH }, histogram } };
+}
+
+/** Logits -> class map (uint8 when classes <= 256, else uint16) and the class-pixel histogram of that map. */
+export function argmax(logits: Logits, opts: ArgmaxOptions): ArgmaxResult {
+  const p = prepareArgmax('argmax', logits, opts);
+  native().argmax(p.args);
+  return p.result;
+}
+
+export async function argmaxAsync(logits: Logits, opts: ArgmaxOptions): Promise<ArgmaxResult> {
+  const p = prepareArgmax('argmaxAsync', logits, opts);
+  await native().argmax(p.args, true);
+  return p.result;
+}
+
+/** Nearest-neighbour (pixel-centre) resize of a class map, e.g. a model that outputs class ids. */
+export function resizeClassMap(map: ClassMap, outWidth: number, outHeight: number): ClassMap {
+  const fn = 'resizeClassMap';
+  const m = v.classMap(fn, 'map', map);
+  const outW = v.size(fn, 'outWidth', outWidth);
+  const outH = v.size(fn, 'outHeight', outHeight);
+  const data = m.data instanceof Uint16Array ? new Uint16Array(outW * outH) : new Uint8Array(outW * outH);
+  native().resizeClassMap({ map: m.data, width: m.width, height: m.height, out: data, outW, outH });
+  return { data, width: outW, height: outH };
+}

@@ -1,0 +1,137 @@
+/**
+ * Each view mode renders, with both compositors: screenshots are saved and compared for the expected
+ * differences (raw vs overlay, mask vs raw, ...), and mask colours must cover the reported class shares.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { colourShare, decodeRgb, diagnostics, ensureViewerBuilt, freezePicture, launchBrowser, meanAbsDiff, openViewer, shootStage, startServerUnderTest, USING_REAL_SERVER, waitForFrames, wrapMock, type ServerUnderTest } from './harness.ts';
+import { startMockServer, type MockServer } from './mock-server.ts';
+
+let server: ServerUnderTest;
+let browser: Browser;
+
+beforeAll(async () => {
+  await ensureViewerBuilt();
+  server = await startServerUnderTest({ motion: false }, { source: 'still' });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function showMode(page: Page, mode: string, name: string): Promise<Buffer> {
+  await page.locator(`[data-testid="mode-${mode}"]`).check();
+  await page.waitForTimeout(350);
+  return shootStage(page, name);
+}
+
+async function setOpacity(page: Page, value: number): Promise<void> {
+  await page.locator('[data-testid="opacity"]').fill(String(value));
+  await page.waitForTimeout(300);
+}
+
+async function palette(page: Page): Promise<[number, number, number][]> {
+  return (await diagnostics(page)).hello!.palette;
+}
+
+describe.each(['2d', 'webgl'] as const)('view modes with the %s compositor', (renderer) => {
+  it('renders overlay, mask, raw and side by side, each differing as expected', async () => {
+    const { page, context, errors } = await openViewer(browser, server, `?renderer=${renderer}&opacity=0.55`);
+    try {
+      await waitForFrames(page, 3);
+      const info = await diagnostics(page);
+      expect(info.renderer).toBe(renderer);
+      // One frame for every shot, whatever the server's picture does meanwhile.
+      await freezePicture(page);
+      const overlay = await showMode(page, 'overlay', `modes-${renderer}-overlay`);
+      const raw = await showMode(page, 'raw', `modes-${renderer}-raw`);
+      const rawAgain = await shootStage(page, `modes-${renderer}-raw-again`);
+      const mask = await showMode(page, 'mask', `modes-${renderer}-mask`);
+      const sideBySide = await showMode(page, 'side-by-side', `modes-${renderer}-side-by-side`);
+      const noise = await meanAbsDiff(raw, rawAgain);
+      const differs = async (a: Buffer, b: Buffer) => expect(await meanAbsDiff(a, b)).toBeGreaterThan(noise * 2 + 3);
+      await differs(raw, overlay);
+      await differs(mask, raw);
+      await differs(mask, overlay);
+      await differs(sideBySide, raw);
+      await differs(sideBySide, overlay);
+
+      // Mask only: each class's palette colour covers its share of the picture.
+      const colours = await palette(page);
+      const classes = (await diagnostics(page)).lastClasses;
+      const total = classes.reduce((s, [, n]) => s + n, 0);
+      const image = await decodeRgb(mask);
+      const covered = classes.map(([id]) => colourShare(image, colours[id], 6));
+      const pictureShare = covered.reduce((a, b) => a + b, 0);
+      expect(pictureShare).toBeGreaterThan(0.3); // the picture fills a good part of the stage
+      classes.forEach(([id, count], i) => {
+        if (count / total < 0.03) return;
+        expect(Math.abs(covered[i] / pictureShare - count / total), `class ${id}`).toBeLessThan(0.03);
+      });
+
+      // Side by side holds two pictures: the mask colours show (blended) in one of them only, so they cover
+      // far less of the stage than in mask mode, yet more than nothing.
+      const side = await decodeRgb(sideBySide);
+      const biggest = classes[0][0];
+      const sideCover = colourShare(side, colours[biggest], 6);
+      expect(sideCover).toBeLessThan(covered[0] * 0.8);
+      if (!(await diagnostics(page)).lastHeader!.overlaid) {
+        // Opacity 0 is the raw picture; opacity 1 is the mask.
+        await showMode(page, 'overlay', `modes-${renderer}-overlay-again`);
+        await setOpacity(page, 0);
+        const clear = await shootStage(page, `modes-${renderer}-opacity-0`);
+        expect(await meanAbsDiff(clear, raw)).toBeLessThan(1);
+        await setOpacity(page, 1);
+        const solid = await shootStage(page, `modes-${renderer}-opacity-1`);
+        expect(await meanAbsDiff(solid, mask)).toBeLessThan(1);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('compositors agree', () => {
+  it.skipIf(USING_REAL_SERVER)('2D and WebGL draw the same overlay', async () => {
+    // Needs the same frame in two pages: the mock's still picture (the real server's test source moves).
+    const shots: Buffer[] = [];
+    for (const renderer of ['2d', 'webgl']) {
+      const { page, context } = await openViewer(browser, server, `?renderer=${renderer}&opacity=0.55`);
+      try {
+        await waitForFrames(page, 3);
+        await freezePicture(page);
+        shots.push(await shootStage(page, `compositors-${renderer}`));
+      } finally {
+        await context.close();
+      }
+    }
+    // Small differences only: bilinear picture scaling is not bit-identical between Skia and the GPU path.
+    expect(await meanAbsDiff(shots[0], shots[1])).toBeLessThan(3);
+  });
+});
+
+describe('server-blended overlay (FrameHeader.overlaid)', () => {
+  let overlaid: MockServer | null = null;
+  afterAll(async () => {
+    await overlaid?.stop();
+  });
+
+  it.skipIf(USING_REAL_SERVER)('shows the JPEG as is in overlay and raw modes, and still draws the mask', async () => {
+    overlaid = await startMockServer({ motion: false, overlaid: true });
+    const { page, context } = await openViewer(browser, wrapMock(overlaid));
+    try {
+      await waitForFrames(page, 3);
+      const overlay = await showMode(page, 'overlay', 'overlaid-overlay');
+      const raw = await showMode(page, 'raw', 'overlaid-raw');
+      const mask = await showMode(page, 'mask', 'overlaid-mask');
+      expect(await meanAbsDiff(overlay, raw)).toBeLessThan(1);
+      expect(await meanAbsDiff(mask, raw)).toBeGreaterThan(5);
+      expect(await page.locator('[data-testid="opacity"]').isDisabled()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { buildLaunch, fileKind, PipelineSpecError } from '../../pipelines/index.ts';
+
+const TAIL = 'appsink name=segstream_sink sync=false max-buffers=1 drop=true';
+
+describe('named pipelines', () => {
+  it('test: videotestsrc with a moving pattern, NV12 at the size, latest frame wins', () => {
+    const s = buildLaunch('t', { kind: 'test', width: 640, height: 360, framerate: 15 });
+    expect(s).toMatch(/^videotestsrc pattern=smpte is-live=true horizontal-speed=4 ! video\/x-raw,framerate=15\/1,width=640,height=360 ! /);
+    expect(s).toContain('video/x-raw,format=NV12,width=640,height=360');
+    expect(s.endsWith(TAIL)).toBe(true);
+  });
+
+  it('file: video, image and image sequence pick different heads; paths are quoted', () => {
+    const video = buildLaunch('f', { kind: 'file', path: '/data/a "b".mp4', width: 320, height: 240 });
+    expect(video).toMatch(/^filesrc location="\/data\/a \\"b\\".mp4" ! decodebin ! /);
+    expect(video).toContain('identity sync=true');
+    expect(buildLaunch('f', { kind: 'file', path: '/x/p.png', width: 320, height: 240 })).toContain('imagefreeze');
+    const seq = buildLaunch('f', { kind: 'file', path: '/x/f_%05d.jpg', width: 320, height: 240, framerate: 5 });
+    expect(seq).toMatch(/^multifilesrc location="\/x\/f_%05d.jpg" loop=true caps="image\/jpeg,framerate=5\/1"/);
+    expect(buildLaunch('f', { kind: 'file', path: '/x/v.mp4', width: 320, height: 240, realtime: false })).not.toContain('identity');
+    expect(fileKind('/a/b.MP4')).toBe('video');
+    expect(fileKind('/a/b.JPG')).toBe('image');
+    expect(fileKind('/a/%d.png')).toBe('sequence');
+  });
+
+  it('usb: MJPEG by default, raw on request, device checked', () => {
+    expect(buildLaunch('u', { kind: 'usb', device: '/dev/video2', width: 640, height: 480 })).toMatch(/^v4l2src device=\/dev\/video2 ! image\/jpeg,width=640,height=480,framerate=30\/1 ! jpegdec ! /);
+    expect(buildLaunch('u', { kind: 'usb', width: 640, height: 480, format: 'raw', captureWidth: 1280, captureHeight: 720 })).toContain('video/x-raw,width=1280,height=720,framerate=30/1 ! videoconvert');
+    expect(() => buildLaunch('u', { kind: 'usb', device: '/etc/passwd', width: 640, height: 480 })).toThrow(/source "u": device: expected a V4L2 device node like \/dev\/video0, got "\/etc\/passwd"/);
+  });
+
+  it('x5-mipi: a VSE channel asked for NV12 at the size', () => {
+    expect(buildLaunch('m', { kind: 'x5-mipi', width: 512, height: 512 })).toMatch(/^v4l2src device=\/dev\/video8 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! /);
+  });
+
+  it('rtsp: URL checked and quoted', () => {
+    expect(buildLaunch('r', { kind: 'rtsp', url: 'rtsp://cam.local:554/stream1', width: 1280, height: 720, tcp: true })).toMatch(/^rtspsrc location="rtsp:\/\/cam.local:554\/stream1" latency=100 protocols=tcp ! decodebin ! /);
+    expect(() => buildLaunch('r', { kind: 'rtsp', url: 'rtsp://x" ! filesink location=/tmp/p', width: 64, height: 64 })).toThrow(PipelineSpecError);
+    expect(() => buildLaunch('r', { kind: 'rtsp', url: 'http://x', width: 64, height: 64 })).toThrow(/url: expected an rtsp:\/\/ or rtsps:\/\/ URL/);
+  });
+
+  it('refuses odd sizes, bad rates, unknown patterns and kinds with the field named', () => {
+    expect(() => buildLaunch('t', { kind: 'test', width: 641, height: 360 })).toThrow(/source "t": width: expected an even integer from 16 to 7680/);
+    expect(() => buildLaunch('t', { kind: 'test', width: 640, height: 8 })).toThrow(/height:/);
+    expect(() => buildLaunch('t', { kind: 'test', width: 640, height: 360, framerate: 0 })).toThrow(/framerate: expected an integer from 1 to 240, got 0/);
+    expect(() => buildLaunch('t', { kind: 'test', width: 640, height: 360, pattern: 'x ! filesink' })).toThrow(/pattern: expected one of/);
+    expect(() => buildLaunch('f', { kind: 'file', path: 'relative.mp4', width: 640, height: 360 })).toThrow(/path: expected an absolute path/);
+    expect(() => buildLaunch('f', { kind: 'file', path: '/a\nb.mp4', width: 640, height: 360 })).toThrow(/control characters/);
+    expect(() => buildLaunch('k', { kind: 'nope' } as never)).toThrow(/kind: expected one of test, file, usb, x5-mipi, rtsp/);
+  });
+});

@@ -1,0 +1,12 @@
+import sharp from 'sharp';
+import { rgbToTensor, rgbToNv12, nv12ToTensor } from '../../../server/kernels/index.ts';
+import { hypothesisTensors, resizeBilinearNoAntialias, resizeNearest } from '../../../server/tools/preprocess-diagnosis.ts';
+const p = { width: 512, height: 512, mean: [0.485, 0.456, 0.406] as [number,number,number], std: [0.229, 0.224, 0.225] as [number,number,number], rescale: 1/255, channelOrder: 'rgb' as const };
+const { data, info } = await sharp('/work/shared/golden/images/rocket_1920x1080.png').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+const rgb = new Uint8Array(data); const w = info.width, h = info.height;
+let t = performance.now(); rgbToTensor(rgb, w, h, p); console.log('ref', performance.now() - t);
+t = performance.now(); resizeBilinearNoAntialias(rgb, w, h, 512, 512); console.log('noaa', performance.now() - t);
+t = performance.now(); resizeNearest(rgb, w, h, 512, 512); console.log('nearest', performance.now() - t);
+t = performance.now(); const nv = rgbToNv12(rgb, w, h, { matrix: 'bt601', range: 'limited' }); console.log('tonv12', performance.now() - t);
+t = performance.now(); nv12ToTensor(nv, { ...p, color: { matrix: 'bt601', range: 'full' } }); console.log('nv12tensor', performance.now() - t);
+t = performance.now(); hypothesisTensors(rgb, w, h, p); console.log('all', performance.now() - t);

@@ -1,0 +1,12 @@
+import ort from 'onnxruntime-node';
+import { writeFileSync } from 'node:fs';
+import { buildDemoModel } from '../../../server/model/demo-model.ts';
+import { quantizeWeightsPerChannel } from '../../../server/tools/quantize-weights.ts';
+const bytes = buildDemoModel({ variant: 'tiny', size: 64, classes: 8, seed: 4 });
+writeFileSync('/tmp/t4/q1.onnx', quantizeWeightsPerChannel(bytes, { mode: 'qdq' }).bytes);
+writeFileSync('/tmp/t4/q2.onnx', quantizeWeightsPerChannel(bytes, { mode: 'fake' }).bytes);
+const x = new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i / 37) * 1.5);
+const run = async (f: string, lvl: any) => { const s = await ort.InferenceSession.create(f, { intraOpNumThreads: 1, graphOptimizationLevel: lvl }); return (await s.run({ pixel_values: new ort.Tensor('float32', x, [1, 3, 64, 64]) })).logits.data as Float32Array; };
+const md = (a: Float32Array, b: Float32Array) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
+const fake = await run('/tmp/t4/q2.onnx', 'all');
+for (const lvl of ['disabled', 'basic', 'extended', 'all']) console.log(lvl, md(await run('/tmp/t4/q1.onnx', lvl), fake));
