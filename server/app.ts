@@ -178,7 +178,8 @@ export class SegStreamApp {
       files: entry.files,
       ...(entry.config ? { configPath: entry.config } : {}),
       ...(entry.preprocessor ? { preprocessorPath: entry.preprocessor } : {}),
-      name: entry.modelName ?? name,
+      ...(entry.modelName ? { packModel: entry.modelName } : {}),
+      name,
     };
   }
 
@@ -207,12 +208,17 @@ export class SegStreamApp {
     const old = this.inference;
     this.inference = stage;
     await old?.close();
-    this.palette = makePalette(Math.max(model.output.classes, 1));
+    // A class-map model may not say how many classes it has: colour every id its map can hold.
+    this.palette = makePalette(model.output.classes > 0 ? model.output.classes : model.output.dtype === 'uint8' || model.output.dtype === 'int8' ? 256 : 1024);
     this.modelName = name;
     this.log(
       `model: ${model.name} (${model.path}) backend ${ref.backend}, input ${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height} ${model.input.layout}, ` +
         `output ${model.output.name} ${model.output.classes} classes at ${model.output.width}x${model.output.height}` +
-        (model.untrainedDemo ? ' -- UNTRAINED DEMO MODEL: masks are meaningless, speed is real' : ''),
+        (String(model.details.runtime ?? '').includes('test double')
+          ? ' -- BPU TEST DOUBLE (no board): outputs are a synthetic function of the input and timings are not the BPU\'s'
+          : model.untrainedDemo
+            ? ' -- UNTRAINED DEMO MODEL: masks are meaningless, speed is real'
+            : ''),
     );
     this.log(`post-processing: ${stage.postprocess}${stage.postprocess === 'boundary' ? ' (boundary-exact argmax of the bilinearly upsampled logits)' : ''}`);
     return model;
@@ -407,6 +413,7 @@ export class SegStreamApp {
       classNames: model?.classNames ?? [],
       palette: paletteTriples(this.palette),
       postprocess: this.inference?.postprocess ?? this.config.stream.postprocess,
+      postprocessModes: [...POSTPROCESS_MODES],
       jpegQuality: this.jpegQuality,
       sources: Object.keys(this.config.sources),
       models: Object.keys(this.config.models),

@@ -384,23 +384,33 @@ void argmaxBoundary(const Grid& g, const ArgmaxSpec& s, int outW, int outH, cons
       }
     }
 
-    // Output rows whose upper low-res row lies in this band.
-    for (; nextY < outH && ay.i0[nextY] < ce; ++nextY) {
+    // Output rows whose upper low-res row lies in this band, one cell row at a time: every output row of a
+    // cell row shares its cells' classes and candidates.
+    while (nextY < outH && ay.i0[nextY] < ce) {
       const int y0 = ay.i0[nextY];
-      Out* r = out.row(nextY);
+      int rowsEnd = nextY;
+      while (rowsEnd < outH && ay.i0[rowsEnd] == y0) ++rowsEnd;
+      const int rows = rowsEnd - nextY;
       for (int x0 = 0; x0 < W; ++x0) {
         const int xb = segBegin[x0], xe = segEnd[x0];
         if (xe <= xb) continue;
         const size_t cell = (size_t)(y0 - cb) * W + x0;
-        if (cellClass[cell] >= 0) {
-          out.fill(r, xb, xe, cellClass[cell]);
+        const int known = cellClass[cell];
+        if (known >= 0) {
+          for (int y = nextY; y < rowsEnd; ++y) {
+            Out* r = out.row(y);
+            for (int x = xb; x < xe; ++x) r[x] = (Out)known;
+          }
+          out.hist[known] += (uint32_t)((xe - xb) * rows);
           continue;
         }
-        const int cbeg = candBegin[cell];
-        ops.evalCandidates(&wx0[xb], &wx1[xb], xe - xb, ay.w0[nextY], ay.w1[nextY], &cand.vals[(size_t)cbeg * 4],
+        const int cbeg = candBegin[cell], n = xe - xb;
+        if (idx.size() < (size_t)n * rows) idx.resize((size_t)n * rows);
+        ops.evalCandidates(&wx0[xb], &wx1[xb], n, &ay.w0[nextY], &ay.w1[nextY], rows, &cand.vals[(size_t)cbeg * 4],
                            &cand.cls[cbeg], candEnd[cell] - cbeg, idx.data());
-        out.put(r, idx.data(), xb, xe - xb);
+        for (int y = nextY; y < rowsEnd; ++y) out.put(out.row(y), &idx[(size_t)(y - nextY) * n], xb, n);
       }
+      nextY = rowsEnd;
     }
   }
 }

@@ -65,13 +65,14 @@ struct Ops {
   // Exact-mode vertical blend and argmax step: v = a * wa + b * wb; if v > best: best = v, index = cls.
   void (*blendArgmax)(const float* a, const float* b, float wa, float wb, int n, int cls, float* best,
                       uint16_t* index);
-  // Overlay blend of one row: dst = (src * (256 - alpha) + target * alpha + 128) >> 8, alpha in 0..256.
-  void (*blendRow)(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst);
-  // Boundary-mode evaluation of n output pixels of one cell row segment: for each pixel the candidate with
-  // the largest (v00*wx0 + v01*wx1)*wy0 + (v10*wx0 + v11*wx1)*wy1 (first wins ties; the exact path's
-  // arithmetic). vals: 4 corner values per candidate; wx0/wx1 readable for n rounded up to 8.
-  void (*evalCandidates)(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
-                         const uint16_t* cls, int nc, uint16_t* out);
+  // Overlay blend of one row: with tm[i] = target | mask << 8 (mask 0 or 0xFF) and alpha in 0..256,
+  // dst = mask ? (src * (256 - alpha) + target * alpha + 128) >> 8 : src.
+  void (*blendRow)(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst);
+  // Boundary-mode evaluation of one cell: n output columns x `rows` output rows. For each pixel the candidate
+  // with the largest (v00*wx0 + v01*wx1)*wy0 + (v10*wx0 + v11*wx1)*wy1 (first wins ties: the exact path's
+  // arithmetic). vals: 4 corner values per candidate; wx0/wx1 readable for n rounded up to 8; out: rows x n.
+  void (*evalCandidates)(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
+                         const float* vals, const uint16_t* cls, int nc, uint16_t* out);
   // Where plane[i] >= threshold[i] set bit i of mask (n <= 64); returns the mask.
   uint64_t (*atLeast)(const float* plane, const float* threshold, int n);
   // Interleaved <-> planar conversions of n pixels.
@@ -92,9 +93,9 @@ void normalizeRow(const uint8_t* src, int width, float rescaleScale, float mean,
                   float* dst);
 void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index);
 void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int cls, float* best, uint16_t* index);
-void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst);
-void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
-                    const uint16_t* cls, int nc, uint16_t* out);
+void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst);
+void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
+                    const float* vals, const uint16_t* cls, int nc, uint16_t* out);
 uint64_t atLeast(const float* plane, const float* threshold, int n);
 void split3(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c);
 void merge3(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);

@@ -112,8 +112,9 @@ struct OverlaySpec {
   const uint8_t* drawn = nullptr;    // paletteSize flags: 1 = blend this class (highlight and hidden applied)
 };
 
-// Blend the palette colour of each pixel's class (nearest sample of `map`) into the image; ids >= paletteSize
-// are neither drawn nor counted. histogram (paletteSize entries) counts the class map's pixels.
+// Blend the palette colour of each sample's class into the image: luma/RGB pixels and NV12 chroma samples each
+// take the nearest map sample at their own resolution. Ids >= paletteSize are neither drawn nor counted;
+// histogram (paletteSize entries) counts the class map's pixels.
 void overlayNv12(const Nv12View& in, Color color, const ClassMapView& map, const OverlaySpec& spec,
                  const Nv12Mut& out, uint32_t* histogram, Isa isa);
 void overlayRgb(const RgbView& in, const ClassMapView& map, const OverlaySpec& spec, const RgbMut& out,

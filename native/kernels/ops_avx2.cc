@@ -215,42 +215,65 @@ void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int 
   if (i < n) scalar::blendArgmax(a + i, b + i, wa, wb, n - i, cls, best + i, index + i);
 }
 
-void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst) {
+void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst) {
   // 16-bit unsigned arithmetic: src * (256 - a) + target * a + 128 <= 65408 never wraps.
   const __m256i a = _mm256_set1_epi16((int16_t)alpha), inv = _mm256_set1_epi16((int16_t)(256 - alpha));
-  const __m256i half = _mm256_set1_epi16(128);
+  const __m256i half = _mm256_set1_epi16(128), low = _mm256_set1_epi16(0x00FF);
   int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256i s = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(src + i)));
-    const __m256i t = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(target + i)));
-    const __m256i v = _mm256_srli_epi16(
-        _mm256_add_epi16(_mm256_add_epi16(_mm256_mullo_epi16(s, inv), _mm256_mullo_epi16(t, a)), half), 8);
-    const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi16(v, v), 0x08);
-    _mm_storeu_si128((__m128i*)(dst + i), _mm256_castsi256_si128(p));
+  for (; i + 32 <= n; i += 32) {
+    const __m256i s8 = _mm256_loadu_si256((const __m256i*)(src + i));
+    const __m256i p0 = _mm256_loadu_si256((const __m256i*)(tm + i));       // pixels 0-15
+    const __m256i p1 = _mm256_loadu_si256((const __m256i*)(tm + i + 16));  // pixels 16-31
+    // Targets as 16-bit lanes in the order unpacklo/hi_epi8 give for s8: [0-7 | 16-23] and [8-15 | 24-31].
+    const __m256i t0 = _mm256_and_si256(p0, low), t1 = _mm256_and_si256(p1, low);
+    const __m256i tA = _mm256_permute2x128_si256(t0, t1, 0x20);
+    const __m256i tB = _mm256_permute2x128_si256(t0, t1, 0x31);
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i sLo = _mm256_unpacklo_epi8(s8, zero), sHi = _mm256_unpackhi_epi8(s8, zero);
+    const auto mix = [&](__m256i s, __m256i t) {
+      return _mm256_srli_epi16(_mm256_add_epi16(_mm256_add_epi16(_mm256_mullo_epi16(s, inv), _mm256_mullo_epi16(t, a)), half), 8);
+    };
+    const __m256i blended = _mm256_packus_epi16(mix(sLo, tA), mix(sHi, tB));
+    const __m256i mA = _mm256_srli_epi16(p0, 8), mB = _mm256_srli_epi16(p1, 8);  // masks of 0-15, 16-31
+    const __m256i m = _mm256_permute4x64_epi64(_mm256_packus_epi16(mA, mB), 0xD8);
+    _mm256_storeu_si256((__m256i*)(dst + i), _mm256_blendv_epi8(s8, blended, m));
   }
-  if (i < n) scalar::blendRow(src + i, target + i, alpha, n - i, dst + i);
+  if (i < n) scalar::blendRow(src + i, tm + i, alpha, n - i, dst + i);
 }
 
-void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
-                    const uint16_t* cls, int nc, uint16_t* out) {
-  const __m256 vy0 = _mm256_set1_ps(wy0), vy1 = _mm256_set1_ps(wy1);
+void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
+                    const float* vals, const uint16_t* cls, int nc, uint16_t* out) {
+  // The horizontal blends t0, t1 depend on the column only: computed once per candidate and column block,
+  // then reused by every output row of the cell.
+  constexpr int kCache = 32;
+  if (nc > kCache) {
+    for (int r = 0; r < rows; ++r) scalar::evalCandidates(wx0, wx1, n, wy0 + r, wy1 + r, 1, vals, cls, nc, out + (size_t)r * n);
+    return;
+  }
+  __m256 t0[kCache], t1[kCache];
   for (int x = 0; x < n; x += 8) {
     const __m256 a = _mm256_loadu_ps(wx0 + x), b = _mm256_loadu_ps(wx1 + x);
-    __m256 best = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-    __m256i bi = _mm256_set1_epi32(cls[0]);
     for (int k = 0; k < nc; ++k) {
       const float* v = vals + 4 * k;
-      const __m256 t0 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(v[0]), a), _mm256_mul_ps(_mm256_set1_ps(v[1]), b));
-      const __m256 t1 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(v[2]), a), _mm256_mul_ps(_mm256_set1_ps(v[3]), b));
-      const __m256 val = _mm256_add_ps(_mm256_mul_ps(t0, vy0), _mm256_mul_ps(t1, vy1));
-      const __m256 m = _mm256_cmp_ps(val, best, _CMP_GT_OQ);
-      best = _mm256_blendv_ps(best, val, m);
-      bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(_mm256_set1_epi32(cls[k])), m));
+      t0[k] = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(v[0]), a), _mm256_mul_ps(_mm256_set1_ps(v[1]), b));
+      t1[k] = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(v[2]), a), _mm256_mul_ps(_mm256_set1_ps(v[3]), b));
     }
-    alignas(32) int32_t tmp[8];
-    _mm256_store_si256((__m256i*)tmp, bi);
     const int m = n - x < 8 ? n - x : 8;
-    for (int i = 0; i < m; ++i) out[x + i] = (uint16_t)tmp[i];
+    for (int r = 0; r < rows; ++r) {
+      const __m256 vy0 = _mm256_set1_ps(wy0[r]), vy1 = _mm256_set1_ps(wy1[r]);
+      __m256 best = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+      __m256i bi = _mm256_set1_epi32(cls[0]);
+      for (int k = 0; k < nc; ++k) {
+        const __m256 val = _mm256_add_ps(_mm256_mul_ps(t0[k], vy0), _mm256_mul_ps(t1[k], vy1));
+        const __m256 mk = _mm256_cmp_ps(val, best, _CMP_GT_OQ);
+        best = _mm256_blendv_ps(best, val, mk);
+        bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(_mm256_set1_epi32(cls[k])), mk));
+      }
+      alignas(32) int32_t tmp[8];
+      _mm256_store_si256((__m256i*)tmp, bi);
+      uint16_t* o = out + (size_t)r * n + x;
+      for (int i = 0; i < m; ++i) o[i] = (uint16_t)tmp[i];
+    }
   }
 }
 

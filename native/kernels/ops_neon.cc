@@ -187,37 +187,50 @@ void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int 
   if (i < n) scalar::blendArgmax(a + i, b + i, wa, wb, n - i, cls, best + i, index + i);
 }
 
-void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst) {
+void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst) {
   const uint16_t a = (uint16_t)alpha, inv = (uint16_t)(256 - alpha);
   const uint16x8_t half = vdupq_n_u16(128);
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    const uint16x8_t s = vmovl_u8(vld1_u8(src + i)), t = vmovl_u8(vld1_u8(target + i));
+    const uint8x8_t s8 = vld1_u8(src + i);
+    const uint8x8x2_t tmv = vld2_u8((const uint8_t*)(tm + i));  // val[0]: targets, val[1]: masks
+    const uint16x8_t s = vmovl_u8(s8), t = vmovl_u8(tmv.val[0]);
     const uint16x8_t v = vaddq_u16(vaddq_u16(vmulq_n_u16(s, inv), vmulq_n_u16(t, a)), half);  // < 2^16
-    vst1_u8(dst + i, vmovn_u16(vshrq_n_u16(v, 8)));
+    vst1_u8(dst + i, vbsl_u8(tmv.val[1], vmovn_u16(vshrq_n_u16(v, 8)), s8));
   }
-  if (i < n) scalar::blendRow(src + i, target + i, alpha, n - i, dst + i);
+  if (i < n) scalar::blendRow(src + i, tm + i, alpha, n - i, dst + i);
 }
 
-void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
-                    const uint16_t* cls, int nc, uint16_t* out) {
+void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
+                    const float* vals, const uint16_t* cls, int nc, uint16_t* out) {
+  constexpr int kCache = 32;
+  if (nc > kCache) {
+    for (int r = 0; r < rows; ++r) scalar::evalCandidates(wx0, wx1, n, wy0 + r, wy1 + r, 1, vals, cls, nc, out + (size_t)r * n);
+    return;
+  }
+  float32x4_t t0[kCache], t1[kCache];
   for (int x = 0; x < n; x += 4) {
     const float32x4_t a = vld1q_f32(wx0 + x), b = vld1q_f32(wx1 + x);
-    float32x4_t best = vdupq_n_f32(-std::numeric_limits<float>::infinity());
-    uint32x4_t bi = vdupq_n_u32(cls[0]);
     for (int k = 0; k < nc; ++k) {
       const float* v = vals + 4 * k;
-      const float32x4_t t0 = vaddq_f32(vmulq_n_f32(a, v[0]), vmulq_n_f32(b, v[1]));
-      const float32x4_t t1 = vaddq_f32(vmulq_n_f32(a, v[2]), vmulq_n_f32(b, v[3]));
-      const float32x4_t val = vaddq_f32(vmulq_n_f32(t0, wy0), vmulq_n_f32(t1, wy1));
-      const uint32x4_t m = vcgtq_f32(val, best);
-      best = vbslq_f32(m, val, best);
-      bi = vbslq_u32(m, vdupq_n_u32(cls[k]), bi);
+      t0[k] = vaddq_f32(vmulq_n_f32(a, v[0]), vmulq_n_f32(b, v[1]));
+      t1[k] = vaddq_f32(vmulq_n_f32(a, v[2]), vmulq_n_f32(b, v[3]));
     }
-    uint32_t tmp[4];
-    vst1q_u32(tmp, bi);
     const int m = n - x < 4 ? n - x : 4;
-    for (int i = 0; i < m; ++i) out[x + i] = (uint16_t)tmp[i];
+    for (int r = 0; r < rows; ++r) {
+      float32x4_t best = vdupq_n_f32(-std::numeric_limits<float>::infinity());
+      uint32x4_t bi = vdupq_n_u32(cls[0]);
+      for (int k = 0; k < nc; ++k) {
+        const float32x4_t val = vaddq_f32(vmulq_n_f32(t0[k], wy0[r]), vmulq_n_f32(t1[k], wy1[r]));
+        const uint32x4_t mk = vcgtq_f32(val, best);
+        best = vbslq_f32(mk, val, best);
+        bi = vbslq_u32(mk, vdupq_n_u32(cls[k]), bi);
+      }
+      uint32_t tmp[4];
+      vst1q_u32(tmp, bi);
+      uint16_t* o = out + (size_t)r * n + x;
+      for (int i = 0; i < m; ++i) o[i] = (uint16_t)tmp[i];
+    }
   }
 }
 

@@ -104,27 +104,30 @@ void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int 
   }
 }
 
-void blendRow(const uint8_t* src, const uint8_t* target, int alpha, int n, uint8_t* dst) {
+void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst) {
   const int inv = 256 - alpha;
-  for (int i = 0; i < n; ++i) dst[i] = (uint8_t)((src[i] * inv + target[i] * alpha + 128) >> 8);
+  for (int i = 0; i < n; ++i)
+    dst[i] = (tm[i] >> 8) ? (uint8_t)((src[i] * inv + (tm[i] & 0xFF) * alpha + 128) >> 8) : src[i];
 }
 
-void evalCandidates(const float* wx0, const float* wx1, int n, float wy0, float wy1, const float* vals,
-                    const uint16_t* cls, int nc, uint16_t* out) {
+void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
+                    const float* vals, const uint16_t* cls, int nc, uint16_t* out) {
   for (int x = 0; x < n; ++x) {
-    float best = -std::numeric_limits<float>::infinity();
-    uint16_t bi = cls[0];
-    for (int k = 0; k < nc; ++k) {
-      const float* v = vals + 4 * k;
-      const float t0 = v[0] * wx0[x] + v[1] * wx1[x];
-      const float t1 = v[2] * wx0[x] + v[3] * wx1[x];
-      const float val = t0 * wy0 + t1 * wy1;
-      if (val > best) {
-        best = val;
-        bi = cls[k];
+    for (int r = 0; r < rows; ++r) {
+      float best = -std::numeric_limits<float>::infinity();
+      uint16_t bi = cls[0];
+      for (int k = 0; k < nc; ++k) {
+        const float* v = vals + 4 * k;
+        const float t0 = v[0] * wx0[x] + v[1] * wx1[x];
+        const float t1 = v[2] * wx0[x] + v[3] * wx1[x];
+        const float val = t0 * wy0[r] + t1 * wy1[r];
+        if (val > best) {
+          best = val;
+          bi = cls[k];
+        }
       }
+      out[(size_t)r * n + x] = bi;
     }
-    out[x] = bi;
   }
 }
 

@@ -1,6 +1,9 @@
 // Palette overlay of a class map onto a frame: NV12 blended in YUV space (no RGB round trip) or RGB, with the
-// class histogram counted from the same map.
+// class histogram counted from the same map. Each plane samples the map at its own resolution (nearest,
+// pixel centres): luma and RGB per pixel, NV12 chroma per 2x2 chroma sample.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "internal.h"
@@ -14,73 +17,90 @@ int alphaOf(double opacity) {
   return (int)(a < 0 ? 0 : a > 256 ? 256 : a);
 }
 
-template <typename M>
-void countClasses(const M* map, size_t n, int paletteSize, uint32_t* hist) {
-  for (int c = 0; c < paletteSize; ++c) hist[c] = 0;
-  for (size_t i = 0; i < n; ++i)
-    if (map[i] < paletteSize) ++hist[map[i]];
+// Per-class table of (colour | mask << 8) entries, `comps` per class. For 8-bit maps it covers every id
+// (ids past the palette get mask 0), so the per-pixel lookup needs no bounds check.
+struct ClassTable {
+  int comps;
+  std::vector<uint16_t> entries;
+  ClassTable(const OverlaySpec& s, int comps_, const uint8_t* colours, bool wide) : comps(comps_) {
+    const int ids = wide ? s.paletteSize : 256;
+    entries.assign((size_t)ids * comps, 0);
+    for (int c = 0; c < s.paletteSize && c < ids; ++c)
+      if (s.drawn[c])
+        for (int k = 0; k < comps; ++k) entries[(size_t)c * comps + k] = (uint16_t)(colours[(size_t)c * comps + k] | 0xFF00);
+  }
+  const uint16_t* of(unsigned c) const {
+    static const uint16_t none[3] = {0, 0, 0};
+    return (size_t)c * comps < entries.size() ? &entries[(size_t)c * comps] : none;
+  }
+};
+
+// Target/mask entries for one output row sampling map row `mrow` at `xs` (empty: one map pixel per output).
+template <typename M, int K>
+void buildRow(const M* mrow, int width, const std::vector<int>& xs, const ClassTable& t, uint16_t* tm) {
+  for (int x = 0; x < width; ++x) {
+    const uint16_t* e = t.of(xs.empty() ? mrow[x] : mrow[xs[x]]);
+    for (int k = 0; k < K; ++k) tm[K * x + k] = e[k];
+  }
 }
 
-// Per-class lookup: the class's colour component when the class is drawn, -1 otherwise.
-struct ClassTable {
-  std::vector<int16_t> v[3];
-  ClassTable(const OverlaySpec& s, const uint8_t* comps /* 3 per class */) {
-    for (auto& t : v) t.assign(s.paletteSize, -1);
-    for (int c = 0; c < s.paletteSize; ++c)
-      if (s.drawn[c])
-        for (int k = 0; k < 3; ++k) v[k][c] = comps[3 * c + k];
+std::vector<int> columnsOf(int mapW, int width) {
+  std::vector<int> xs;
+  if (mapW == width) return xs;
+  xs.resize(width);
+  for (int x = 0; x < width; ++x) xs[x] = nearestIndex(x, mapW, width);
+  return xs;
+}
+
+// Histogram of the class map, ids past the palette not counted. Four interleaved sub-histograms keep runs of
+// one class from serialising on a single counter.
+template <typename M>
+void countMap(const M* map, size_t n, int paletteSize, uint32_t* hist) {
+  const int ids = sizeof(M) == 1 ? 256 : 65536;
+  std::vector<uint32_t> sub((size_t)4 * ids, 0);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    ++sub[map[i]];
+    ++sub[(size_t)ids + map[i + 1]];
+    ++sub[(size_t)2 * ids + map[i + 2]];
+    ++sub[(size_t)3 * ids + map[i + 3]];
   }
-  int get(int k, unsigned c) const { return c < v[k].size() ? v[k][c] : -1; }
-};
+  for (; i < n; ++i) ++sub[map[i]];
+  for (int c = 0; c < paletteSize; ++c) hist[c] = sub[c] + sub[(size_t)ids + c] + sub[(size_t)2 * ids + c] + sub[(size_t)3 * ids + c];
+}
 
 template <typename M>
 void overlayNv12T(const Nv12View& in, Color color, const ClassMapView& map, const OverlaySpec& s,
                   const Nv12Mut& out, uint32_t* hist, const Ops& ops) {
   const int W = in.width, H = in.height;
   const M* m = (const M*)map.data;
-  std::vector<uint8_t> yuvPal((size_t)3 * s.paletteSize);
+  std::vector<uint8_t> lumaPal(s.paletteSize), chromaPal((size_t)2 * s.paletteSize);
   for (int c = 0; c < s.paletteSize; ++c) {
     double Y, U, V;
     rgbToYuvDouble(color, s.palette[3 * c], s.palette[3 * c + 1], s.palette[3 * c + 2], &Y, &U, &V);
-    const double vals[3] = {Y, U, V};
-    for (int k = 0; k < 3; ++k) {
-      const double r = std::floor(vals[k] + 0.5);
-      yuvPal[3 * c + k] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
-    }
+    const auto q = [](double v) {
+      const double r = std::floor(v + 0.5);
+      return (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+    };
+    lumaPal[c] = q(Y);
+    chromaPal[2 * c] = q(U);
+    chromaPal[2 * c + 1] = q(V);
   }
-  const ClassTable table(s, yuvPal.data());
+  const bool wide = sizeof(M) == 2;
+  const ClassTable luma(s, 1, lumaPal.data(), wide), chroma(s, 2, chromaPal.data(), wide);
   const int alpha = alphaOf(s.opacity);
-  std::vector<int> mx(W);
-  for (int x = 0; x < W; ++x) mx[x] = nearestIndex(x, map.width, W);
-  std::vector<uint8_t> target(W);
+  std::vector<uint16_t> tm(W);
+  const std::vector<int> lumaXs = columnsOf(map.width, W), chromaXs = columnsOf(map.width, W / 2);
   for (int y = 0; y < H; ++y) {
-    const M* mrow = m + (size_t)nearestIndex(y, map.height, H) * map.width;
-    const uint8_t* src = in.data + (size_t)y * in.strideY;
-    for (int x = 0; x < W; ++x) {
-      const int t = table.get(0, mrow[mx[x]]);
-      target[x] = t < 0 ? src[x] : (uint8_t)t;
-    }
-    ops.blendRow(src, target.data(), alpha, W, out.data + (size_t)y * out.strideY);
+    buildRow<M, 1>(m + (size_t)nearestIndex(y, map.height, H) * map.width, W, lumaXs, luma, tm.data());
+    ops.blendRow(in.data + (size_t)y * in.strideY, tm.data(), alpha, W, out.data + (size_t)y * out.strideY);
   }
-  // Each chroma sample moves toward the mean target of its 2x2 luma block (undrawn pixels keep their own).
   for (int j = 0; j < H / 2; ++j) {
-    const M* m0 = m + (size_t)nearestIndex(2 * j, map.height, H) * map.width;
-    const M* m1 = m + (size_t)nearestIndex(2 * j + 1, map.height, H) * map.width;
-    const uint8_t* src = in.data + in.offsetUV + (size_t)j * in.strideUV;
-    for (int i = 0; i < W / 2; ++i) {
-      const unsigned cls[4] = {m0[mx[2 * i]], m0[mx[2 * i + 1]], m1[mx[2 * i]], m1[mx[2 * i + 1]]};
-      for (int k = 0; k < 2; ++k) {
-        int sum = 0;
-        for (unsigned c : cls) {
-          const int t = table.get(1 + k, c);
-          sum += t < 0 ? src[2 * i + k] : t;
-        }
-        target[2 * i + k] = (uint8_t)((sum + 2) >> 2);
-      }
-    }
-    ops.blendRow(src, target.data(), alpha, W, out.data + out.offsetUV + (size_t)j * out.strideUV);
+    buildRow<M, 2>(m + (size_t)nearestIndex(j, map.height, H / 2) * map.width, W / 2, chromaXs, chroma, tm.data());
+    ops.blendRow(in.data + in.offsetUV + (size_t)j * in.strideUV, tm.data(), alpha, W,
+                 out.data + out.offsetUV + (size_t)j * out.strideUV);
   }
-  countClasses(m, (size_t)map.width * map.height, s.paletteSize, hist);
+  countMap(m, (size_t)map.width * map.height, s.paletteSize, hist);
 }
 
 template <typename M>
@@ -88,24 +108,15 @@ void overlayRgbT(const RgbView& in, const ClassMapView& map, const OverlaySpec& 
                  const Ops& ops) {
   const int W = in.width, H = in.height;
   const M* m = (const M*)map.data;
-  const ClassTable table(s, s.palette);
+  const ClassTable rgb(s, 3, s.palette, sizeof(M) == 2);
   const int alpha = alphaOf(s.opacity);
-  std::vector<int> mx(W);
-  for (int x = 0; x < W; ++x) mx[x] = nearestIndex(x, map.width, W);
-  std::vector<uint8_t> target((size_t)3 * W);
+  std::vector<uint16_t> tm((size_t)3 * W);
+  const std::vector<int> xs = columnsOf(map.width, W);
   for (int y = 0; y < H; ++y) {
-    const M* mrow = m + (size_t)nearestIndex(y, map.height, H) * map.width;
-    const uint8_t* src = in.data + (size_t)y * in.stride;
-    for (int x = 0; x < W; ++x) {
-      const unsigned c = mrow[mx[x]];
-      for (int k = 0; k < 3; ++k) {
-        const int t = table.get(k, c);
-        target[3 * x + k] = t < 0 ? src[3 * x + k] : (uint8_t)t;
-      }
-    }
-    ops.blendRow(src, target.data(), alpha, 3 * W, out.data + (size_t)y * out.stride);
+    buildRow<M, 3>(m + (size_t)nearestIndex(y, map.height, H) * map.width, W, xs, rgb, tm.data());
+    ops.blendRow(in.data + (size_t)y * in.stride, tm.data(), alpha, 3 * W, out.data + (size_t)y * out.stride);
   }
-  countClasses(m, (size_t)map.width * map.height, s.paletteSize, hist);
+  countMap(m, (size_t)map.width * map.height, s.paletteSize, hist);
 }
 
 }  // namespace

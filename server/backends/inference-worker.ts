@@ -144,7 +144,10 @@ function runNv12(b: Backend, image: Nv12Image): Promise<InferenceResult> {
 }
 
 function countClasses(map: Uint8Array | Uint16Array, classes: number): Uint32Array {
-  const h = new Uint32Array(Math.max(classes, 1));
+  // A class-map model need not declare its class count: then size the histogram by the largest id present.
+  let size = classes;
+  if (size <= 0) for (let i = 0; i < map.length; i++) if (map[i]! >= size) size = map[i]! + 1;
+  const h = new Uint32Array(Math.max(size, 1));
   for (let i = 0; i < map.length; i++) {
     const c = map[i]!;
     if (c < h.length) h[c]!++;

@@ -1,3 +1,4 @@
+import { readHfModelConfig } from '../model/hf-config.ts';
 import { loadModelInfo } from '../model/load.ts';
 import type { Backend, BackendOptions } from './backend.ts';
 import { OnnxBackend } from './onnx.ts';
@@ -7,7 +8,13 @@ import type { ModelRef } from './worker-protocol.ts';
 export async function loadBackend(ref: ModelRef, options: BackendOptions): Promise<Backend> {
   if (ref.backend === 'bpu') {
     const { BpuBackend } = await import('./bpu.ts');
-    return BpuBackend.load(ref.files, { ...(ref.name ? { modelName: ref.name } : {}), rawIntOutput: true } as never);
+    // Class names come from a Hugging Face config.json when one is configured (a .bin carries none).
+    const names = ref.configPath ? (await readHfModelConfig(ref.configPath)).id2label : null;
+    return BpuBackend.load(ref.files, {
+      ...(ref.packModel ? { modelName: ref.packModel } : {}),
+      ...(names ? { classNames: names } : {}),
+      rawIntOutput: true,
+    });
   }
   const file = ref.files[0];
   if (!file) throw new Error('model: no ONNX file given');

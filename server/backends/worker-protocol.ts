@@ -11,8 +11,10 @@ export interface ModelRef {
   files: string[];
   configPath?: string;
   preprocessorPath?: string;
-  /** Display name; for BPU packs, also which model in the pack. */
+  /** Display name. */
   name?: string;
+  /** BPU only: which model inside the packed .bin file(s) (default: the first). */
+  packModel?: string;
 }
 
 export interface LoadRequest {

@@ -135,7 +135,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let warmupDone: (() => void) | null = null;
   let measuredDone: (() => void) | null = null;
   const target = o.durationS > 0 ? Infinity : o.warmup + o.frames;
+  let finished = false;
   app.onFrameRendered = (ctx) => {
+    if (finished) return;
     const now = performance.now();
     records.push({ id: ctx.id, doneAt: now, totalMs: now - ctx.arrivedAt, timings: { ...ctx.timings } });
     // Keep the newest frames for the peers (their NV12 buffers are already this process's own copies).
@@ -184,6 +186,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (measuring) sends.push(ms);
   };
 
+  // Count from here: frames rendered while the viewer was being attached are not part of the run.
+  records.length = 0;
+  kept.length = 0;
+
   const timeoutMs = 600_000 + (o.durationS + o.frames) * 5000;
   const withTimeout = (p: Promise<void>, what: string) =>
     Promise.race([p, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s (status: ${app.currentStatus.message})`)), timeoutMs).unref())]);
@@ -204,6 +210,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await withTimeout(new Promise<void>((r) => (measuredDone = records.length >= target ? (r(), null) : r)), 'the measured frames');
   }
   measuring = false;
+  finished = true;
   const wallS = (performance.now() - wallStart) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   const browserCpu = browserPid ? processTreeCpuSeconds(browserPid) - browserCpuStart : NaN;

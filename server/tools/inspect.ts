@@ -312,10 +312,8 @@ export async function main(argv: string[]): Promise<number> {
       ...(referenceImage ? { referenceImage } : {}),
       ...(referenceDir ? { referenceDir } : {}),
     });
-    if (values.json) {
-      const { expectation, ...rest } = r;
-      printJson({ ...rest, expectation: { ...expectation } });
-    } else process.stdout.write(formatInspectReport(r));
+    if (values.json) printJson(r);
+    else process.stdout.write(formatInspectReport(r));
     return r.errors > 0 ? EXIT_FAILED_CHECKS : EXIT_OK;
   });
 }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpuBackend } from '../../server/backends/bpu.ts';
 import { packedNv12 } from '../../server/frame.ts';
-import { expectNothingAlive, expectedOutput, fixture, makeNv12, sourcePixel, testDouble, type TestNv12 } from './helpers.ts';
+import { doubleModelFile, expectNothingAlive, expectedOutput, fixture, makeNv12, sourcePixel, testDouble, writeModel, type TestNv12 } from './helpers.ts';
 
 const MODELS = fixture('nv12-models.json');
 
@@ -132,6 +132,32 @@ describe('class-map output from an NV12 model', () => {
     try {
       expect(bpu.model.output).toMatchObject({ kind: 'classmap', dtype: 'int32', classes: 0 });
       expect(bpu.model.classNames).toEqual([]);
+    } finally {
+      await bpu.close();
+    }
+  });
+});
+
+describe('3-D class-map output', () => {
+  it('treats an (N,H,W) integer output as a class map, read through its padded row stride', async () => {
+    const file = writeModel(
+      doubleModelFile([
+        {
+          name: 'flat_classmap',
+          compute: { kind: 'bands', classes: 4 },
+          inputs: [{ name: 'image', tensorType: 'NV12', layout: 'NCHW', validShape: [1, 3, 16, 32] }],
+          outputs: [{ name: 'classes', tensorType: 'S16', layout: 'NONE', validShape: [1, 8, 16], alignedShape: [1, 8, 24] }],
+        },
+      ]),
+    );
+    const bpu = await BpuBackend.load([file]);
+    try {
+      expect(bpu.model.output).toMatchObject({ kind: 'classmap', dtype: 'int16', height: 8, width: 16, shape: [1, 8, 16] });
+      const img = makeNv12(32, 16, { seed: 77 });
+      const r = await bpu.runNv12(img.image);
+      const expected = expectedOutput('NHWC', 1, 8, 16, (_c, h, w) => Math.floor((img.sample(0, 2 * w, 2 * h) * 4) / 256));
+      expect(Array.from(r.output.data as Int16Array)).toEqual(expected);
+      expect(new Set(expected).size).toBe(4);
     } finally {
       await bpu.close();
     }

@@ -229,7 +229,7 @@ describe('model choice and tensor argument checks', () => {
       await expect(bpu.run({ ...good, dtype: 'uint8' })).rejects.toThrow(/run\(input\)\.dtype for model 's32_nhwc_per_channel' .*expected 'float32', got the string "uint8"/);
       await expect(bpu.run({ ...good, shape: [1, 4, 6, 3] })).rejects.toThrow(/run\(input\)\.shape .*expected the model's input shape \(1,3,4,6\), got an array of length 4/);
       await expect(bpu.run({ ...good, data: new Float32Array(71) })).rejects.toThrow(/run\(input\)\.data .*expected a Float32Array of length 72, got a Float32Array of length 71/);
-      await expect(bpu.run({ ...good, data: new Int32Array(72) })).rejects.toThrow(/expected a Float32Array of length 72, got a Int32Array of length 72/);
+      await expect(bpu.run({ ...good, data: new Int32Array(72) })).rejects.toThrow(/expected a Float32Array of length 72, got an Int32Array of length 72/);
       await expect(bpu.runNv12({ data: new Uint8Array(36), width: 6, height: 4, strideY: 6, strideUV: 6, offsetUV: 24 })).rejects.toThrow(
         /takes a F32 NCHW tensor input, not NV12: call run\(tensor\)/,
       );

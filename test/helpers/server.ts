@@ -42,7 +42,7 @@ export function testConfig(dir: string, extra: Record<string, unknown> = {}): st
     cacheDir: path.join(ROOT, '.cache'),
     sources: {
       test: { kind: 'test', width: 320, height: 240, framerate: 30, pattern: 'smpte' },
-      still: { kind: 'test', width: 320, height: 240, framerate: 10, pattern: 'ball', speed: 0 },
+      still: { kind: 'test', width: 320, height: 240, framerate: 10, pattern: 'smpte', speed: 0 },
     },
     models: {
       tiny: { demo: { variant: 'tiny', size: 64, classes: 8 } },

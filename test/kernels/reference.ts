@@ -352,26 +352,23 @@ export function overlayNv12Ref(img: Nv12Like, map: ArrayLike<number>, mapW: numb
   const classes = palette.length / 3;
   const W = img.width, H = img.height;
   const pal = Array.from({ length: classes }, (_, c) => rgbToYuv(color, palette[3 * c], palette[3 * c + 1], palette[3 * c + 2]).map(roundClamp));
-  const cls = (y: number, x: number) => map[nearestIndex(y, mapH, H) * mapW + nearestIndex(x, mapW, W)];
   const drawn = (c: number) => c < classes && o.drawn(c);
   const out = new Uint8Array((W * H * 3) / 2);
+  // Luma samples the map per pixel; each chroma sample samples it at chroma resolution.
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
       const s = img.data[y * img.strideY + x];
-      const c = cls(y, x);
-      out[y * W + x] = blend(s, drawn(c) ? pal[c][0] : s, a);
+      const c = map[nearestIndex(y, mapH, H) * mapW + nearestIndex(x, mapW, W)];
+      out[y * W + x] = drawn(c) ? blend(s, pal[c][0], a) : s;
     }
   for (let j = 0; j < H / 2; j++)
-    for (let i = 0; i < W / 2; i++)
+    for (let i = 0; i < W / 2; i++) {
+      const c = map[nearestIndex(j, mapH, H / 2) * mapW + nearestIndex(i, mapW, W / 2)];
       for (let k = 0; k < 2; k++) {
         const s = img.data[img.offsetUV + j * img.strideUV + 2 * i + k];
-        let sum = 0;
-        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
-          const c = cls(2 * j + dy, 2 * i + dx);
-          sum += drawn(c) ? pal[c][1 + k] : s;
-        }
-        out[W * H + j * W + 2 * i + k] = blend(s, (sum + 2) >> 2, a);
+        out[W * H + j * W + 2 * i + k] = drawn(c) ? blend(s, pal[c][1 + k], a) : s;
       }
+    }
   return out;
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nv12ToTensor, rgbToNv12, rgbToTensor } from '../../server/kernels/index.ts';
 import { main, writeCalibration } from '../../server/tools/calib.ts';
 import { inspectFiles } from '../../server/tools/inspect.ts';
@@ -30,6 +30,10 @@ beforeAll(async () => {
   model = (await demoModel(path.join(dir, 'model'))).modelPath;
   images = path.join(dir, 'images');
   await writeImageSet(images, SIZES, 21);
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('calib', () => {

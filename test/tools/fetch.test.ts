@@ -105,6 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.SEGSTREAM_HF_ENDPOINT;
   await hub.close();
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('model fetch', () => {

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../server/kernels/index.ts';
 import { inspectFiles, main, type InspectResult } from '../../server/tools/inspect.ts';
 import { encodeNpy, rawBytes } from '../../server/tools/tensor-file.ts';
@@ -36,6 +36,10 @@ beforeAll(async () => {
   imagePath = await writePng(path.join(dir, 'images', 'scene.png'), rgb, 640, 480);
   featuremap = rgbToTensor(rgb, 640, 480, { width: 512, height: 512, mean: MEAN, std: STD });
   pixels = rgbToTensor(rgb, 640, 480, { width: 512, height: 512, mean: [0, 0, 0], std: [1, 1, 1], rescale: 1 });
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('size and dtype', () => {

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../server/kernels/index.ts';
 import { checkMapperConfigFile, generateMapperConfig, main } from '../../server/tools/mapper-config.ts';
 import { readModel, summariseGraph } from '../../server/tools/onnx-graph.ts';
@@ -47,6 +47,10 @@ beforeAll(async () => {
   dir = tempDir('mapper');
   model = (await demoModel(path.join(dir, 'm17'))).modelPath;
   model13 = (await demoModel(path.join(dir, 'm13'), { opset: 13 })).modelPath;
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('writing a config', () => {

@@ -5,7 +5,7 @@
 import ort from 'onnxruntime-node';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoModel } from '../../server/model/demo-model.ts';
 import { decodeModel } from '../../server/tools/onnx-graph.ts';
 import { quantisePerChannel, quantizeWeightsPerChannel } from '../../server/tools/quantize-weights.ts';
@@ -22,6 +22,10 @@ function floats(t: { rawData?: Uint8Array | null }): Float32Array {
 beforeAll(() => {
   dir = tempDir('quant');
   bytes = buildDemoModel({ variant: 'tiny', size: 64, classes: 8, seed: 4 });
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('quantisePerChannel', () => {

@@ -26,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('verify report.html', () => {

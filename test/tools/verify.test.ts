@@ -7,7 +7,7 @@ import ort from 'onnxruntime-node';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../server/kernels/index.ts';
 import { quantizeWeightsPerChannel } from '../../server/tools/quantize-weights.ts';
 import { main, runVerify, VerifyInputError, type VerifyReport } from '../../server/tools/verify.ts';
@@ -30,6 +30,10 @@ beforeAll(async () => {
   await fs.writeFile(quantised, quantizeWeightsPerChannel(await fs.readFile(model), { mode: 'fake' }).bytes);
   images = path.join(dir, 'images');
   await writeImageSet(images, [[160, 120], [64, 64], [130, 90]], 31);
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 async function directComputation() {

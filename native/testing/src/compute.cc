@@ -141,10 +141,12 @@ void Compute(const ModelDesc& model, const InputPlanes& input, const std::vector
   for (const OutputPlane& out : outputs) {
     const hbDNNTensorProperties& p = out.desc->base;
     std::memset(out.data, 0xA5, out.size);  // padding sentinel: reading it gives values no test expects
-    Axes ax = AxesOf(p.tensorLayout);
-    const int C = p.validShape.dimensionSize[ax.c], H = p.validShape.dimensionSize[ax.h],
-              W = p.validShape.dimensionSize[ax.w];
-    std::vector<int64_t> st = EffectiveStrides(p);
+    const std::vector<int64_t> st = EffectiveStrides(p);
+    const bool flat = p.validShape.numDimensions == 3;  // (N,H,W): one channel, no channel axis
+    const Axes ax = flat ? Axes{0, 0, 1, 2} : AxesOf(p.tensorLayout);
+    const int C = flat ? 1 : p.validShape.dimensionSize[ax.c];
+    const int H = p.validShape.dimensionSize[ax.h], W = p.validShape.dimensionSize[ax.w];
+    const int64_t strideC = flat ? 0 : st[ax.c], strideH = st[ax.h], strideW = st[ax.w];
     const int eb = ElementBytes(p.tensorType);
     for (int h = 0; h < H; h++) {
       const int y = static_cast<int>(int64_t(h) * in.height() / H);
@@ -163,7 +165,7 @@ void Compute(const ModelDesc& model, const InputPlanes& input, const std::vector
           if (f.kind == ComputeDesc::Kind::Affine) r = in.At(c % in.channels(), y, x) * f.gain + c * f.channelStep + f.offset;
           else if (C == 1) r = band;
           else r = f.high - f.step * std::abs(c - band);
-          int64_t off = int64_t(c) * st[ax.c] + int64_t(h) * st[ax.h] + int64_t(w) * st[ax.w];
+          int64_t off = int64_t(c) * strideC + int64_t(h) * strideH + int64_t(w) * strideW;
           if (off < 0 || off + eb > int64_t(out.size)) continue;  // strides that leave the buffer: write nothing
           WriteElement(out.data + off, p.tensorType, r);
         }

@@ -101,7 +101,9 @@ TensorDesc ParseTensor(const JsonValue& j, const std::string& where0, bool isInp
   std::vector<int32_t> aligned = valid;
   if (const JsonValue* a = j.Get("alignedShape")) aligned = Ints(*a, "alignedShape", where);
   if (aligned.size() != valid.size()) Invalid(where, "alignedShape must have as many dimensions as validShape");
-  if (p.validShape.numDimensions != 4) Invalid(where, "the double only models 4-D tensors");
+  // 4-D tensors, plus 3-D (N,H,W) outputs: class maps with the channel axis dropped.
+  if (p.validShape.numDimensions != 4 && (isInput || p.validShape.numDimensions != 3))
+    Invalid(where, "the double models 4-D tensors (and 3-D (N,H,W) outputs)");
   Axes ax = AxesOf(p.tensorLayout);
   if (valid[ax.n] != 1) Invalid(where, "the double only models batch size 1");
   if (IsNv12(p.tensorType)) {

@@ -54,7 +54,8 @@ function rawDType(t: BpuTensorType): NativeOutputDType | null {
 
 export function planOutput(out: BpuTensorInfo, rawIntOutput: boolean, subject: string, files: string[]): OutputPlan {
   const ax = axesOf(out);
-  const channels = out.validShape.length === 4 ? out.validShape[ax.c]! : 0;
+  // A 3-D integer output (N,H,W) is a class map too (argmax folded in, channel axis dropped).
+  const channels = out.validShape.length === 4 ? out.validShape[ax.c]! : out.validShape.length === 3 ? 1 : 0;
   const integer = isIntegerType(out.tensorType);
   if (integer && channels === 1) {
     // Argmax folded into the model: class ids pass through untouched (any quantisation of them is ignored).

@@ -23,7 +23,10 @@ const LOAD_KEYS = ['modelName', 'rawIntOutput', 'pipelineDepth', 'classNames'];
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as ArrayLike<unknown>).length}`;
+  if (ArrayBuffer.isView(v)) {
+    const name = v.constructor.name;
+    return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name} of length ${(v as unknown as ArrayLike<unknown>).length}`;
+  }
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
   return `${typeof v} ${String(v)}`;
