@@ -69,9 +69,20 @@ template <typename T>
 void dequantizeAll(const T* q, const ArgmaxSpec& s, float* out) {
   const size_t pixels = (size_t)s.width * s.height;
   for (int c = 0; c < s.classes; ++c) {
-    for (size_t i = 0; i < pixels; ++i) {
-      const size_t at = s.nhwc ? i * s.classes + c : c * pixels + i;
-      out[at] = dequant(q[at], c, s);
+    const float scale = s.nScales == 0 ? 1.0f : s.scales[s.nScales == 1 ? 0 : c];
+    const int64_t zp = s.nZeroPoints == 0 ? 0 : s.zeroPoints[s.nZeroPoints == 1 ? 0 : c];
+    if (s.nhwc) {
+      for (size_t i = 0; i < pixels; ++i) out[i * s.classes + c] = (float)((int64_t)q[i * s.classes + c] - zp) * scale;
+    } else if (sizeof(T) < 4 && zp >= -32768 && zp <= 32767) {
+      // int8/int16 minus a small zero point cannot overflow int32: a loop the compiler vectorises.
+      const T* src = q + c * pixels;
+      float* dst = out + c * pixels;
+      const int32_t z = (int32_t)zp;
+      for (size_t i = 0; i < pixels; ++i) dst[i] = (float)((int32_t)src[i] - z) * scale;
+    } else {
+      const T* src = q + c * pixels;
+      float* dst = out + c * pixels;
+      for (size_t i = 0; i < pixels; ++i) dst[i] = (float)((int64_t)src[i] - zp) * scale;
     }
   }
 }
@@ -103,32 +114,52 @@ void argmaxFloat(const Grid& g, const ArgmaxSpec& s, uint16_t* idx, const Ops& o
 template <typename T>
 void argmaxInt(const T* q, const ArgmaxSpec& s, uint16_t* idx) {
   const int n = s.width * s.height;
-  const size_t cs = s.nhwc ? 1 : (size_t)n, ps = s.nhwc ? (size_t)s.classes : 1;
-  if (uniformQuant(s)) {
-    for (int i = 0; i < n; ++i) {
-      const T* v = q + i * ps;
-      T best = v[0];
-      int bi = 0;
-      for (int c = 1; c < s.classes; ++c)
-        if (v[c * cs] > best) {
-          best = v[c * cs];
-          bi = c;
-        }
-      idx[i] = (uint16_t)bi;
+  if (!uniformQuant(s)) {
+    // Per-class quantisation: compare dequantised values (plane by plane for NCHW).
+    std::vector<float> plane(n), best(n);
+    const ArgmaxSpec one = [&] {
+      ArgmaxSpec t = s;
+      t.nhwc = false;
+      return t;
+    }();
+    for (int c = 0; c < s.classes; ++c) {
+      for (int i = 0; i < n; ++i) plane[i] = dequant(s.nhwc ? q[(size_t)i * s.classes + c] : q[(size_t)c * n + i], c, one);
+      if (c == 0) {
+        best = plane;
+        std::fill(idx, idx + n, 0);
+      } else {
+        for (int i = 0; i < n; ++i)
+          if (plane[i] > best[i]) {
+            best[i] = plane[i];
+            idx[i] = (uint16_t)c;
+          }
+      }
+    }
+    return;
+  }
+  // One scale and zero point: the raw integers order like the dequantised values (scales are positive).
+  if (!s.nhwc) {
+    std::vector<T> best(q, q + n);
+    std::fill(idx, idx + n, 0);
+    for (int c = 1; c < s.classes; ++c) {
+      const T* p = q + (size_t)c * n;
+      for (int i = 0; i < n; ++i) {
+        const bool gt = p[i] > best[i];
+        best[i] = gt ? p[i] : best[i];
+        idx[i] = gt ? (uint16_t)c : idx[i];
+      }
     }
     return;
   }
   for (int i = 0; i < n; ++i) {
-    const T* v = q + i * ps;
-    float best = dequant(v[0], 0, s);
+    const T* v = q + (size_t)i * s.classes;
+    T best = v[0];
     int bi = 0;
-    for (int c = 1; c < s.classes; ++c) {
-      const float d = dequant(v[c * cs], c, s);
-      if (d > best) {
-        best = d;
+    for (int c = 1; c < s.classes; ++c)
+      if (v[c] > best) {
+        best = v[c];
         bi = c;
       }
-    }
     idx[i] = (uint16_t)bi;
   }
 }

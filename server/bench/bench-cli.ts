@@ -14,7 +14,9 @@ per-stage p50/p90/p99/max, end-to-end fps vs model-only fps, drops by where, CPU
   --source test|FILE     the moving test pattern (default) or a video/image file
   --size WxH             frame size (default 1280x720)
   --source-fps N         test source rate, paced like a camera (default 30; 0 = as fast as taken)
-  --model demo|PATH      the generated SegFormer-B0-shaped demo model (default) or an .onnx file
+  --model demo|PATH      the generated SegFormer-B0-shaped demo model (default), an .onnx file, or
+                         BPU .bin file(s) (comma-separated) with --backend bpu
+  --backend onnx|bpu     default: onnx (bpu for .bin files)
   --demo-size N          demo model input size (default 512)
   --threads N            ONNX Runtime intra-op threads (default: runtime default)
   --postprocess MODE     boundary (default), exact, lowres
@@ -48,6 +50,7 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
       size: { type: 'string' },
       'source-fps': { type: 'string' },
       model: { type: 'string' },
+      backend: { type: 'string' },
       'demo-size': { type: 'string' },
       threads: { type: 'string' },
       postprocess: { type: 'string' },
@@ -86,6 +89,7 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
     height,
     sourceFps: int('source-fps', values['source-fps'], DEFAULT_BENCH.sourceFps, 0, 240),
     model: values.model ?? 'demo',
+    backend: parseBackend(values.backend, values.model),
     demoSize: int('demo-size', values['demo-size'], DEFAULT_BENCH.demoSize, 32, 2048),
     threads: int('threads', values.threads, DEFAULT_BENCH.threads, 0, 256),
     postprocess,
@@ -106,6 +110,13 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
     csv: path.resolve(values.csv ?? 'bench/results/bench.csv'),
     help: values.help ?? false,
   };
+}
+
+function parseBackend(value: string | undefined, model: string | undefined): 'onnx' | 'bpu' {
+  if (value === undefined) return model !== undefined && /\.(bin|json)$/i.test(model) ? 'bpu' : 'onnx';
+  if (value !== 'onnx' && value !== 'bpu') throw new Error(`--backend: expected onnx or bpu, got ${JSON.stringify(value)}`);
+  if (value === 'bpu' && (model === undefined || model === 'demo')) throw new Error('--backend bpu needs --model with the .bin file(s)');
+  return value;
 }
 
 export const CSV_COLUMNS = [
@@ -131,7 +142,9 @@ export function formatResult(r: BenchResult): string {
   const lines = [
     `segstream bench  ${r.startedAt}`,
     `machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.arch}; node ${r.machine.node}, onnxruntime-node ${r.machine.onnxruntime}, GStreamer ${r.machine.gstreamer}`,
-    `model:   ${r.model.name} (${r.model.input})${r.model.untrainedDemo ? ' -- untrained demo model: speed is real, masks are not' : ''}`,
+    `model:   ${r.model.name} (${r.model.input}) on ${r.model.runtime}${
+      r.model.runtime.includes('test double') ? ' -- NOT A BOARD: BPU timings here are the double\'s, not the BPU\'s' : r.model.untrainedDemo ? ' -- untrained demo model: speed is real, masks are not' : ''
+    }`,
     `source:  ${r.options.source} ${r.options.width}x${r.options.height} @ ${r.options.sourceFps || 'max'} fps; post-processing ${r.options.postprocess}; server overlay ${r.options.overlay ? 'on' : 'off'}; threads ${r.options.threads || 'default'}`,
     '',
     stageTable(p),

@@ -6,13 +6,12 @@
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { SegStreamApp } from '../app.ts';
-import type { Tensor } from '../backends/backend.ts';
-import { OnnxBackend } from '../backends/onnx.ts';
-import type { PostprocessMode } from '../backends/worker-protocol.ts';
+import type { Backend, InferenceResult, ModelInfo, Tensor } from '../backends/backend.ts';
+import { loadBackend } from '../backends/load-backend.ts';
+import type { ModelRef, PostprocessMode } from '../backends/worker-protocol.ts';
 import { defaultConfig, validateConfig, type Config } from '../config.ts';
-import type { FrameContext } from '../frame.ts';
+import { packedNv12, type FrameContext, type Nv12Image } from '../frame.ts';
 import * as kernels from '../kernels/index.ts';
-import { loadModelInfo } from '../model/load.ts';
 import { summarize, type Summary } from '../util/stats.ts';
 import { machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
 import { subtractCounters, summarizeRun, type DropCounters, type FrameRecord, type RunSummary } from './summary.ts';
@@ -24,8 +23,9 @@ export interface BenchOptions {
   height: number;
   /** Source frame rate (test source; paced like a camera). 0 = as fast as frames are taken. */
   sourceFps: number;
-  /** `demo` (generated SegFormer-B0-shaped model) or an .onnx path. */
+  /** `demo` (generated SegFormer-B0-shaped model), an .onnx path, or BPU .bin path(s) joined by commas. */
   model: string;
+  backend: 'onnx' | 'bpu';
   demoVariant: 'b0' | 'tiny';
   demoSize: number;
   threads: number;
@@ -49,7 +49,7 @@ export interface BenchResult {
   startedAt: string;
   options: Omit<BenchOptions, 'log'>;
   machine: MachineFacts;
-  model: { name: string; path: string; input: string; untrainedDemo: boolean };
+  model: { name: string; path: string; input: string; backend: 'onnx' | 'bpu'; runtime: string; untrainedDemo: boolean };
   source: { caps: string };
   pipeline: RunSummary;
   modelOnly: { runs: number; ms: Summary; fps: number; cpuSecondsPerRun: number };
@@ -78,6 +78,7 @@ export const DEFAULT_BENCH: Omit<BenchOptions, 'log' | 'cacheDir'> = {
   height: 720,
   sourceFps: 30,
   model: 'demo',
+  backend: 'onnx',
   demoVariant: 'b0',
   demoSize: 512,
   threads: 0,
@@ -105,12 +106,42 @@ function benchConfig(o: BenchOptions): Config {
           : { kind: 'test', width: o.width, height: o.height, framerate: o.sourceFps > 0 ? o.sourceFps : 30, live: o.sourceFps > 0, pattern: 'smpte' },
     },
     models: {
-      bench: o.model === 'demo' ? { demo: { variant: o.demoVariant, size: o.demoSize, classes: 150 } } : { path: path.resolve(o.model) },
+      bench:
+        o.model === 'demo'
+          ? { demo: { variant: o.demoVariant, size: o.demoSize, classes: 150 } }
+          : { backend: o.backend, files: o.model.split(',').map((f) => path.resolve(f)) },
     },
     defaultSource: 'bench',
     defaultModel: 'bench',
   };
   return validateConfig(raw, 'bench options', process.cwd());
+}
+
+/** The model reference the bench config resolves to (the demo model is generated into the cache first). */
+function modelRefOf(config: Config, generatedPath: string): ModelRef {
+  const entry = config.models.bench!;
+  return { backend: entry.backend, files: entry.demo ? [generatedPath] : entry.files, name: 'bench' };
+}
+
+/** A fixed, deterministic input of the model's own kind: a float tensor, or an NV12 image for NV12 models. */
+function fixedInputFor(info: ModelInfo): { tensor: Tensor } | { nv12: Nv12Image } {
+  const { width, height, layout, kind } = info.input;
+  let seed = 1;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  if (kind === 'nv12') {
+    const data = new Uint8Array((width * height * 3) / 2);
+    for (let i = 0; i < data.length; i++) data[i] = Math.floor(next() * 256);
+    return { nv12: packedNv12(data, width, height) };
+  }
+  const data = new Float32Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = next() * 4 - 2;
+  return { tensor: { dtype: 'float32', shape: layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3], data } };
+}
+
+async function runNv12(backend: Backend, image: Nv12Image): Promise<InferenceResult> {
+  const b = backend as Backend & { runNv12?: (i: Nv12Image) => Promise<InferenceResult> };
+  if (!b.runNv12) throw new Error(`bench: ${backend.kind} backend cannot take NV12 input`);
+  return b.runNv12(image);
 }
 
 function counters(app: SegStreamApp): DropCounters {
@@ -230,21 +261,16 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   // Model-only: the same model and thread count, a fixed input, nothing else running.
   o.log(`bench: model-only, ${o.modelOnlyRuns} runs`);
-  const info = await loadModelInfo(model.path, { name: model.name });
-  const backend = await OnnxBackend.load(info, { threads: o.threads });
-  const n = info.input.width * info.input.height * 3;
-  const data = new Float32Array(n);
-  let seed = 1;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    data[i] = (seed / 2 ** 32) * 4 - 2;
-  }
-  const tensor: Tensor = { dtype: 'float32', shape: info.input.layout === 'NCHW' ? [1, 3, info.input.height, info.input.width] : [1, info.input.height, info.input.width, 3], data };
-  for (let i = 0; i < 3; i++) await backend.run(tensor);
+  // The same loader the inference worker uses, so model-only runs exactly the stream's backend.
+  const backend = await loadBackend(modelRefOf(config, model.path), { threads: o.threads });
+  const info = backend.model;
+  const fixedInput = fixedInputFor(info);
+  const runOnce = () => ('nv12' in fixedInput ? runNv12(backend, fixedInput.nv12) : backend.run(fixedInput.tensor));
+  for (let i = 0; i < 3; i++) await runOnce();
   const times: number[] = [];
   const modelCpuStart = process.cpuUsage();
   const modelWallStart = performance.now();
-  for (let i = 0; i < o.modelOnlyRuns; i++) times.push((await backend.run(tensor)).inferMs);
+  for (let i = 0; i < o.modelOnlyRuns; i++) times.push((await runOnce()).inferMs);
   const modelWall = (performance.now() - modelWallStart) / 1000;
   const modelCpu = process.cpuUsage(modelCpuStart);
   await backend.close();
@@ -254,7 +280,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const serverCpuS = (cpu.user + cpu.system) / 1e6;
 
   const peers: BenchResult['peers'] = [];
-  if (o.peers > 0 && kept.length > 0) {
+  if (o.peers > 0 && kept.length > 0 && o.backend === 'onnx') {
     const frames = kept.map((ctx) => ({ rgb: kernels.nv12ToRgb(ctx.image, { color: ctx.color }), width: ctx.image.width, height: ctx.image.height }));
     const dir = path.dirname(model.path);
     const files = { modelPath: model.path, configPath: path.join(dir, 'config.json'), preprocessorPath: path.join(dir, 'preprocessor_config.json') };
@@ -278,7 +304,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     startedAt: new Date().toISOString(),
     options: Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'log')) as Omit<BenchOptions, 'log'>,
     machine: machineFacts(),
-    model: { name: model.name, path: model.path, input: `${model.input.name} ${model.input.width}x${model.input.height}`, untrainedDemo: model.untrainedDemo },
+    model: {
+      name: model.name,
+      path: model.path,
+      input: `${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height}`,
+      backend: o.backend,
+      runtime: String(model.details.runtime ?? (o.backend === 'onnx' ? `onnxruntime-node ${machineFacts().onnxruntime} (CPU)` : 'hb_dnn')),
+      untrainedDemo: model.untrainedDemo,
+    },
     source: { caps },
     pipeline,
     modelOnly: { runs: o.modelOnlyRuns, ms: modelMs, fps: modelFps, cpuSecondsPerRun },
