@@ -80,11 +80,15 @@ async function main(): Promise<void> {
       if (simd) {
         const nhwc = new Float32Array(logits.length);
         for (let c = 0; c < 150; c++) for (let i = 0; i < 128 * 128; i++) nhwc[i * 150 + c] = logits[c * 128 * 128 + i];
-        const int8 = Int8Array.from(logits, (v) => Math.max(-128, Math.min(127, Math.round(v * 20))));
+        // Symmetric per-tensor int8 quantisation covering the logits' range, as a quantised model would output.
+        let maxAbs = 0;
+        for (const v of logits) maxAbs = Math.max(maxAbs, Math.abs(v));
+        const qScale = maxAbs / 127;
+        const int8 = Int8Array.from(logits, (v) => Math.round(v / qScale));
         const size = { outWidth: width, outHeight: height };
         row[`argmax_boundary_NHWC_float_to_${label} (${tag})`] = time(() => k.argmax(nhwc, { ...argBase, layout: 'NHWC', mode: 'boundary', ...size }));
-        row[`argmax_boundary_int8_per_tensor_to_${label} (${tag})`] = time(() => k.argmax(int8, { ...argBase, mode: 'boundary', scales: [0.05], ...size }));
-        row[`argmax_lowres_int8_per_tensor_128 (${tag})`] = time(() => k.argmax(int8, { ...argBase, mode: 'lowres', scales: [0.05] }));
+        row[`argmax_boundary_int8_per_tensor_to_${label} (${tag})`] = time(() => k.argmax(int8, { ...argBase, mode: 'boundary', scales: [qScale], ...size }));
+        row[`argmax_lowres_int8_per_tensor_128 (${tag})`] = time(() => k.argmax(int8, { ...argBase, mode: 'lowres', scales: [qScale] }));
         const out = new Float32Array(3 * 512 * 512);
         row[`nv12ToTensor_512_reused_out (${tag})`] = time(() => k.nv12ToTensor(nv12, { ...TENSOR, color, out }));
       }

@@ -8,6 +8,7 @@
 import type { ClassMap } from '../frame.ts';
 import { native } from './native.ts';
 import * as v from './validate.ts';
+import { outputBytes, outputUint16 } from './alloc.ts';
 
 export type PostprocessMode = 'lowres' | 'exact' | 'boundary';
 const MODES: readonly PostprocessMode[] = ['lowres', 'exact', 'boundary'];
@@ -75,7 +76,7 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
     if (isFloat) v.fail(fn, 'opts.zeroPoints applies to integer logits only; float32 logits are used as they are');
     zeroPoints = Int32Array.from(perClass(fn, 'opts.zeroPoints', o.zeroPoints, classes, true));
   }
-  const map = classes <= 256 ? new Uint8Array(outW * outH) : new Uint16Array(outW * outH);
+  const map = classes <= 256 ? outputBytes(outW * outH) : outputUint16(outW * outH);
   const histogram = new Uint32Array(classes);
   const args = {
     logits, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,
@@ -103,7 +104,7 @@ export function resizeClassMap(map: ClassMap, outWidth: number, outHeight: numbe
   const m = v.classMap(fn, 'map', map);
   const outW = v.size(fn, 'outWidth', outWidth);
   const outH = v.size(fn, 'outHeight', outHeight);
-  const data = m.data instanceof Uint16Array ? new Uint16Array(outW * outH) : new Uint8Array(outW * outH);
+  const data = m.data instanceof Uint16Array ? outputUint16(outW * outH) : outputBytes(outW * outH);
   native().resizeClassMap({ map: m.data, width: m.width, height: m.height, out: data, outW, outH });
   return { data, width: outW, height: outH };
 }

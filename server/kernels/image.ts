@@ -5,6 +5,7 @@
 import type { ColorModel, Nv12Image } from '../frame.ts';
 import { native } from './native.ts';
 import * as v from './validate.ts';
+import { outputBytes, outputFloats } from './alloc.ts';
 
 export interface NormalizeOptions {
   width: number;
@@ -48,7 +49,7 @@ function tensorOptions(fn: string, opts: unknown): { native: Record<string, unkn
   const length = 3 * outW * outH;
   let out: Float32Array;
   if (o.out === undefined) {
-    out = new Float32Array(length);
+    out = outputFloats(length);
   } else {
     if (!(o.out instanceof Float32Array)) v.fail(fn, `opts.out must be a Float32Array, got ${v.describe(o.out)}`);
     if (o.out.length !== length) v.fail(fn, `opts.out has ${o.out.length} elements; a 3x${outH}x${outW} tensor needs ${length}`);
@@ -108,7 +109,7 @@ export function resizeRgb(rgb: Uint8Array, width: number, height: number, outWid
   const src = v.rgb(fn, 'rgb', rgb, width, height);
   const outW = v.size(fn, 'outWidth', outWidth);
   const outH = v.size(fn, 'outHeight', outHeight);
-  const out = new Uint8Array(outW * outH * 3);
+  const out = outputBytes(outW * outH * 3);
   native().resizeRgb({ rgb: src.data, width: src.width, height: src.height, out, outW, outH, scalar: !v.simdFlag(fn, opts.simd) });
   return out;
 }
@@ -120,7 +121,7 @@ export function rgbToNv12(rgb: Uint8Array, width: number, height: number, color:
   const h = v.evenSize(fn, 'height', height);
   const src = v.rgb(fn, 'rgb', rgb, w, h);
   const flags = v.color(fn, 'color', color);
-  const data = new Uint8Array((w * h * 3) / 2);
+  const data = outputBytes((w * h * 3) / 2);
   native().rgbToNv12({ rgb: src.data, width: w, height: h, out: data, ...flags });
   return { data, width: w, height: h, strideY: w, strideUV: w, offsetUV: w * h };
 }
@@ -140,7 +141,7 @@ function prepareNv12ToRgb(fn: string, image: unknown, opts: unknown) {
   const color = v.color(fn, 'opts.color', o.color);
   const outW = o.width === undefined ? img.width : v.size(fn, 'opts.width', o.width);
   const outH = o.height === undefined ? img.height : v.size(fn, 'opts.height', o.height);
-  const out = new Uint8Array(outW * outH * 3);
+  const out = outputBytes(outW * outH * 3);
   return { args: { ...nv12Fields(img), ...color, chromaBilinear: chromaFlag(fn, o.chroma), out, outW, outH, scalar: !v.simdFlag(fn, o.simd) }, out };
 }
 
@@ -173,7 +174,7 @@ export function resizeNv12(image: Nv12Image, outWidth: number, outHeight: number
   const align = o.alignWidth === undefined ? 1 : o.alignWidth;
   if (align !== 1 && align !== 16) v.fail(fn, `opts.alignWidth must be 1 or 16, got ${v.describe(align)}`);
   const stride = Math.ceil(outW / align) * align;
-  const data = new Uint8Array((stride * outH * 3) / 2);
+  const data = outputBytes((stride * outH * 3) / 2);
   const out: Nv12Image = { data, width: outW, height: outH, strideY: stride, strideUV: stride, offsetUV: stride * outH };
   native().resizeNv12({
     ...nv12Fields(img),

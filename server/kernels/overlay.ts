@@ -6,6 +6,7 @@ import type { ClassMap, Nv12Image } from '../frame.ts';
 import { native } from './native.ts';
 import type { ColorSpec } from './image.ts';
 import * as v from './validate.ts';
+import { outputBytes } from './alloc.ts';
 
 export interface OverlayOptions {
   /** 0 (invisible) .. 1 (palette colour only). */
@@ -50,7 +51,7 @@ function prepareOverlay(fn: string, map: unknown, palette: unknown, opts: unknow
 function prepareNv12(fn: string, image: unknown, map: unknown, palette: unknown, opts: unknown) {
   const img = v.nv12(fn, 'image', image);
   const p = prepareOverlay(fn, map, palette, opts);
-  const data = new Uint8Array((img.width * img.height * 3) / 2);
+  const data = outputBytes((img.width * img.height * 3) / 2);
   const out: Nv12Image = { data, width: img.width, height: img.height, strideY: img.width, strideUV: img.width, offsetUV: img.width * img.height };
   const args = {
     data: img.data, width: img.width, height: img.height, strideY: img.strideY, strideUV: img.strideUV, offsetUV: img.offsetUV,
@@ -75,7 +76,7 @@ export async function overlayNv12Async(image: Nv12Image, map: ClassMap, palette:
 function prepareRgb(fn: string, rgb: unknown, width: unknown, height: unknown, map: unknown, palette: unknown, opts: unknown) {
   const src = v.rgb(fn, 'rgb', rgb, width, height);
   const p = prepareOverlay(fn, map, palette, opts);
-  const out = new Uint8Array(src.data.length);
+  const out = outputBytes(src.data.length);
   return { args: { rgb: src.data, width: src.width, height: src.height, ...p.args, out }, result: { rgb: out, histogram: p.histogram } };
 }
 

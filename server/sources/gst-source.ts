@@ -1,5 +1,7 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { APPSINK_NAME } from '../../pipelines/index.ts';
 import type { ColorModel, FrameContext, Nv12Image } from '../frame.ts';
 import { colorModelFromCaps } from './colorimetry.ts';
@@ -47,6 +49,11 @@ export interface GstSourceOptions {
   loop?: boolean;
   /** Colour model from config; overrides what the caps say. */
   colorOverride?: Omit<ColorModel, 'origin'>;
+  /**
+   * The file the pipeline's filesrc reads, when there is one. If it is a named pipe (FIFO), the source holds it
+   * open itself and unblocks the pipeline's read on stop: see `FifoGuard`.
+   */
+  inputPath?: string;
 }
 
 export interface GstSourceEvents {
@@ -69,6 +76,7 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
   private nextId = 1;
   private capsInfo: SourceCaps | null = null;
   private color: ColorModel | null = null;
+  private fifo: FifoGuard | null = null;
   /** Frames delivered by the appsink so far. */
   framesIn = 0;
 
@@ -98,6 +106,7 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     }
     const sink = pipeline.findChild(APPSINK_NAME);
     if (!sink) throw new Error(`source "${this.options.name}": the pipeline has no appsink named ${APPSINK_NAME}`);
+    this.fifo = FifoGuard.open(this.options.inputPath);
     this.pipeline = pipeline;
     this.running = true;
     pipeline.pollBus((msg) => this.onBus(pipeline, msg));
@@ -118,17 +127,29 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     sink.pull(onData);
   }
 
-  /** Stops the pipeline (GStreamer state NULL), which also releases a pending pull. Idempotent. */
-  stop(): void {
-    if (!this.pipeline) return;
+  /**
+   * Stops the pipeline (GStreamer state NULL), which also releases a pending pull. Idempotent. The source counts
+   * as stopped at once (no more events); the promise resolves when GStreamer has let go of the pipeline.
+   */
+  stop(): Promise<void> {
+    if (!this.pipeline) return Promise.resolve();
     this.running = false;
     const pipeline = this.pipeline;
     this.pipeline = null;
-    try {
-      pipeline.stop();
-    } catch {
-      // Stopping a pipeline that failed to start can throw; it is stopped either way.
+    const fifo = this.fifo;
+    this.fifo = null;
+    const halt = (): void => {
+      try {
+        pipeline.stop();
+      } catch {
+        // Stopping a pipeline that failed to start can throw; it is stopped either way.
+      }
+    };
+    if (!fifo) {
+      halt();
+      return Promise.resolve();
     }
+    return fifo.whileUnblocking(halt);
   }
 
   private onBus(pipeline: GstPipeline, msg: Record<string, unknown>): void {
@@ -136,14 +157,14 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     if (msg.type === 'error') {
       const detail = typeof msg.debug === 'string' ? ` (${msg.debug.split('\n').pop()})` : '';
       const element = typeof msg._src_element_name === 'string' ? ` from ${msg._src_element_name}` : '';
-      this.stop();
+      void this.stop();
       this.emit('error', new Error(`source "${this.options.name}": GStreamer error${element}: ${String(msg.message ?? 'unknown')}${detail}`));
     } else if (msg.type === 'eos') {
       if (this.options.loop) {
         // Flush-seek to the start (GST_SEEK_FLAG_FLUSH = 1); the appsink keeps delivering.
         if (pipeline.seek(0, 1)) return;
       }
-      this.stop();
+      void this.stop();
       this.emit('eos');
     }
   }
@@ -176,7 +197,7 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     if (!caps || !color) return null;
     const image = nv12Layout(buf, caps.width, caps.height);
     if (!image) {
-      this.stop();
+      void this.stop();
       this.emit('error', new Error(`source "${this.options.name}": buffer of ${buf.length} bytes does not fit NV12 ${caps.width}x${caps.height}`));
       return null;
     }
@@ -192,6 +213,73 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     };
   }
 }
+
+/**
+ * A named pipe read by the pipeline's filesrc. filesrc's read() on a pipe cannot be interrupted, and the binding
+ * changes state on the main thread, so without help:
+ *  - opening the pipe blocks the event loop until some process opens it for writing, and
+ *  - stopping a pipeline whose writer has paused blocks the event loop until the writer writes again (forever if
+ *    it never does): the server would freeze exactly when the watchdog tries to recover.
+ * The guard holds the pipe open read-write (non-blocking; on Linux this never blocks and counts as a writer), so
+ * filesrc's open returns at once; and while the pipeline is being stopped, a helper thread writes a block every few
+ * milliseconds so the blocked read returns and filesrc sees the flush. Afterwards the pipe is drained (those
+ * bytes and any partial frame) so the next pipeline starts on the writer's next whole write.
+ */
+class FifoGuard {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+  ) {}
+
+  /** A guard when `path` is a named pipe; null for anything else (a missing file is filesrc's error to report). */
+  static open(path: string | undefined): FifoGuard | null {
+    if (!path) return null;
+    try {
+      if (!statSync(path).isFIFO()) return null;
+      return new FifoGuard(path, openSync(path, fsConstants.O_RDWR | fsConstants.O_NONBLOCK));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Runs `halt` (which may block in GStreamer) while a helper thread keeps the pipe's reader from blocking. */
+  async whileUnblocking(halt: () => void): Promise<void> {
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const nudger = new Worker(NUDGER_SOURCE, { eval: true, workerData: { fd: this.fd, done } });
+    try {
+      // The helper must be running before this thread blocks inside GStreamer.
+      await once(nudger, 'online');
+      halt();
+    } finally {
+      Atomics.store(done, 0, 1);
+      Atomics.notify(done, 0);
+      await once(nudger, 'exit').catch(() => {});
+      this.drainAndClose();
+    }
+  }
+
+  private drainAndClose(): void {
+    const scratch = Buffer.alloc(64 * 1024);
+    try {
+      // Bounded: a writer that never pauses must not keep this thread here.
+      for (let i = 0; i < 16 && readSync(this.fd, scratch, 0, scratch.length, null) > 0; i++);
+    } catch {
+      // EAGAIN: the pipe is empty.
+    }
+    closeSync(this.fd);
+  }
+}
+
+const NUDGER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+// filesrc reads whole 4096-byte blocks even from a pipe: a smaller nudge would leave it waiting for more.
+const block = Buffer.alloc(4096);
+while (Atomics.load(workerData.done, 0) === 0) {
+  try { writeSync(workerData.fd, block); } catch {}
+  Atomics.wait(workerData.done, 0, 0, 5);
+}
+`;
 
 /**
  * Works out the plane layout of an NV12 buffer: packed, or with GStreamer's default row alignment (rows padded

@@ -7,6 +7,7 @@ import { mkdir, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { FrameHeader, HelloMessage } from '../../server/stream/protocol.ts';
 import { REPO_ROOT, startMockServer, type MockServer, type MockServerOptions } from './mock-server.ts';
@@ -245,4 +246,27 @@ export function colourShare(image: RawImage, colour: readonly [number, number, n
     if (Math.abs(image.data[o] - colour[0]) <= tolerance && Math.abs(image.data[o + 1] - colour[1]) <= tolerance && Math.abs(image.data[o + 2] - colour[2]) <= tolerance) hits++;
   }
   return hits / pixels;
+}
+
+/**
+ * The usual set-up of a browser test file: the viewer built, one server under test and one Chromium for the
+ * whole file, both stopped after it. `ready` receives them once they are up.
+ */
+export function useViewerFixture(
+  ready: (server: ServerUnderTest, browser: Browser) => void,
+  mockOptions: MockServerOptions = {},
+  realOptions: RealServerOptions = {},
+): void {
+  let server: ServerUnderTest | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await ensureViewerBuilt();
+    server = await startServerUnderTest(mockOptions, realOptions);
+    browser = await launchBrowser();
+    ready(server, browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
 }

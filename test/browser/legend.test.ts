@@ -1,23 +1,16 @@
 /** The legend lists the classes the server reported, with live shares summing to ~100 %; highlight and hide. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { colourShare, decodeRgb, diagnostics, ensureViewerBuilt, freezePicture, launchBrowser, meanAbsDiff, openViewer, settle, shootStage, startServerUnderTest, waitForFrames, type ServerUnderTest } from './harness.ts';
+import { colourShare, decodeRgb, diagnostics, freezePicture, meanAbsDiff, openViewer, settle, shootStage, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { MOCK_CLASSES } from './mock-scene.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
   // A still picture, so screenshots differ only by what the test changes.
-  server = await startServerUnderTest({ motion: false }, { source: 'still' });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
+}, { motion: false }, { source: 'still' });
 
 async function legendRows(page: Page): Promise<{ id: number; share: number; text: string }[]> {
   return page.$$eval('[data-testid="legend"] li', (items) =>

@@ -1,20 +1,13 @@
 /** Phone screens: picture on top, panels below, no sideways scrolling, touch targets, tap-to-highlight. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { ensureViewerBuilt, launchBrowser, openViewer, shootPage, startServerUnderTest, waitForFrames, type ServerUnderTest } from './harness.ts';
+import { openViewer, shootPage, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
-  server = await startServerUnderTest();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
 });
 
 describe('phone layout', () => {

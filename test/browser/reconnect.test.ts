@@ -2,22 +2,15 @@
  * Recovery without a reload: the server is killed and restarted, the viewer shows the "stalled / reconnecting"
  * overlay meanwhile and live frames again afterwards, in the same page. A paused source shows "stalled".
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { diagnostics, ensureViewerBuilt, launchBrowser, openViewer, shootStage, startServerUnderTest, USING_REAL_SERVER, waitForFrames, type ServerUnderTest } from './harness.ts';
+import { diagnostics, openViewer, shootStage, USING_REAL_SERVER, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
-  server = await startServerUnderTest();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
 });
 
 describe('reconnect', () => {

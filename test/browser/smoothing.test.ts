@@ -1,23 +1,16 @@
 /** Temporal smoothing: off by default, a majority vote that removes flicker when on, always shown in the HUD. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { diagnostics, ensureViewerBuilt, launchBrowser, openViewer, shootPage, startServerUnderTest, USING_REAL_SERVER, waitForFrames, type ServerUnderTest } from './harness.ts';
+import { diagnostics, openViewer, shootPage, USING_REAL_SERVER, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { MOCK_CLASSES } from './mock-scene.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
   // 5 % of the pixels flicker to another class at random places every frame.
-  server = await startServerUnderTest({ motion: false, flickerShare: 0.05 }, { source: 'still' });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
+}, { motion: false, flickerShare: 0.05 }, { source: 'still' });
 
 async function flickerShareDrawn(page: Page): Promise<number> {
   const classes = (await diagnostics(page)).lastClasses;

@@ -2,24 +2,17 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { diagnostics, ensureViewerBuilt, launchBrowser, openViewer, startServerUnderTest, waitForFrames, writeAtomically, ARTIFACTS, type ServerUnderTest } from './harness.ts';
+import { diagnostics, openViewer, waitForFrames, writeAtomically, ARTIFACTS, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { blendOverlay, mockClassMap, mockFrameRgb, mockPalette } from './mock-scene.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
-  server = await startServerUnderTest();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
 });
 
 async function download(page: Page, testid: string): Promise<{ name: string; bytes: Buffer }> {

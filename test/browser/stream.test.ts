@@ -1,20 +1,13 @@
 /** Frames arrive, are drawn and acknowledged; the canvas changes between frames; the HUD fills in. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { diagnostics, ensureViewerBuilt, launchBrowser, meanAbsDiff, openViewer, shootPage, shootStage, startServerUnderTest, waitForFrames, type ServerUnderTest } from './harness.ts';
+import { diagnostics, meanAbsDiff, openViewer, shootPage, shootStage, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
-  server = await startServerUnderTest();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
 });
 
 describe('live stream', () => {

@@ -2,24 +2,17 @@
  * Each view mode renders, with both compositors: screenshots are saved and compared for the expected
  * differences (raw vs overlay, mask vs raw, ...), and mask colours must cover the reported class shares.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { colourShare, decodeRgb, diagnostics, ensureViewerBuilt, freezePicture, launchBrowser, meanAbsDiff, openViewer, shootStage, startServerUnderTest, USING_REAL_SERVER, waitForFrames, wrapMock, type ServerUnderTest } from './harness.ts';
+import { colourShare, decodeRgb, diagnostics, freezePicture, meanAbsDiff, openViewer, shootStage, USING_REAL_SERVER, waitForFrames, wrapMock, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { startMockServer, type MockServer } from './mock-server.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
-
-beforeAll(async () => {
-  await ensureViewerBuilt();
-  server = await startServerUnderTest({ motion: false }, { source: 'still' });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useViewerFixture((s, b) => {
+  server = s;
+  browser = b;
+}, { motion: false }, { source: 'still' });
 
 async function showMode(page: Page, mode: string, name: string): Promise<Buffer> {
   await page.locator(`[data-testid="mode-${mode}"]`).check();
