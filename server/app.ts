@@ -3,11 +3,12 @@
  * data flows. Also the source watchdog (no frames, error, end of stream -> rebuild with capped backoff) and the
  * token-guarded controls, which only ever pick names from the config.
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLaunch } from '../pipelines/index.ts';
+import { buildLaunch, type SourceSpec } from '../pipelines/index.ts';
 import type { ModelInfo } from './backends/backend.ts';
 import { POSTPROCESS_MODES, type ModelRef, type PostprocessMode } from './backends/worker-protocol.ts';
 import type { Config } from './config.ts';
@@ -26,6 +27,9 @@ import { PROTOCOL_VERSION, type ControlAction, type HelloMessage, type StatusMes
 import { RateMeter } from './util/stats.ts';
 
 export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/client');
+
+/** How often a missing camera device node is looked for again (a stat, no pipeline). */
+const DEVICE_POLL_MS = 500;
 
 export interface AppOptions {
   config: Config;
@@ -103,8 +107,21 @@ export class SegStreamApp {
     return this.inference;
   }
 
-  /** Loads the model, starts the source and the HTTP/WebSocket server. Resolves with the URL. */
+  /**
+   * Loads the model, starts the source and the HTTP/WebSocket server. Resolves with the URL. On failure everything
+   * already started is stopped again before the error is thrown: a half-started server (inference worker, source
+   * pipeline) would otherwise keep the process alive without serving anything.
+   */
   async start(): Promise<string> {
+    try {
+      return await this.startAll();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startAll(): Promise<string> {
     await this.startInference(this.modelName);
     this.startSource();
     const cfg = this.config.server;
@@ -139,7 +156,7 @@ export class SegStreamApp {
     this.hub.attach(server);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (server.host/server.port, --host/--port): ${err.message}`)));
       server.listen(cfg.port, cfg.host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
@@ -160,9 +177,10 @@ export class SegStreamApp {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.sourceRestartTimer) clearTimeout(this.sourceRestartTimer);
-    this.source?.stop();
+    const sourceStopped = this.source?.stop();
     this.hub?.close();
     await this.inference?.close();
+    await sourceStopped;
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
   }
@@ -226,9 +244,18 @@ export class SegStreamApp {
 
   private startSource(): void {
     const entry = this.config.sources[this.sourceName]!;
+    const device = cameraDevice(entry.spec);
+    const unusable = device ? deviceProblem(device) : null;
+    if (unusable) return this.waitForDevice(unusable);
     const launch = buildLaunch(this.sourceName, entry.spec);
     const override = entry.color ? parseColorOverride(entry.color) : null;
-    const source = new GstSource({ name: this.sourceName, launch, loop: entry.loop, ...(override ? { colorOverride: override } : {}) });
+    const source = new GstSource({
+      name: this.sourceName,
+      launch,
+      loop: entry.loop,
+      ...(override ? { colorOverride: override } : {}),
+      ...(entry.spec.kind === 'file' ? { inputPath: entry.spec.path } : {}),
+    });
     source.on('caps', (caps) => {
       this.log(`source: ${this.sourceName} (${entry.spec.kind}) caps ${caps.text}; colour ${describeColor(source.colorModel!)}`);
       this.hub?.broadcastText(this.hello());
@@ -322,9 +349,11 @@ export class SegStreamApp {
         read: () => [
           { labels: { where: 'inference-busy' }, value: inf?.dropped ?? 0 },
           { labels: { where: 'render-busy' }, value: c.renderDropped },
-          { labels: { where: 'slow-client' }, value: (this.hub?.snapshot() ?? []).reduce((a, s) => a + s.dropped, 0) },
+          { labels: { where: 'slow-client' }, value: this.hub?.framesDroppedTotal ?? 0 },
         ],
       },
+      { name: 'segstream_client_disconnects_total', help: 'Viewers disconnected because their socket stopped draining', type: 'counter', read: () => [{ labels: { reason: 'stalled' }, value: this.hub?.stallDisconnects ?? 0 }] },
+      { name: 'segstream_clients_refused_total', help: 'WebSocket connections refused (origin not allowed, or server full)', type: 'counter', read: () => this.hub?.rejectedConnections ?? 0 },
       { name: 'segstream_source_restarts_total', help: 'Source pipeline rebuilds by the watchdog', type: 'counter', read: () => c.sourceRestarts },
       { name: 'segstream_backend_errors_total', help: 'Frames that failed in inference or rendering', type: 'counter', read: () => c.backendErrors },
       { name: 'segstream_worker_restarts_total', help: 'Inference worker restarts', type: 'counter', read: () => inf?.workerRestarts ?? 0 },
@@ -360,11 +389,11 @@ export class SegStreamApp {
 
   private onSourceLost(source: GstSource, reason: string): void {
     if (source !== this.source || this.stopped) return;
-    source.stop();
+    void source.stop();
     this.source = null;
-    const delay = this.sourceBackoffMs;
+    const delay = Math.min(this.sourceBackoffMs, this.config.watchdog.maxBackoffMs);
     this.sourceBackoffMs = Math.min(this.sourceBackoffMs * 2, this.config.watchdog.maxBackoffMs);
-    if (this.status.state !== 'source-lost') this.setStatus('source-lost', `source ${this.sourceName} lost: ${reason}`);
+    this.setSourceLost(withoutCredentials(reason));
     this.log(`source ${this.sourceName} lost (${reason}); restarting in ${delay} ms`);
     this.sourceRestartTimer = setTimeout(() => {
       this.sourceRestartTimer = null;
@@ -374,8 +403,34 @@ export class SegStreamApp {
     }, delay);
   }
 
-  private setStatus(state: StreamState, message: string): void {
-    this.status = { state, since: Date.now(), message };
+  /**
+   * The camera's device node is missing or unusable. No pipeline is built: the GStreamer binding drops the error
+   * of a pipeline that fails to open its device (only the watchdog would notice, without saying why), and every
+   * pipeline built leaks a little memory inside the binding. The node is looked at again shortly, so the stream
+   * resumes as soon as the camera is back, whatever the backoff has grown to.
+   */
+  private waitForDevice(problem: string): void {
+    this.source = null;
+    if (this.status.state !== 'source-lost' || !this.status.message.endsWith(problem)) {
+      this.log(`source ${this.sourceName}: ${problem}; checking again every ${DEVICE_POLL_MS} ms`);
+    }
+    this.setSourceLost(problem);
+    this.sourceRestartTimer = setTimeout(() => {
+      this.sourceRestartTimer = null;
+      if (!this.stopped) this.startSource();
+    }, DEVICE_POLL_MS);
+  }
+
+  /** "source-lost" with the newest reason; `since` stays when the source was already lost. */
+  private setSourceLost(reason: string): void {
+    const entry = this.config.sources[this.sourceName]!;
+    const message = `source ${this.sourceName} (${describeInput(entry.spec)}) lost: ${reason}`;
+    if (this.status.state === 'source-lost' && this.status.message === message) return;
+    this.setStatus('source-lost', message, this.status.state === 'source-lost' ? this.status.since : Date.now());
+  }
+
+  private setStatus(state: StreamState, message: string, since = Date.now()): void {
+    this.status = { state, since, message };
     this.hub?.broadcastText(this.statusMessage());
   }
 
@@ -428,9 +483,11 @@ export class SegStreamApp {
         if (typeof action.value !== 'string' || !this.config.sources[action.value]) {
           throw new Error(`set-source: unknown source ${JSON.stringify(action.value)}; configured: ${Object.keys(this.config.sources).join(', ')}`);
         }
-        this.source?.stop();
+        void this.source?.stop();
         this.source = null;
         if (this.sourceRestartTimer) clearTimeout(this.sourceRestartTimer);
+        this.sourceRestartTimer = null;
+        this.sourceBackoffMs = 500;
         this.sourceName = action.value;
         this.setStatus('starting', `switching to source ${action.value}`);
         this.startSource();
@@ -466,4 +523,44 @@ export class SegStreamApp {
         throw new Error('set-smoothing: temporal smoothing is applied in the viewer; the server has nothing to change');
     }
   }
+}
+
+/** The camera device node a source opens, if it is a camera (defaults as in pipelines/usb.ts and x5-mipi.ts). */
+function cameraDevice(spec: SourceSpec): string | null {
+  if (spec.kind === 'usb') return spec.device ?? '/dev/video0';
+  if (spec.kind === 'x5-mipi') return spec.device ?? '/dev/video8';
+  return null;
+}
+
+/** Why a camera device node cannot be opened, or null when it can. */
+function deviceProblem(device: string): string | null {
+  try {
+    accessSync(device, fsConstants.R_OK | fsConstants.W_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `camera device ${device} not found (unplugged?)`;
+    if (code === 'EACCES') return `no permission to open camera device ${device} (is the user in the "video" group?)`;
+    return `camera device ${device} cannot be opened: ${code ?? (err as Error).message}`;
+  }
+}
+
+/** What a source reads, for status messages that every viewer sees (so without URL credentials). */
+function describeInput(spec: SourceSpec): string {
+  switch (spec.kind) {
+    case 'test':
+      return 'test pattern';
+    case 'file':
+      return spec.path;
+    case 'usb':
+    case 'x5-mipi':
+      return cameraDevice(spec)!;
+    case 'rtsp':
+      return withoutCredentials(spec.url);
+  }
+}
+
+/** Hides user:password in any URL inside a message. */
+function withoutCredentials(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/@\s"]*@/g, '$1***@');
 }

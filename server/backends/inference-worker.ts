@@ -16,6 +16,8 @@ let backend: Backend | null = null;
 let postprocess: PostprocessMode = 'boundary';
 let faults: LoadRequest['faults'] = {};
 let framesSeen = 0;
+/** The model input tensor, reused frame after frame (a fresh multi-megabyte buffer costs page faults each time). */
+let inputBuffer: Float32Array | null = null;
 /** The frame being processed; `close` waits for it, because tearing a thread down inside session.run() aborts the process. */
 let current: Promise<void> = Promise.resolve();
 
@@ -71,7 +73,10 @@ async function runFrame(request: FrameRequest): Promise<void> {
       nv12Input = kernels.resizeNv12(image, model.input.width, model.input.height);
     } else {
       const { mean, std, rescale, channelOrder } = model.preprocess;
+      const size = model.input.width * model.input.height * 3;
+      if (inputBuffer?.length !== size) inputBuffer = new Float32Array(size);
       const data = kernels.nv12ToTensor(image, {
+        out: inputBuffer,
         width: model.input.width,
         height: model.input.height,
         mean,

@@ -9,7 +9,7 @@ import { SegStreamApp } from '../app.ts';
 import type { Backend, InferenceResult, ModelInfo, Tensor } from '../backends/backend.ts';
 import { loadBackend } from '../backends/load-backend.ts';
 import type { ModelRef, PostprocessMode } from '../backends/worker-protocol.ts';
-import { defaultConfig, validateConfig, type Config } from '../config.ts';
+import { validateConfig, type Config } from '../config.ts';
 import { packedNv12, type FrameContext, type Nv12Image } from '../frame.ts';
 import * as kernels from '../kernels/index.ts';
 import { summarize, type Summary } from '../util/stats.ts';

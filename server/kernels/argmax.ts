@@ -26,6 +26,8 @@ export interface ArgmaxOptions {
   /** Output size; default the logit grid size. */
   outWidth?: number;
   outHeight?: number;
+  /** Reused class-map storage (Uint8Array up to 256 classes, else Uint16Array; outWidth * outHeight entries). */
+  out?: Uint8Array | Uint16Array;
   simd?: boolean;
 }
 
@@ -76,7 +78,10 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
     if (isFloat) v.fail(fn, 'opts.zeroPoints applies to integer logits only; float32 logits are used as they are');
     zeroPoints = Int32Array.from(perClass(fn, 'opts.zeroPoints', o.zeroPoints, classes, true));
   }
-  const map = classes <= 256 ? outputBytes(outW * outH) : outputUint16(outW * outH);
+  let map: Uint8Array | Uint16Array;
+  if (o.out === undefined) map = classes <= 256 ? outputBytes(outW * outH) : outputUint16(outW * outH);
+  else if (classes <= 256) map = v.reusedOutput(fn, 'opts.out', o.out, Uint8Array, outW * outH, `a ${outW}x${outH} class map of ${classes} classes`);
+  else map = v.reusedOutput(fn, 'opts.out', o.out, Uint16Array, outW * outH, `a ${outW}x${outH} class map of ${classes} classes`);
   const histogram = new Uint32Array(classes);
   const args = {
     logits, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,

@@ -132,6 +132,8 @@ export interface Nv12ToRgbOptions {
   /** Output size (default: the image's); resized with Pillow BILINEAR semantics. */
   width?: number;
   height?: number;
+  /** Reused output (3 * width * height bytes): avoids a fresh allocation per frame. */
+  out?: Uint8Array;
   simd?: boolean;
 }
 
@@ -141,7 +143,8 @@ function prepareNv12ToRgb(fn: string, image: unknown, opts: unknown) {
   const color = v.color(fn, 'opts.color', o.color);
   const outW = o.width === undefined ? img.width : v.size(fn, 'opts.width', o.width);
   const outH = o.height === undefined ? img.height : v.size(fn, 'opts.height', o.height);
-  const out = outputBytes(outW * outH * 3);
+  const out =
+    o.out === undefined ? outputBytes(outW * outH * 3) : v.reusedOutput(fn, 'opts.out', o.out, Uint8Array, outW * outH * 3, `${outW}x${outH} RGB`);
   return { args: { ...nv12Fields(img), ...color, chromaBilinear: chromaFlag(fn, o.chroma), out, outW, outH, scalar: !v.simdFlag(fn, o.simd) }, out };
 }
 

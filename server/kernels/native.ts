@@ -3,9 +3,9 @@
  * and types its raw entry points. Callers use the validated wrappers in this directory, never these directly.
  */
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.ts';
 
 /** Options objects are plain records; the TypeScript wrappers have validated every field. */
 type Options = Record<string, unknown>;
@@ -25,23 +25,6 @@ export interface NativeKernels {
   info(): { isa: 'avx2' | 'neon' | 'scalar' };
 }
 
-/** The directory holding segstream's package.json, found by walking up from this file. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'segstream') return dir;
-      } catch {
-        // not a readable manifest: keep walking up
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('segstream kernels: cannot find the segstream package.json above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
 
 let loaded: NativeKernels | undefined;
 

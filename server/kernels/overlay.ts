@@ -17,6 +17,8 @@ export interface OverlayOptions {
   hidden?: number[];
   /** Colour model of an NV12 frame (default BT.601 limited range); ignored for RGB. */
   color?: ColorSpec;
+  /** Reused output: packed NV12 (width * height * 3 / 2 bytes) or RGB (width * height * 3 bytes). */
+  out?: Uint8Array;
   simd?: boolean;
 }
 
@@ -51,7 +53,10 @@ function prepareOverlay(fn: string, map: unknown, palette: unknown, opts: unknow
 function prepareNv12(fn: string, image: unknown, map: unknown, palette: unknown, opts: unknown) {
   const img = v.nv12(fn, 'image', image);
   const p = prepareOverlay(fn, map, palette, opts);
-  const data = outputBytes((img.width * img.height * 3) / 2);
+  const size = (img.width * img.height * 3) / 2;
+  const given = (opts as { out?: unknown } | null)?.out;
+  const data = given === undefined ? outputBytes(size) : v.reusedOutput(fn, 'opts.out', given, Uint8Array, size, `packed ${img.width}x${img.height} NV12`);
+  if (data.buffer === img.data.buffer) v.fail(fn, 'opts.out must not share memory with image.data');
   const out: Nv12Image = { data, width: img.width, height: img.height, strideY: img.width, strideUV: img.width, offsetUV: img.width * img.height };
   const args = {
     data: img.data, width: img.width, height: img.height, strideY: img.strideY, strideUV: img.strideUV, offsetUV: img.offsetUV,
@@ -76,7 +81,10 @@ export async function overlayNv12Async(image: Nv12Image, map: ClassMap, palette:
 function prepareRgb(fn: string, rgb: unknown, width: unknown, height: unknown, map: unknown, palette: unknown, opts: unknown) {
   const src = v.rgb(fn, 'rgb', rgb, width, height);
   const p = prepareOverlay(fn, map, palette, opts);
-  const out = outputBytes(src.data.length);
+  const given = (opts as { out?: unknown } | null)?.out;
+  const out =
+    given === undefined ? outputBytes(src.data.length) : v.reusedOutput(fn, 'opts.out', given, Uint8Array, src.data.length, `${src.width}x${src.height} RGB`);
+  if (out.buffer === src.data.buffer) v.fail(fn, 'opts.out must not share memory with rgb');
   return { args: { rgb: src.data, width: src.width, height: src.height, ...p.args, out }, result: { rgb: out, histogram: p.histogram } };
 }
 

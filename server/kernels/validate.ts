@@ -139,3 +139,12 @@ export function simdFlag(fn: string, value: unknown): boolean {
   if (typeof value !== 'boolean') fail(fn, `simd must be a boolean, got ${describe(value)}`);
   return value;
 }
+
+/** A caller-supplied output array: right type, exactly `length` elements. */
+export function reusedOutput<T extends ArrayBufferView & { length: number }>(
+  fn: string, name: string, value: unknown, ctor: { new (n: number): T; name: string }, length: number, what: string,
+): T {
+  if (!(value instanceof ctor)) fail(fn, `${name} must be a ${ctor.name}, got ${describe(value)}`);
+  if (value.length !== length) fail(fn, `${name} has ${value.length} elements; ${what} needs ${length}`);
+  return value;
+}

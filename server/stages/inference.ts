@@ -36,7 +36,6 @@ export interface InferenceStageEvents {
 export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   private worker: Worker | null = null;
   private inFlight: FrameContext | null = null;
-  private inFlightSince = 0;
   private pending: FrameContext | null = null;
   private stuckTimer: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -101,7 +100,8 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   /**
    * Stops the worker gracefully: it finishes the frame in hand and releases the model before the thread ends.
    * (Terminating a thread inside ONNX Runtime's run() makes the binding throw into a dying environment, which
-   * aborts the whole process.) Falls back to terminate() after `graceMs`.
+   * aborts the whole process.) After `graceMs` without an answer the worker is left to finish on its own
+   * (see `retire`) rather than terminated.
    */
   async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
@@ -109,22 +109,22 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;
-    const closed = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, graceMs);
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), graceMs);
       worker.on('message', (m: WorkerReply) => {
         if (m.type === 'closed') {
           clearTimeout(timer);
-          resolve();
+          resolve(true);
         }
       });
       worker.once('exit', () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       });
+      worker.postMessage({ type: 'close' });
     });
-    worker.postMessage({ type: 'close' });
-    await closed;
-    await worker.terminate();
+    if (ended) await worker.terminate();
+    else this.retire(worker, false);
   }
 
   private spawn(): void {
@@ -209,7 +209,6 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     ctx.timings.capture = performance.now() - ctx.arrivedAt;
     const { width, height } = mapSize(image.width, image.height, this.options.maxMapWidth ?? 0);
     this.inFlight = ctx;
-    this.inFlightSince = performance.now();
     worker.postMessage(
       { type: 'frame', id: ctx.id, image, color: { matrix: ctx.color.matrix, range: ctx.color.range }, mapWidth: width, mapHeight: height },
       [own.buffer],
@@ -217,7 +216,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     const stuckAfter = this.options.stuckAfterMs ?? 30_000;
     this.stuckTimer = setTimeout(() => {
       if (this.worker === worker && this.inFlight === ctx) {
-        this.onWorkerLost(worker, new Error(`inference worker did not answer frame ${ctx.id} within ${stuckAfter} ms`));
+        this.onWorkerLost(worker, new Error(`inference worker did not answer frame ${ctx.id} within ${stuckAfter} ms`), true);
       }
     }, stuckAfter);
   }
@@ -237,11 +236,12 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     this.dispatch(next);
   }
 
-  private onWorkerLost(worker: Worker, err: Error): void {
+  private onWorkerLost(worker: Worker, err: Error, stillRunning = false): void {
     if (worker !== this.worker || this.closed) return;
     this.worker = null;
     this.workerReady = false;
-    void worker.terminate();
+    if (stillRunning) this.retire(worker, true);
+    else void worker.terminate(); // it has already exited or thrown: nothing is running in it
     const lost = this.finish();
     if (lost) {
       this.errors++;
@@ -255,6 +255,20 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
       return;
     }
     this.scheduleRestart();
+  }
+
+  /**
+   * Lets go of a worker that is probably still inside the runtime's run() (where terminate() would abort the
+   * process): it is asked to close, which it does after the frame in hand, and terminated only once it says so.
+   * Unref'd, so a worker that never comes back cannot keep the process alive; its late answers are ignored.
+   */
+  private retire(worker: Worker, askToClose: boolean): void {
+    worker.on('message', (m: WorkerReply) => {
+      if (m.type === 'closed') void worker.terminate();
+    });
+    worker.on('error', () => {});
+    worker.unref();
+    if (askToClose) worker.postMessage({ type: 'close' });
   }
 
   private scheduleRestart(): void {

@@ -24,7 +24,7 @@ export async function renderFrame(ctx: FrameContext, options: RenderOptions): Pr
   let image = ctx.image;
   if (options.overlay) {
     const start = performance.now();
-    const blended = await kernels.overlayNv12Async(image, map, options.palette, { opacity: options.opacity });
+    const blended = await kernels.overlayNv12Async(image, map, options.palette, { opacity: options.opacity, color: ctx.color });
     image = blended.image;
     ctx.histogram = blended.histogram;
     ctx.timings.overlay = performance.now() - start;

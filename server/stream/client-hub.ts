@@ -61,6 +61,8 @@ export class ClientHub {
   private readonly tokenDigest: Buffer | null;
   rejectedConnections = 0;
   stallDisconnects = 0;
+  /** Frames dropped for slow viewers since the start, including viewers that have left (a counter never goes down). */
+  framesDroppedTotal = 0;
 
   constructor(private readonly options: ClientHubOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false });
@@ -91,7 +93,10 @@ export class ClientHub {
   broadcast(payload: FramePayload): void {
     for (const client of this.clients) {
       if (client.sending) {
-        if (client.waiting) client.dropped++;
+        if (client.waiting) {
+          client.dropped++;
+          this.framesDroppedTotal++;
+        }
         client.waiting = payload;
       } else {
         this.sendFrame(client, payload);

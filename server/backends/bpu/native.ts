@@ -5,9 +5,9 @@
  * SEGSTREAM_BPU_ADDON overrides the file (e.g. an AddressSanitizer build, see scripts/bpu-asan.sh).
  */
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../../util/package-root.ts';
 
 /** Tensor properties as the addon reports them (enum values as numbers, strides in bytes). */
 export interface NativeTensorInfo {
@@ -105,22 +105,6 @@ export interface NativeBpuError extends Error {
   status?: number;
 }
 
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'segstream') return dir;
-      } catch {
-        // not a readable manifest: keep walking up
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`segstream BPU: cannot find the segstream package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
 
 /** Where the addon is expected. */
 export function bpuAddonPath(): string {
