@@ -3,7 +3,9 @@
  * calls), SIMD and scalar paths, plus the alignment figures against the golden fixtures. Writes
  * bench/results/kernels.json. Run: `npm run bench:kernels` (= `tsx bench/kernels.ts`).
  *
- * Timings are medians over repeated runs on a shared machine: compare them as ratios within one run.
+ * Timings are medians over repeated runs on a shared machine: compare them as ratios within one run. The
+ * load average is recorded before and after (other processes may share the cores). `threads: 2` rows split one
+ * call over two threads: compare their wall time (process CPU then counts both threads).
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +51,7 @@ const TENSOR = { width: 512, height: 512, mean: MEAN, std: STD };
 const PALETTE = Uint8Array.from({ length: 150 * 3 }, (_, i) => (i * 67 + 13) & 255);
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg();
   const isa = k.kernelInfo().isa;
   const results: Record<string, unknown> = {};
   const alignment: Record<string, unknown> = {};
@@ -91,6 +94,11 @@ async function main(): Promise<void> {
         row[`argmax_lowres_int8_per_tensor_128 (${tag})`] = time(() => k.argmax(int8, { ...argBase, mode: 'lowres', scales: [qScale] }));
         const out = new Float32Array(3 * 512 * 512);
         row[`nv12ToTensor_512_reused_out (${tag})`] = time(() => k.nv12ToTensor(nv12, { ...TENSOR, color, out }));
+        row[`nv12ToTensor_512_reused_out_2threads (${tag})`] = time(() => k.nv12ToTensor(nv12, { ...TENSOR, color, out, threads: 2 }));
+        const mapOut = new Uint8Array(width * height);
+        const boundary = { ...argBase, mode: 'boundary' as const, outWidth: width, outHeight: height, out: mapOut };
+        row[`argmax_boundary_150x128x128_to_${label}_reused_out (${tag})`] = time(() => k.argmax(logits, boundary));
+        row[`argmax_boundary_150x128x128_to_${label}_reused_out_2threads (${tag})`] = time(() => k.argmax(logits, { ...boundary, threads: 2 }));
       }
       const map: ClassMap = k.argmax(logits, { ...argBase, mode: 'boundary', outWidth: width, outHeight: height }).classMap;
       row[`overlayNv12_with_histogram (${tag})`] = time(() => k.overlayNv12(nv12, map, PALETTE, { opacity: 0.5, color, simd }));
@@ -139,9 +147,12 @@ async function main(): Promise<void> {
   const report = {
     command: `tsx bench/kernels.ts${QUICK ? ' --quick' : ''}`,
     date: new Date().toISOString(),
-    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: os.loadavg(), node: process.version, arch: process.arch },
+    machine: {
+      cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg(),
+      node: process.version, arch: process.arch,
+    },
     isa,
-    note: 'single thread, synchronous calls; wall and process-CPU medians/minima of repeated runs; other processes shared the 2 cores (see loadAverage), so compare figures as ratios within one run',
+    note: 'synchronous calls, one thread unless the key says 2threads; wall and process-CPU medians/minima of repeated runs; other processes may share the cores (see loadAverageBefore/After), so compare figures as ratios within one run',
     timings: results,
     alignment,
   };

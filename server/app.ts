@@ -79,10 +79,10 @@ export class SegStreamApp {
     this.sourceName = options.sourceName ?? options.config.defaultSource;
     this.modelName = options.modelName ?? options.config.defaultModel;
     this.jpegQuality = options.config.stream.jpegQuality;
-    if (!this.config.sources[this.sourceName]) {
+    if (!Object.hasOwn(this.config.sources, this.sourceName)) {
       throw new Error(`--source: no source named "${this.sourceName}"; configured: ${Object.keys(this.config.sources).join(', ')}`);
     }
-    if (!this.config.models[this.modelName]) {
+    if (!Object.hasOwn(this.config.models, this.modelName)) {
       throw new Error(`--model: no model named "${this.modelName}"; configured: ${Object.keys(this.config.models).join(', ')}`);
     }
   }
@@ -480,7 +480,8 @@ export class SegStreamApp {
   private async control(action: ControlAction): Promise<string> {
     switch (action.action) {
       case 'set-source': {
-        if (typeof action.value !== 'string' || !this.config.sources[action.value]) {
+        // Own keys only: "constructor" or "__proto__" must not pass for a configured name.
+        if (typeof action.value !== 'string' || !Object.hasOwn(this.config.sources, action.value)) {
           throw new Error(`set-source: unknown source ${JSON.stringify(action.value)}; configured: ${Object.keys(this.config.sources).join(', ')}`);
         }
         void this.source?.stop();
@@ -495,7 +496,7 @@ export class SegStreamApp {
         return `source is now ${action.value}`;
       }
       case 'set-model': {
-        if (typeof action.value !== 'string' || !this.config.models[action.value]) {
+        if (typeof action.value !== 'string' || !Object.hasOwn(this.config.models, action.value)) {
           throw new Error(`set-model: unknown model ${JSON.stringify(action.value)}; configured: ${Object.keys(this.config.models).join(', ')}`);
         }
         await this.startInference(action.value);

@@ -119,6 +119,14 @@ segk::Color colorOf(Napi::Object o) {
 
 Isa isaOf(Napi::Object o) { return segk::pickIsa(!o.Get("scalar").IsBoolean() || !boolOf(o, "scalar")); }
 
+// Optional thread count, 1 .. 16 (1 when absent).
+int threadsOf(Napi::Object o) {
+  if (o.Get("threads").IsUndefined()) return 1;
+  const int t = intOf(o, "threads");
+  if (t < 1 || t > 16) fail(o.Env(), "segstream_kernels: threads must be 1..16");
+  return t;
+}
+
 segk::TensorSpec tensorSpecOf(Napi::Object o) {
   segk::TensorSpec s;
   s.outW = intOf(o, "outW");
@@ -132,6 +140,7 @@ segk::TensorSpec tensorSpecOf(Napi::Object o) {
   s.rescale = numberOf(o, "rescale", 1.0 / 255.0);
   s.nhwc = boolOf(o, "nhwc");
   s.bgr = boolOf(o, "bgr");
+  s.threads = threadsOf(o);
   if (s.outW < 1 || s.outH < 1) fail(o.Env(), "segstream_kernels: output size must be positive");
   return s;
 }
@@ -305,6 +314,7 @@ Napi::Value Argmax(const Napi::CallbackInfo& info) {
   s.mode = (segk::PostMode)intOf(o, "mode");
   s.outW = intOf(o, "outW");
   s.outH = intOf(o, "outH");
+  s.threads = threadsOf(o);
   if (s.classes < 1 || s.classes > 65536 || s.width < 1 || s.height < 1 || s.outW < 1 || s.outH < 1 ||
       (int)s.mode > 2)
     fail(info.Env(), "segstream_kernels: bad argmax geometry");

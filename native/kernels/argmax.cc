@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #include "internal.h"
@@ -171,9 +172,10 @@ struct MapOut {
   int width;
   uint32_t* hist;
   Out* row(int y) const { return data + (size_t)y * width; }
-  void fill(Out* r, int x0, int x1, int c) const {
+  // Fills [x0, x1) of row r with c and counts it `rows` times (the row is copied rows - 1 times by the caller).
+  void fill(Out* r, int x0, int x1, int c, int rows = 1) const {
     std::fill(r + x0, r + x1, (Out)c);
-    hist[c] += (uint32_t)(x1 - x0);
+    hist[c] += (uint32_t)(x1 - x0) * (uint32_t)rows;
   }
   void put(Out* r, const uint16_t* idx, int x0, int n) const {
     // Counted per run of equal ids: incrementing one bin pixel by pixel serialises on that counter.
@@ -243,45 +245,69 @@ void argmaxExact(const Grid& g, const ArgmaxSpec& s, int outW, int outH, const M
   }
 }
 
-// Candidate classes of disagreeing cells with their four corner values (y0x0, y0x1, y1x0, y1x1).
-struct Candidates {
-  std::vector<uint16_t> cls;
-  std::vector<float> vals;
-  void add(const Grid& g, int c, int y0, int y1, int x0, int x1) {
-    cls.push_back((uint16_t)c);
-    const float v[4] = {g.at(c, y0, x0), g.at(c, y0, x1), g.at(c, y1, x0), g.at(c, y1, x1)};
-    vals.insert(vals.end(), v, v + 4);
-  }
-};
+// Largest float <= v (v finite).
+float floatAtMost(double v) {
+  float f = (float)v;
+  if ((double)f > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
 
-// Exact candidate set by scanning every class: LB = max_c min(corners); keep c with max(corners) >= LB.
-void scanAllClasses(const Grid& g, int C, int y0, int y1, int x0, int x1, Candidates& out) {
-  float lower = -std::numeric_limits<float>::infinity();
-  for (int c = 0; c < C; ++c) {
-    const float m = std::min(std::min(g.at(c, y0, x0), g.at(c, y0, x1)), std::min(g.at(c, y1, x0), g.at(c, y1, x1)));
-    lower = std::max(lower, m);
-  }
-  for (int c = 0; c < C; ++c) {
-    const float m = std::max(std::max(g.at(c, y0, x0), g.at(c, y0, x1)), std::max(g.at(c, y1, x0), g.at(c, y1, x1)));
-    if (m >= lower) out.add(g, c, y0, y1, x0, x1);
-  }
+// Admission threshold of a disagreeing cell whose corner winners give LB' = max over winners of their smallest
+// corner value: a class whose largest corner value is below it can neither win nor tie anywhere in the cell.
+// In real arithmetic LB' itself would do (a convex combination of values below LB' stays below the winner's
+// blend); the margin covers float rounding: each blend is a monotone function of its corner values whose
+// result is within 6 ulp-units (2^-21.4 relative) of a constant corner value, so the excluded class's blend
+// stays below LB' - 2^-19 |LB'| + 2^-21 |.| < the winner's blend. 2^-120 covers underflowing products.
+float admissionThreshold(float lowerBound) {
+  const double lb = lowerBound;
+  return floatAtMost(lb - std::fabs(lb) * 0x1p-19 - 0x1p-120);
+}
+
+// Largest magnitude of a cell's four corner values at which the float blends cannot overflow or be NaN.
+constexpr float kTame = 0x1p125f;
+float absMax4(const float* v) {
+  return std::max(std::max(std::fabs(v[0]), std::fabs(v[1])), std::max(std::fabs(v[2]), std::fabs(v[3])));
+}
+
+// True when candidate c (corner values v, all of magnitude <= kTame) can be dropped because class d (corner
+// values dv, also tame) dominates it at all four corners. Every blend is a monotone function of the corner
+// values with the same weights, so with v <= dv a class is never above d and, when d is the lower class,
+// loses ties to it; against a higher class d the corners must be lower by more than the blends' rounding
+// error: 2^-18 (|v| + |dv|) + 2^-120, four times the bound used in admissionThreshold, which also covers the
+// rounding of this test.
+bool dominatedBy(int c, const float* v, float vAbs, int d, const float* dv, float dAbs) {
+  if (d < c) return dv[0] >= v[0] && dv[1] >= v[1] && dv[2] >= v[2] && dv[3] >= v[3];
+  const float margin = (vAbs + dAbs) * 0x1p-18f + 0x1p-120f;
+  return dv[0] - v[0] > margin && dv[1] - v[1] > margin && dv[2] - v[2] > margin && dv[3] - v[3] > margin;
 }
 
 // Boundary-exact post-processing. Where the four low-res neighbours of a cell share the argmax, every
 // bilinear blend inside the cell has that argmax too (a convex combination keeps l_a >= l_c). Elsewhere only
-// candidate classes are interpolated: with LB = max over classes of the cell's minimum corner value, a class
-// whose maximum corner value is below LB can never win inside the cell.
+// candidate classes are interpolated, with the exact path's arithmetic and tie rule (lowest class wins):
+// a class whose corner values are all below the cell's admission threshold T (see admissionThreshold) never
+// wins there, nor does a class a corner winner dominates (dominatedBy), so the result equals the exact path's.
 //
-// Logits are processed in bands of low-res rows so that the second look at a band is served from cache:
-//   1. argmax of the band's rows;
-//   2. per disagreeing cell a lower bound LB' <= LB from its corner winners, and per pixel the smallest LB'
-//      of the cells it is a corner of (tau);
-//   3. NCHW: one vectorised pass over the band of every class plane lists, per pixel, the classes >= tau;
-//   4. a cell's candidates are the union of its corners' lists (a candidate must reach LB' at some corner),
-//      kept when their maximum corner value reaches LB'. NHWC logits, or a corner with too many listed
-//      classes, scan every class for the cell instead (contiguous in NHWC).
+// Logits are processed in bands of low-res rows so that the second look at a band is served from cache (the
+// last-level cache: a row of every class plane lies at the same offset of its plane, and planes are often a
+// power of two apart, so they evict each other from L1/L2):
+//   1. argmax of the band's new rows (the next planes' rows prefetched), and (NCHW) each class's maximum over
+//      every 64-pixel chunk of a row;
+//   2. per disagreeing cell its corner winners' smallest corner values give T;
+//   3. each disagreeing cell collects, in class order and with their four corner values, the classes with a
+//      corner value >= T: NCHW compares a class's two rows against the T of 8 cells at a time, skipping
+//      (class, chunk) pairs whose chunk maxima are below every T of the chunk (most classes are far below
+//      everywhere); NHWC compares a cell's four contiguous class vectors;
+//   4. output rows of a cell row: agreeing cells are written as runs into the first row, which is copied to the
+//      cell row's other output rows; each disagreeing cell's candidates (winners kept, dominated classes
+//      dropped) are evaluated over its block of pixels. A cell with more than kCap candidates scans every
+//      class; a cell whose winners have non-finite or huge corner values takes every class (no bound is
+//      proven there).
+//
+// Only the cell rows [cellBegin, cellEnd) and their output rows: ranges can run in parallel (each with its own
+// histogram).
 template <typename Out>
-void argmaxBoundary(const Grid& g, const ArgmaxSpec& s, int outW, int outH, const MapOut<Out>& out, const Ops& ops) {
+void argmaxBoundary(const Grid& g, const ArgmaxSpec& s, int outW, int outH, const MapOut<Out>& out, const Ops& ops,
+                    int cellBegin, int cellEnd) {
   const int W = s.width, H = s.height, C = s.classes;
   const Axis ax = linearAxis(W, outW), ay = linearAxis(H, outH);
   std::vector<int> x1Of(W), y1Of(H);
@@ -296,49 +322,100 @@ void argmaxBoundary(const Grid& g, const ArgmaxSpec& s, int outW, int outH, cons
   std::copy(ax.w1.begin(), ax.w1.end(), wx1.begin());
 
   const bool nchw = !s.nhwc;
-  constexpr int kBand = 4;     // cell rows per band (5 pixel rows of every plane stay in L2)
-  constexpr int kListCap = 8;  // classes listed per pixel before falling back to a full scan
+  const int xStep = W == outW ? 0 : 1;  // x1 - x0 inside the image (0: no horizontal interpolation)
+  constexpr int kBand = 4;   // cell rows per band
+  constexpr int kRing = kBand + 1;
+  constexpr int kCap = 16;   // candidates stored per cell before falling back to a full scan
+  constexpr int kChunk = 64; // pixels per chunk maximum
+  const int chunksPerRow = (W + kChunk - 1) / kChunk;
   const size_t plane = (size_t)W * H;
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+
+  const auto rowOf = [&](int c, int y) -> const float* { return g.data + c * plane + (size_t)y * W; };
+
   std::vector<uint16_t> low(plane);
-  std::vector<float> best;
-  int lowDone = 0;  // rows [0, lowDone) of `low` are computed
+  std::vector<float> best((size_t)kRing * W);
+  // NCHW: chunk maxima of the rows in the band, ring-indexed by row: [class][row % kRing][chunk].
+  std::vector<float> chunkMax(nchw ? (size_t)C * kRing * chunksPerRow : 0), callMax((size_t)kRing * chunksPerRow);
+  int lowDone = cellBegin;  // rows [cellBegin, lowDone) of `low` are computed
 
-  std::vector<int> cellClass((size_t)kBand * W);
-  std::vector<float> cellBound((size_t)kBand * W);
-  std::vector<float> tau((size_t)(kBand + 1) * W);
-  std::vector<uint16_t> list((size_t)(kBand + 1) * W * kListCap);
-  std::vector<uint8_t> listCount((size_t)(kBand + 1) * W);
-  std::vector<int> candBegin((size_t)kBand * W), candEnd((size_t)kBand * W);
-  Candidates cand;
-  std::vector<uint16_t> merged, idx(outW + 8);
-  int nextY = 0;
+  // Per cell of the band: class if the corners agree, kDisagree (candidates collected) or kAllClasses; T (NaN
+  // where nothing is collected); collected candidates.
+  constexpr int kDisagree = -1, kAllClasses = -2;
+  const size_t bandCells = (size_t)kBand * W;
+  std::vector<int> cellClass(bandCells);
+  std::vector<float> cellT(bandCells), minT((size_t)kBand * chunksPerRow);
+  std::vector<uint8_t> candCount(bandCells);  // kCap + 1: more than kCap
+  struct Work {
+    int c, y0, chunk;
+    float bound;
+  };
+  std::vector<Work> work;
+  std::vector<uint16_t> bandCls(bandCells * kCap);
+  std::vector<float> bandVals(bandCells * kCap * 4), tFill(64);
+  // Candidates of the cell being written (class ids ascending, 4 corner values each).
+  std::vector<uint16_t> candCls(C);
+  std::vector<float> candVals((size_t)4 * C);
+  std::vector<uint32_t> counts(C);
+  int nextY = (int)(std::lower_bound(ay.i0.begin(), ay.i0.end(), cellBegin) - ay.i0.begin());
 
-  for (int cb = 0; cb < H; cb += kBand) {
-    const int ce = std::min(H, cb + kBand);
+  const auto cornerValues = [&](int c, int y0, int y1, int x0, int x1, float* v) {
+    if (nchw) {
+      const float* r0 = rowOf(c, y0);
+      const float* r1 = rowOf(c, y1);
+      v[0] = r0[x0], v[1] = r0[x1], v[2] = r1[x0], v[3] = r1[x1];
+    } else {
+      v[0] = g.at(c, y0, x0), v[1] = g.at(c, y0, x1), v[2] = g.at(c, y1, x0), v[3] = g.at(c, y1, x1);
+    }
+  };
+  const auto collect = [&](size_t cell, int c, const float* v) {
+    const int n = candCount[cell];
+    if (n < kCap) {
+      bandCls[cell * kCap + n] = (uint16_t)c;
+      std::copy(v, v + 4, &bandVals[(cell * kCap + n) * 4]);
+    }
+    if (n <= kCap) candCount[cell] = (uint8_t)(n + 1);
+  };
+
+  for (int cb = cellBegin; cb < cellEnd; cb += kBand) {
+    const int ce = std::min(cellEnd, cb + kBand);
     const int rEnd = y1Of[ce - 1] + 1;  // pixel rows [cb, rEnd)
+    // 1. Argmax (and chunk maxima) of the rows not yet seen.
     if (lowDone < rEnd) {
       const int r0 = std::max(lowDone, cb);
-      const int n = (rEnd - r0) * W;
+      const int rows = rEnd - r0;
       if (nchw) {
-        best.assign(g.data + (size_t)r0 * W, g.data + (size_t)r0 * W + n);
-        std::fill(low.begin() + (size_t)r0 * W, low.begin() + (size_t)r0 * W + n, 0);
-        for (int c = 1; c < C; ++c)
-          ops.argmaxPlane(g.data + c * plane + (size_t)r0 * W, n, c, best.data(), &low[(size_t)r0 * W]);
-      } else {
-        for (int i = r0 * W; i < rEnd * W; ++i) {
-          const float* v = g.data + (size_t)i * C;
-          int bi = 0;
-          for (int c = 1; c < C; ++c)
-            if (v[c] > v[bi]) bi = c;
-          low[i] = (uint16_t)bi;
+        const bool whole = W % kChunk == 0;  // chunks never straddle rows: one call per class
+        // The next planes' rows are fetched ahead: short strided segments defeat the hardware prefetcher.
+        constexpr int kAhead = 4;
+        const size_t segBytes = (size_t)rows * W * sizeof(float);
+        for (int c = 0; c < C; ++c) {
+          const float* src = g.data + c * plane;
+          if (c + kAhead < C) {
+            const char* ahead = (const char*)(src + kAhead * plane + (size_t)r0 * W);
+            for (size_t o = 0; o < segBytes; o += 64) __builtin_prefetch(ahead + o);
+          }
+          if (whole) {
+            ops.argmaxRowMax(src + (size_t)r0 * W, rows * W, c, best.data(), &low[(size_t)r0 * W], callMax.data(), nullptr);
+          } else {
+            for (int r = 0; r < rows; ++r)
+              ops.argmaxRowMax(src + (size_t)(r0 + r) * W, W, c, best.data() + (size_t)r * W, &low[(size_t)(r0 + r) * W],
+                               callMax.data() + (size_t)r * chunksPerRow, nullptr);
+          }
+          for (int r = 0; r < rows; ++r)
+            std::copy(&callMax[(size_t)r * chunksPerRow], &callMax[(size_t)(r + 1) * chunksPerRow],
+                      &chunkMax[((size_t)c * kRing + (r0 + r) % kRing) * chunksPerRow]);
         }
+      } else {
+        for (int i = r0 * W; i < rEnd * W; ++i) low[i] = (uint16_t)ops.argmaxVector(g.data + (size_t)i * C, C);
       }
       lowDone = rEnd;
     }
 
-    // Cells of the band: agreement, lower bounds, per-pixel thresholds.
-    std::fill(tau.begin(), tau.end(), std::numeric_limits<float>::infinity());
-    bool anyDisagree = false;
+    // 2. Cells of the band: agreement and admission thresholds.
+    std::fill(minT.begin(), minT.end(), inf);
+    bool anyCollect = false;
     for (int y0 = cb; y0 < ce; ++y0) {
       const int y1 = y1Of[y0];
       for (int x0 = 0; x0 < W; ++x0) {
@@ -346,100 +423,206 @@ void argmaxBoundary(const Grid& g, const ArgmaxSpec& s, int outW, int outH, cons
         const uint16_t w[4] = {low[(size_t)y0 * W + x0], low[(size_t)y0 * W + x1], low[(size_t)y1 * W + x0],
                                low[(size_t)y1 * W + x1]};
         const size_t cell = (size_t)(y0 - cb) * W + x0;
+        candCount[cell] = 0;
+        cellT[cell] = nan;
         if (w[1] == w[0] && w[2] == w[0] && w[3] == w[0]) {
           cellClass[cell] = w[0];
           continue;
         }
-        cellClass[cell] = -1;
-        anyDisagree = true;
-        float bound = -std::numeric_limits<float>::infinity();
+        float bound = -inf;
+        bool tame = true;
         for (int k = 0; k < 4; ++k) {
-          const int a = w[k];
-          const float m = std::min(std::min(g.at(a, y0, x0), g.at(a, y0, x1)), std::min(g.at(a, y1, x0), g.at(a, y1, x1)));
-          bound = std::max(bound, m);
+          if ((k > 0 && w[k] == w[0]) || (k > 1 && w[k] == w[1]) || (k > 2 && w[k] == w[2])) continue;
+          float v[4];
+          cornerValues(w[k], y0, y1, x0, x1, v);
+          tame = tame && absMax4(v) <= kTame;  // false for NaN
+          bound = std::max(bound, std::min(std::min(v[0], v[1]), std::min(v[2], v[3])));
         }
-        cellBound[cell] = bound;
-        const size_t p[4] = {(size_t)(y0 - cb) * W + x0, (size_t)(y0 - cb) * W + x1, (size_t)(y1 - cb) * W + x0,
-                             (size_t)(y1 - cb) * W + x1};
-        for (size_t q : p) tau[q] = std::min(tau[q], bound);
+        if (!tame) {
+          cellClass[cell] = kAllClasses;
+          continue;
+        }
+        cellClass[cell] = kDisagree;
+        const float t = admissionThreshold(bound);
+        cellT[cell] = t;
+        float& m = minT[(size_t)(y0 - cb) * chunksPerRow + x0 / kChunk];
+        m = std::min(m, t);
+        anyCollect = true;
       }
     }
 
-    // Per-pixel lists of classes reaching tau: one vectorised pass over the band of every plane.
-    std::fill(listCount.begin(), listCount.end(), 0);
-    if (anyDisagree && nchw) {
-      const int pixels = (rEnd - cb) * W;
-      for (int c = 0; c < C; ++c) {
-        const float* src = g.data + c * plane + (size_t)cb * W;
-        for (int i = 0; i < pixels; i += 64) {
-          uint64_t m = ops.atLeast(src + i, tau.data() + i, std::min(64, pixels - i));
-          while (m) {
-            const int p = i + __builtin_ctzll(m);
-            m &= m - 1;
-            if (listCount[p] < kListCap) list[(size_t)p * kListCap + listCount[p]] = (uint16_t)c;
-            if (listCount[p] <= kListCap) ++listCount[p];  // kListCap + 1 marks an overflow
+    // 3. Candidates of the disagreeing cells, in class order, with their corner values.
+    if (anyCollect && nchw) {
+      // (class, cell row, chunk) triples whose chunk maxima reach the chunk's smallest T, in class order; their
+      // rows are fetched a few triples ahead (the band is no longer in L2: every class's row lies at the same
+      // offset of a plane, and planes are often a power of two apart).
+      work.clear();
+      for (int c = 0; c < C; ++c)
+        for (int y0 = cb; y0 < ce; ++y0) {
+          const int y1 = y1Of[y0];
+          const float* cm0 = &chunkMax[((size_t)c * kRing + y0 % kRing) * chunksPerRow];
+          const float* cm1 = &chunkMax[((size_t)c * kRing + y1 % kRing) * chunksPerRow];
+          for (int k = 0; k < chunksPerRow; ++k) {
+            // The chunk's cells read pixels [xs, xe] (xe, the right neighbour of the last cell, belongs to the
+            // next chunk): skip unless a maximum reaches the chunk's smallest T. The logits themselves are read
+            // only when the next chunk's maximum does and this chunk's does not.
+            const float mt = minT[(size_t)(y0 - cb) * chunksPerRow + k];
+            const float here = std::max(cm0[k], cm1[k]);
+            const int xe = std::min(W, (k + 1) * kChunk);
+            const float next = xe < W && xStep ? std::max(cm0[k + 1], cm1[k + 1]) : -inf;
+            bool pass = here >= mt;
+            if (!pass && next >= mt) pass = std::max(rowOf(c, y0)[xe], rowOf(c, y1)[xe]) >= mt;
+            if (pass) work.push_back(Work{c, y0, k, std::max(here, next)});
+          }
+        }
+      constexpr size_t kAhead = 6;
+      const auto prefetch = [&](const Work& w) {
+        const int xs = w.chunk * kChunk, n = std::min(W, xs + kChunk + 1) - xs;
+        for (const float* row : {rowOf(w.c, w.y0) + xs, rowOf(w.c, y1Of[w.y0]) + xs})
+          for (int i = 0; i < n; i += 16) __builtin_prefetch(row + i);
+      };
+      for (size_t i = 0; i < std::min(kAhead, work.size()); ++i) prefetch(work[i]);
+      for (size_t i = 0; i < work.size(); ++i) {
+        if (i + kAhead < work.size()) prefetch(work[i + kAhead]);
+        const Work& w = work[i];
+        const int c = w.c, y0 = w.y0, y1 = y1Of[y0];
+        const float* row0 = rowOf(c, y0);
+        const float* row1 = rowOf(c, y1);
+        const size_t cellRow = (size_t)(y0 - cb) * W;
+        const int xs = w.chunk * kChunk, xe = std::min(W, xs + kChunk);
+        // Cells whose right neighbour is inside the chunk's reach; the image's last column has x1 = x0.
+        const int n = (xe == W && xStep ? xe - 1 : xe) - xs;
+        uint64_t m = n > 0 ? ops.anyAtLeast4(row0 + xs, row0 + xs + xStep, row1 + xs, row1 + xs + xStep,
+                                             &cellT[cellRow + xs], n, w.bound)
+                           : 0;
+        for (; m; m &= m - 1) {
+          const int x0 = xs + __builtin_ctzll(m);
+          const float v[4] = {row0[x0], row0[x0 + xStep], row1[x0], row1[x0 + xStep]};
+          collect(cellRow + x0, c, v);
+        }
+        if (xe == W && xStep) {  // last column: x1 = x0
+          const int x0 = W - 1;
+          const float t = cellT[cellRow + x0];
+          if (row0[x0] >= t || row1[x0] >= t) {
+            const float v[4] = {row0[x0], row0[x0], row1[x0], row1[x0]};
+            collect(cellRow + x0, c, v);
           }
         }
       }
-    }
-
-    // Candidates of each disagreeing cell.
-    cand.cls.clear();
-    cand.vals.clear();
-    for (int y0 = cb; y0 < ce; ++y0) {
-      const int y1 = y1Of[y0];
-      for (int x0 = 0; x0 < W; ++x0) {
-        const size_t cell = (size_t)(y0 - cb) * W + x0;
-        candBegin[cell] = candEnd[cell] = (int)cand.cls.size();
-        if (cellClass[cell] >= 0) continue;
-        const int x1 = x1Of[x0];
-        const size_t p[4] = {(size_t)(y0 - cb) * W + x0, (size_t)(y0 - cb) * W + x1, (size_t)(y1 - cb) * W + x0,
-                             (size_t)(y1 - cb) * W + x1};
-        bool overflow = !nchw;
-        for (size_t q : p) overflow = overflow || listCount[q] > kListCap;
-        if (overflow) {
-          scanAllClasses(g, C, y0, y1, x0, x1, cand);
-        } else {
-          merged.clear();
-          for (size_t q : p) merged.insert(merged.end(), &list[q * kListCap], &list[q * kListCap] + listCount[q]);
-          std::sort(merged.begin(), merged.end());
-          merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
-          const float bound = cellBound[cell];
-          for (uint16_t c : merged) {
-            const float m =
-                std::max(std::max(g.at(c, y0, x0), g.at(c, y0, x1)), std::max(g.at(c, y1, x0), g.at(c, y1, x1)));
-            if (m >= bound) cand.add(g, c, y0, y1, x0, x1);
-          }
+    } else if (anyCollect) {
+      for (int y0 = cb; y0 < ce; ++y0) {
+        const int y1 = y1Of[y0];
+        for (int x0 = 0; x0 < W; ++x0) {
+          const size_t cell = (size_t)(y0 - cb) * W + x0;
+          if (cellClass[cell] != kDisagree) continue;
+          const int x1 = x1Of[x0];
+          const float* p[4] = {g.data + ((size_t)y0 * W + x0) * C, g.data + ((size_t)y0 * W + x1) * C,
+                               g.data + ((size_t)y1 * W + x0) * C, g.data + ((size_t)y1 * W + x1) * C};
+          std::fill(tFill.begin(), tFill.end(), cellT[cell]);
+          for (int c0 = 0; c0 < C; c0 += 64)
+            for (uint64_t m = ops.anyAtLeast4(p[0] + c0, p[1] + c0, p[2] + c0, p[3] + c0, tFill.data(),
+                                              std::min(64, C - c0), inf);
+                 m; m &= m - 1) {
+              const int c = c0 + __builtin_ctzll(m);
+              const float v[4] = {p[0][c], p[1][c], p[2][c], p[3][c]};
+              collect(cell, c, v);
+            }
         }
-        candEnd[cell] = (int)cand.cls.size();
       }
     }
 
-    // Output rows whose upper low-res row lies in this band, one cell row at a time: every output row of a
-    // cell row shares its cells' classes and candidates.
+    // 4. Output rows whose upper low-res row lies in this band, one cell row at a time.
     while (nextY < outH && ay.i0[nextY] < ce) {
-      const int y0 = ay.i0[nextY];
+      const int y0 = ay.i0[nextY], y1 = y1Of[y0];
       int rowsEnd = nextY;
       while (rowsEnd < outH && ay.i0[rowsEnd] == y0) ++rowsEnd;
       const int rows = rowsEnd - nextY;
+      const size_t cellRow = (size_t)(y0 - cb) * W;
+      // Agreeing cells as runs of equal classes in the first output row.
+      Out* first = out.row(nextY);
+      int runStart = 0, runClass = -1, runEnd = 0;
+      const auto flush = [&] {
+        if (runClass >= 0) out.fill(first, runStart, runEnd, runClass, rows);
+      };
       for (int x0 = 0; x0 < W; ++x0) {
         const int xb = segBegin[x0], xe = segEnd[x0];
         if (xe <= xb) continue;
-        const size_t cell = (size_t)(y0 - cb) * W + x0;
-        const int known = cellClass[cell];
-        if (known >= 0) {
-          for (int y = nextY; y < rowsEnd; ++y) {
-            Out* r = out.row(y);
-            for (int x = xb; x < xe; ++x) r[x] = (Out)known;
-          }
-          out.hist[known] += (uint32_t)((xe - xb) * rows);
+        const int known = cellClass[cellRow + x0];
+        if (known >= 0 && known == runClass && xb == runEnd) {
+          runEnd = xe;
           continue;
         }
-        const int cbeg = candBegin[cell], n = xe - xb;
-        if (idx.size() < (size_t)n * rows) idx.resize((size_t)n * rows);
-        ops.evalCandidates(&wx0[xb], &wx1[xb], n, &ay.w0[nextY], &ay.w1[nextY], rows, &cand.vals[(size_t)cbeg * 4],
-                           &cand.cls[cbeg], candEnd[cell] - cbeg, idx.data());
-        for (int y = nextY; y < rowsEnd; ++y) out.put(out.row(y), &idx[(size_t)(y - nextY) * n], xb, n);
+        flush();
+        runClass = known;
+        runStart = xb;
+        runEnd = xe;
+      }
+      flush();
+      for (int y = nextY + 1; y < rowsEnd; ++y) std::copy(first, first + outW, out.row(y));
+      // Disagreeing cells: candidates, then their block of output pixels.
+      for (int x0 = 0; x0 < W; ++x0) {
+        const int xb = segBegin[x0], xe = segEnd[x0];
+        const size_t cell = cellRow + x0;
+        const int kind = cellClass[cell];
+        if (xe <= xb || kind >= 0) continue;
+        const int x1 = x1Of[x0];
+        int nc = 0;
+        if (kind == kAllClasses) {
+          for (int c = 0; c < C; ++c) {
+            cornerValues(c, y0, y1, x0, x1, &candVals[(size_t)4 * nc]);
+            candCls[nc++] = (uint16_t)c;
+          }
+        } else {
+          const float t = cellT[cell];
+          const int w4[4] = {low[(size_t)y0 * W + x0], low[(size_t)y0 * W + x1], low[(size_t)y1 * W + x0],
+                             low[(size_t)y1 * W + x1]};
+          const auto isWinner = [&](int c) { return c == w4[0] || c == w4[1] || c == w4[2] || c == w4[3]; };
+          const bool overflow = candCount[cell] > kCap;
+          if (overflow) {  // every class with a corner value >= T
+            for (int c = 0; c < C; ++c) {
+              float* v = &candVals[(size_t)4 * nc];
+              cornerValues(c, y0, y1, x0, x1, v);
+              if (v[0] >= t || v[1] >= t || v[2] >= t || v[3] >= t) candCls[nc++] = (uint16_t)c;
+            }
+          } else {
+            nc = candCount[cell];
+            std::copy(&bandCls[cell * kCap], &bandCls[cell * kCap + nc], candCls.begin());
+            std::copy(&bandVals[cell * kCap * 4], &bandVals[(cell * kCap + nc) * 4], candVals.begin());
+          }
+          // Drop the classes a corner winner dominates (the winners are among the candidates, tame).
+          if (nc > 2) {
+            int win[4], nw = 0;
+            float winVals[16], winAbs[4];
+            for (int i = 0; i < nc && nw < 4; ++i)
+              if (isWinner(candCls[i])) {
+                win[nw] = candCls[i];
+                std::copy(&candVals[(size_t)4 * i], &candVals[(size_t)4 * i + 4], &winVals[4 * nw]);
+                winAbs[nw] = absMax4(&winVals[4 * nw]);
+                ++nw;
+              }
+            int kept = 0;
+            for (int i = 0; i < nc; ++i) {
+              const float* v = &candVals[(size_t)4 * i];
+              bool drop = false;
+              if (!isWinner(candCls[i])) {
+                const float vAbs = absMax4(v);
+                for (int j = 0; j < nw && !drop && vAbs <= kTame; ++j)
+                  drop = dominatedBy(candCls[i], v, vAbs, win[j], &winVals[4 * j], winAbs[j]);
+              }
+              if (drop) continue;
+              if (kept != i) {  // kept < i: moving down never overwrites an unread candidate
+                candCls[kept] = candCls[i];
+                std::copy(v, v + 4, &candVals[(size_t)4 * kept]);
+              }
+              ++kept;
+            }
+            nc = kept;
+          }
+        }
+        std::fill(counts.begin(), counts.begin() + nc, 0u);
+        ops.evalCandidates(&wx0[xb], &wx1[xb], xe - xb, &ay.w0[nextY], &ay.w1[nextY], rows, candVals.data(),
+                           candCls.data(), nc, out.row(nextY) + xb, (size_t)outW, sizeof(Out) == 2, counts.data());
+        for (int k = 0; k < nc; ++k) out.hist[candCls[k]] += counts[k];
       }
       nextY = rowsEnd;
     }
@@ -468,7 +651,14 @@ void argmaxInto(const void* logits, const float* floats, const ArgmaxSpec& s, co
   } else if (s.mode == PostMode::Exact) {
     argmaxExact(gridOf(floats, s), s, s.outW, s.outH, out, ops);
   } else {
-    argmaxBoundary(gridOf(floats, s), s, s.outW, s.outH, out, ops);
+    // Ranges of logit rows in parallel, each counting into its own histogram.
+    std::mutex merge;
+    runSplit(s.threads, s.height, 8, [&](int begin, int end) {
+      std::vector<uint32_t> local(s.classes, 0);
+      argmaxBoundary(gridOf(floats, s), s, s.outW, s.outH, MapOut<Out>{out.data, out.width, local.data()}, ops, begin, end);
+      std::lock_guard<std::mutex> lock(merge);
+      for (int c = 0; c < s.classes; ++c) hist[c] += local[c];
+    });
   }
 }
 }  // namespace

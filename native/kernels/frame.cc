@@ -17,6 +17,12 @@ class Nv12RgbSource final : public RowSource {
   void row(int y, uint8_t* const* scratch, const uint8_t** out) override {
     const int w = in_.width;
     const int rowsUV = in_.height / 2;
+    for (int p = 0; p < 3; ++p) out[p] = scratch[p];
+    if (!bilinear_) {  // replicated chroma: read straight from the chroma row
+      ops_.yuvRowNearest(in_.data + (size_t)y * in_.strideY, in_.data + in_.offsetUV + (size_t)(y >> 1) * in_.strideUV,
+                         w, k_, scratch[0], scratch[1], scratch[2]);
+      return;
+    }
     // Centre-sited chroma: luma row y sits a quarter chroma row away from its own chroma row toward the
     // neighbour, so the bilinear vertical weights are 3/4 and 1/4.
     const int j = y >> 1;
@@ -26,17 +32,12 @@ class Nv12RgbSource final : public RowSource {
     const uint8_t* a = in_.data + in_.offsetUV + (size_t)j * in_.strideUV;
     const uint8_t* b = in_.data + in_.offsetUV + (size_t)jf * in_.strideUV;
     int16_t* c = chroma_.data() + 2;
-    if (bilinear_) {
-      for (int i = 0; i < w; ++i) c[i] = (int16_t)(3 * a[i] + b[i] - 512);
-    } else {
-      for (int i = 0; i < w; ++i) c[i] = (int16_t)(4 * a[i] - 512);
-    }
+    for (int i = 0; i < w; ++i) c[i] = (int16_t)(3 * a[i] + b[i] - 512);
     c[-2] = c[0];
     c[-1] = c[1];
     c[w] = c[w - 2];
     c[w + 1] = c[w - 1];
     ops_.yuvRow(in_.data + (size_t)y * in_.strideY, c, w, k_, bilinear_, scratch[0], scratch[1], scratch[2]);
-    for (int p = 0; p < 3; ++p) out[p] = scratch[p];
   }
 
  private:
@@ -175,18 +176,25 @@ float normalizeValue(int value, int channel, const TensorSpec& spec) {
   return out;
 }
 
+// Output rows per thread below which a split does not pay for starting a thread.
+constexpr int kMinRowsPerThread = 32;
+
 void nv12ToTensor(const Nv12View& in, Color color, const TensorSpec& spec, float* out, Isa isa) {
   const Ops& ops = opsFor(isa);
-  Nv12RgbSource src(in, color, ops);
-  TensorSink sink(spec, out, ops);
-  resamplePlanar(src, 3, in.width, in.height, spec.outW, spec.outH, sink, ops);
+  runSplit(spec.threads, spec.outH, kMinRowsPerThread, [&](int begin, int end) {
+    Nv12RgbSource src(in, color, ops);
+    TensorSink sink(spec, out, ops);
+    resamplePlanar(src, 3, in.width, in.height, spec.outW, spec.outH, sink, ops, begin, end);
+  });
 }
 
 void rgbToTensor(const RgbView& in, const TensorSpec& spec, float* out, Isa isa) {
   const Ops& ops = opsFor(isa);
-  RgbSource src(in, ops);
-  TensorSink sink(spec, out, ops);
-  resamplePlanar(src, 3, in.width, in.height, spec.outW, spec.outH, sink, ops);
+  runSplit(spec.threads, spec.outH, kMinRowsPerThread, [&](int begin, int end) {
+    RgbSource src(in, ops);
+    TensorSink sink(spec, out, ops);
+    resamplePlanar(src, 3, in.width, in.height, spec.outW, spec.outH, sink, ops, begin, end);
+  });
 }
 
 void resizeRgb(const RgbView& in, const RgbMut& out, Isa isa) {

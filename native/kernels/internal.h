@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kernels.h"
@@ -20,14 +21,22 @@ struct Coeffs {
   std::vector<int32_t> count;  // taps per output
   std::vector<int32_t> k;      // outSize * ksize fixed-point weights (zero-padded)
   // The same weights as int16 pairs for multiply-add instructions: k = hi * 2^11 + lo with 0 <= lo < 2^11
-  // (Pillow's bilinear weights are never negative). Per output, pairSlots entries of (k[j], k[j+1]) packed
-  // as two int16 in one int32, for j = 0, 2, 4, ...; taps past `count` are zero.
+  // (Pillow's bilinear weights are never negative). Pairs are aligned to even source columns: output x uses
+  // pairCount[x] pairs of columns (2m, 2m + 1), m = pairStart[x] ..; entry x * pairSlots + j holds the weights
+  // of columns 2 (pairStart[x] + j) and that + 1 (zero outside start .. start + count) as two int16 in an int32.
   int pairSlots = 0;
+  std::vector<int32_t> pairStart, pairCount;
+  // Outputs ordered by pairCount (then x); group g is pairOrder[pairGroups[g] .. pairGroups[g + 1]).
+  std::vector<int32_t> pairOrder, pairGroups;
   std::vector<int32_t> pairHi, pairLo;
   bool identity() const { return inSize == outSize; }
 };
 constexpr int kSplitBits = 11;
 Coeffs pilBilinearCoeffs(int inSize, int outSize);
+// The coefficients of (inSize, outSize), computed once per thread and size pair (a few recent pairs kept).
+const Coeffs& cachedCoeffs(int inSize, int outSize);
+// Scratch bytes every instruction set's horizontal8 needs.
+size_t horizontalScratchBytes(const Coeffs& c, int planes);
 
 // Integer YUV -> RGB: chroma values arrive centred and scaled by 16 (bilinear upsampling keeps 4 fraction
 // bits); each output = (yTerm + chromaTerm + 2^16) >> 17, clamped to 0..255.
@@ -45,18 +54,22 @@ void rgbToYuvDouble(Color color, double r, double g, double b, double* y, double
 // Hot loops per instruction set. Each function has the same results on every instruction set.
 struct Ops {
   Isa isa;
-  // Horizontal PIL pass over 8 rows of one plane. scratch: 8 * (inSize + ksize + 2 + outSize) + 64 bytes,
-  // zero-initialised once (the columns after inSize must stay zero).
-  void (*horizontal8)(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t* scratch);
+  // Horizontal PIL pass over the same 8 rows of `planes` (1..3) planes: row r of plane p is src[8 * p + r],
+  // its output dst[8 * p + r]. scratch: horizontalScratchBytes(c, planes) bytes, zero-initialised once.
+  void (*horizontal8)(const uint8_t* const* src, uint8_t* const* dst, int planes, const Coeffs& c, uint8_t* scratch);
   // Horizontal PIL pass over one row (used for the tail rows and the scalar path).
   void (*horizontal1)(const uint8_t* src, uint8_t* dst, const Coeffs& c);
-  // Vertical PIL pass for one output row: taps rows at base + i * stride, i < n, weights k.
-  void (*vertical)(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst);
+  // Vertical PIL pass for one output row: taps rows[i], i < n, weights k.
+  void (*vertical)(const uint8_t* const* rows, int n, const int32_t* k, int width, uint8_t* dst);
   // One NV12 row to planar RGB. chroma: the vertically upsampled chroma row, interleaved UV, centred
   // (value - 128) and scaled by 4, with one replicated UV pair before index 0 and after the last pair.
   // Horizontal upsampling: bilinear 3/4 + 1/4 of the neighbour pair, or replication (x4).
   void (*yuvRow)(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
                  uint8_t* g, uint8_t* b);
+  // yuvRow with replicated chroma straight from an NV12 chroma row: uv holds width / 2 (U, V) byte pairs (the
+  // same result as yuvRow with chroma[i] = 4 * uv[i] - 512 and bilinear false). width is even.
+  void (*yuvRowNearest)(const uint8_t* y, const uint8_t* uv, int width, const YuvCoeffs& k, uint8_t* r, uint8_t* g,
+                        uint8_t* b);
   // Rescale + normalise one planar row: out[x] = ((float)(v * rescale) - mean) / std in float32.
   void (*normalizeRow)(const uint8_t* src, int width, float rescaleScale, float mean, float std, double rescale,
                        float* dst);
@@ -68,13 +81,24 @@ struct Ops {
   // Overlay blend of one row: with tm[i] = target | mask << 8 (mask 0 or 0xFF) and alpha in 0..256,
   // dst = mask ? (src * (256 - alpha) + target * alpha + 128) >> 8 : src.
   void (*blendRow)(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst);
+  // Low-res argmax step over n pixels of one class plane, as argmaxPlane (cls 0: best = plane, index = 0
+  // instead), plus the plane's maximum over each 64-pixel chunk (NaN ignored; -inf if the chunk has no number)
+  // into chunkMax[0 .. ceil(n / 64)), and (copy != nullptr) a copy of the n values.
+  void (*argmaxRowMax)(const float* plane, int n, int cls, float* best, uint16_t* index, float* chunkMax, float* copy);
+  // Index of the first maximum of v[0 .. n) as `bi = 0; if (v[c] > v[bi]) bi = c` computes it (NHWC pixel).
+  int (*argmaxVector)(const float* v, int n);
   // Boundary-mode evaluation of one cell: n output columns x `rows` output rows. For each pixel the candidate
   // with the largest (v00*wx0 + v01*wx1)*wy0 + (v10*wx0 + v11*wx1)*wy1 (first wins ties: the exact path's
-  // arithmetic). vals: 4 corner values per candidate; wx0/wx1 readable for n rounded up to 8; out: rows x n.
+  // arithmetic); its class cls[k] goes to out[r * outStride + x] (uint8, or uint16 when wide; exactly n per
+  // row) and counts[k] counts the pixels candidate k wins. vals: 4 corner values per candidate; wx0/wx1
+  // readable for n rounded up to 8; nc >= 1.
   void (*evalCandidates)(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
-                         const float* vals, const uint16_t* cls, int nc, uint16_t* out);
-  // Where plane[i] >= threshold[i] set bit i of mask (n <= 64); returns the mask.
-  uint64_t (*atLeast)(const float* plane, const float* threshold, int n);
+                         const float* vals, const uint16_t* cls, int nc, void* out, size_t outStride, bool wide,
+                         uint32_t* counts);
+  // Bit i (i < n <= 64) set where a[i], b[i], c[i] or d[i] >= t[i] (a NaN compares false). `top` is at least
+  // every value of a, b, c, d (NaN aside): groups of elements whose thresholds all exceed it are not read.
+  uint64_t (*anyAtLeast4)(const float* a, const float* b, const float* c, const float* d, const float* t, int n,
+                          float top);
   // Interleaved <-> planar conversions of n pixels.
   void (*split3)(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c);
   void (*merge3)(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);
@@ -86,17 +110,23 @@ struct Ops {
 namespace scalar {
 void horizontal1(const uint8_t* src, uint8_t* dst, const Coeffs& c);
 void hcolumns(const uint8_t* t, uint8_t* o, const Coeffs& c, int x0, int x1);
-void vertical(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst);
+void vertical(const uint8_t* const* rows, int n, const int32_t* k, int width, uint8_t* dst);
 void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
             uint8_t* g, uint8_t* b);
+void yuvRowNearest(const uint8_t* y, const uint8_t* uv, int width, const YuvCoeffs& k, uint8_t* r, uint8_t* g,
+                   uint8_t* b);
 void normalizeRow(const uint8_t* src, int width, float rescaleScale, float mean, float std, double rescale,
                   float* dst);
 void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index);
 void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int cls, float* best, uint16_t* index);
 void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst);
+void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* index, float* chunkMax, float* copy);
+int argmaxVector(const float* v, int n);
 void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
-                    const float* vals, const uint16_t* cls, int nc, uint16_t* out);
-uint64_t atLeast(const float* plane, const float* threshold, int n);
+                    const float* vals, const uint16_t* cls, int nc, void* out, size_t outStride, bool wide,
+                    uint32_t* counts);
+uint64_t anyAtLeast4(const float* a, const float* b, const float* c, const float* d, const float* t, int n,
+                     float top);
 void split3(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c);
 void merge3(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);
 void split2(const uint8_t* src, int n, uint8_t* a, uint8_t* b);
@@ -129,7 +159,13 @@ class RowSink {
   virtual ~RowSink() = default;
   virtual void row(int y, const uint8_t* const* planes) = 0;
 };
+// Output rows [outBegin, outEnd) only (the source rows they read are decoded): ranges can run in parallel,
+// each with its own source and sink.
 void resamplePlanar(RowSource& src, int planes, int inW, int inH, int outW, int outH, RowSink& sink,
-                    const Ops& ops);
+                    const Ops& ops, int outBegin = 0, int outEnd = -1);
+
+// Runs job(begin, end) over up to `threads` contiguous ranges covering [0, n), each at least minRange long
+// (except a lone range), the first on the calling thread; rethrows the first exception after every range ends.
+void runSplit(int threads, int n, int minRange, const std::function<void(int begin, int end)>& job);
 
 }  // namespace segk

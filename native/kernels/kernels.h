@@ -60,6 +60,8 @@ struct TensorSpec {
   double rescale = 1.0 / 255.0;
   bool nhwc = false;
   bool bgr = false;
+  // Threads that split the output rows (1: the calling thread only). Results do not depend on it.
+  int threads = 1;
 };
 
 // NV12 is decoded one row at a time (never a full-size RGB image), then resized like Pillow.
@@ -87,6 +89,9 @@ struct ArgmaxSpec {
   int nZeroPoints = 0;
   PostMode mode = PostMode::LowRes;
   int outW = 0, outH = 0;
+  // Threads that split the work of the boundary mode by logit rows (1: the calling thread only). Results do not
+  // depend on it.
+  int threads = 1;
 };
 
 // Class map element type follows the class count: uint8 when classes <= 256, else uint16.

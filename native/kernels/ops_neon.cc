@@ -67,7 +67,7 @@ inline void widen8(uint8x8_t v, int32x4_t* lo, int32x4_t* hi) {
 }
 
 // Horizontal pass on 8 transposed rows: one source column (8 rows) per vector, int32 multiply-accumulate.
-void horizontal8(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t* scratch) {
+void horizontal8Plane(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t* scratch) {
   uint8_t* t = scratch;
   uint8_t* o = scratch + (size_t)8 * (c.inSize + c.ksize + 2);
   rowsToCols(src, c.inSize, t);
@@ -87,20 +87,29 @@ void horizontal8(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c
   colsToRows(o, c.outSize, dst);
 }
 
-void vertical(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst) {
+void horizontal8(const uint8_t* const* src, uint8_t* const* dst, int planes, const Coeffs& c, uint8_t* scratch) {
+  for (int p = 0; p < planes; ++p) horizontal8Plane(src + 8 * p, dst + 8 * p, c, scratch);
+}
+
+void vertical(const uint8_t* const* rows, int n, const int32_t* k, int width, uint8_t* dst) {
   const int32x4_t round = vdupq_n_s32(1 << (kPrecisionBits - 1));
   int x = 0;
   for (; x + 8 <= width; x += 8) {
     int32x4_t lo = round, hi = round;
     for (int i = 0; i < n; ++i) {
       int32x4_t a, b;
-      widen8(vld1_u8(base + (size_t)i * stride + x), &a, &b);
+      widen8(vld1_u8(rows[i] + x), &a, &b);
       lo = vmlaq_n_s32(lo, a, k[i]);
       hi = vmlaq_n_s32(hi, b, k[i]);
     }
     vst1_u8(dst + x, clipNarrow(lo, hi));
   }
-  if (x < width) scalar::vertical(base + x, stride, n, k, width - x, dst + x);
+  for (; x < width; ++x) {
+    int32_t ss = 1 << (kPrecisionBits - 1);
+    for (int i = 0; i < n; ++i) ss += (int32_t)rows[i][x] * k[i];
+    ss >>= kPrecisionBits;
+    dst[x] = (uint8_t)(ss < 0 ? 0 : ss > 255 ? 255 : ss);
+  }
 }
 
 inline uint8x8_t yuvNarrow(int32x4_t lo, int32x4_t hi) {
@@ -135,6 +144,35 @@ void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs&
     vst1_u8(b + x, yuvNarrow(vmlal_n_s16(ytLo, vget_low_s16(u), k.cBU), vmlal_n_s16(ytHi, vget_high_s16(u), k.cBU)));
   }
   if (x < width) scalar::yuvRow(y + x, chroma + x, width - x, k, bilinear, r + x, g + x, b + x);
+}
+
+void yuvRowNearest(const uint8_t* y, const uint8_t* uv, int width, const YuvCoeffs& k, uint8_t* r, uint8_t* g,
+                   uint8_t* b) {
+  const int16x8_t yOff = vdupq_n_s16((int16_t)k.yOffset);
+  const int16x8_t c128 = vdupq_n_s16(128);
+  const int32x4_t round = vdupq_n_s32(1 << 16);
+  int x = 0;
+  for (; x + 16 <= width; x += 16) {
+    const uint8x16_t yb = vld1q_u8(y + x);
+    const uint8x8x2_t c = vld2_u8(uv + x);  // 8 U and 8 V values, one per pixel pair
+    const int16x8_t u8 = vshlq_n_s16(vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(c.val[0])), c128), 4);
+    const int16x8_t v8 = vshlq_n_s16(vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(c.val[1])), c128), 4);
+    // Each chroma value for both pixels of its pair.
+    const int16x8_t uA = vzip1q_s16(u8, u8), uB = vzip2q_s16(u8, u8);
+    const int16x8_t vA = vzip1q_s16(v8, v8), vB = vzip2q_s16(v8, v8);
+    const auto eight = [&](uint8x8_t y8, int16x8_t u, int16x8_t v, uint8_t* rr, uint8_t* gg, uint8_t* bb) {
+      const int16x8_t y16 = vshlq_n_s16(vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(y8)), yOff), 4);
+      const int32x4_t ytLo = vmlal_n_s16(round, vget_low_s16(y16), k.cY);
+      const int32x4_t ytHi = vmlal_n_s16(round, vget_high_s16(y16), k.cY);
+      vst1_u8(rr, yuvNarrow(vmlal_n_s16(ytLo, vget_low_s16(v), k.cRV), vmlal_n_s16(ytHi, vget_high_s16(v), k.cRV)));
+      vst1_u8(gg, yuvNarrow(vmlal_n_s16(vmlal_n_s16(ytLo, vget_low_s16(u), k.cGU), vget_low_s16(v), k.cGV),
+                            vmlal_n_s16(vmlal_n_s16(ytHi, vget_high_s16(u), k.cGU), vget_high_s16(v), k.cGV)));
+      vst1_u8(bb, yuvNarrow(vmlal_n_s16(ytLo, vget_low_s16(u), k.cBU), vmlal_n_s16(ytHi, vget_high_s16(u), k.cBU)));
+    };
+    eight(vget_low_u8(yb), uA, vA, r + x, g + x, b + x);
+    eight(vget_high_u8(yb), uB, vB, r + x + 8, g + x + 8, b + x + 8);
+  }
+  if (x < width) scalar::yuvRowNearest(y + x, uv + x, width - x, k, r + x, g + x, b + x);
 }
 
 inline float32x4_t scaledFloats(uint16x4_t v, float64x2_t scale) {
@@ -201,49 +239,128 @@ void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t*
   if (i < n) scalar::blendRow(src + i, tm + i, alpha, n - i, dst + i);
 }
 
+void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* index, float* chunkMax, float* copy) {
+  const uint16x8_t c = vdupq_n_u16((uint16_t)cls);
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int x = 0, k = 0; x < n; x += 64, ++k) {
+    const int e = n - x < 64 ? n : x + 64;
+    float32x4_t acc = vdupq_n_f32(ninf);
+    int i = x;
+    for (; i + 8 <= e; i += 8) {
+      const float32x4_t p0 = vld1q_f32(plane + i), p1 = vld1q_f32(plane + i + 4);
+      if (copy) {
+        vst1q_f32(copy + i, p0);
+        vst1q_f32(copy + i + 4, p1);
+      }
+      // vmaxnmq ignores a NaN operand (acc never holds one).
+      acc = vmaxnmq_f32(acc, vmaxnmq_f32(p0, p1));
+      if (cls == 0) {
+        vst1q_f32(best + i, p0);
+        vst1q_f32(best + i + 4, p1);
+        vst1q_u16(index + i, vdupq_n_u16(0));
+        continue;
+      }
+      const float32x4_t b0 = vld1q_f32(best + i), b1 = vld1q_f32(best + i + 4);
+      const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
+      vst1q_f32(best + i, vbslq_f32(m0, p0, b0));
+      vst1q_f32(best + i + 4, vbslq_f32(m1, p1, b1));
+      const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
+      vst1q_u16(index + i, vbslq_u16(m, c, vld1q_u16(index + i)));
+    }
+    float m = vmaxnmvq_f32(acc);
+    for (; i < e; ++i) {
+      const float v = plane[i];
+      if (copy) copy[i] = v;
+      m = v > m ? v : m;
+      if (cls == 0) {
+        best[i] = v;
+        index[i] = 0;
+      } else if (v > best[i]) {
+        best[i] = v;
+        index[i] = (uint16_t)cls;
+      }
+    }
+    chunkMax[k] = m;
+  }
+}
+
+int argmaxVector(const float* v, int n) {
+  if (n < 8 || v[0] != v[0]) return scalar::argmaxVector(v, n);  // a NaN first element is never beaten
+  // Without a NaN first element the scalar loop returns the first index of the largest non-NaN value.
+  float32x4_t acc = vdupq_n_f32(-std::numeric_limits<float>::infinity());
+  int i = 0;
+  for (; i + 4 <= n; i += 4) acc = vmaxnmq_f32(acc, vld1q_f32(v + i));
+  float m = vmaxnmvq_f32(acc);
+  for (int j = i; j < n; ++j) m = v[j] > m ? v[j] : m;
+  for (i = 0; i < n; ++i)
+    if (v[i] == m) return i;
+  return 0;
+}
+
 void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
-                    const float* vals, const uint16_t* cls, int nc, uint16_t* out) {
+                    const float* vals, const uint16_t* cls, int nc, void* out, size_t outStride, bool wide,
+                    uint32_t* counts) {
   constexpr int kCache = 32;
   if (nc > kCache) {
-    for (int r = 0; r < rows; ++r) scalar::evalCandidates(wx0, wx1, n, wy0 + r, wy1 + r, 1, vals, cls, nc, out + (size_t)r * n);
+    scalar::evalCandidates(wx0, wx1, n, wy0, wy1, rows, vals, cls, nc, out, outStride, wide, counts);
     return;
   }
   float32x4_t t0[kCache], t1[kCache];
+  uint32x4_t won[kCache];  // per candidate and lane: minus the number of rows it won
   for (int x = 0; x < n; x += 4) {
     const float32x4_t a = vld1q_f32(wx0 + x), b = vld1q_f32(wx1 + x);
     for (int k = 0; k < nc; ++k) {
       const float* v = vals + 4 * k;
       t0[k] = vaddq_f32(vmulq_n_f32(a, v[0]), vmulq_n_f32(b, v[1]));
       t1[k] = vaddq_f32(vmulq_n_f32(a, v[2]), vmulq_n_f32(b, v[3]));
+      won[k] = vdupq_n_u32(0);
     }
     const int m = n - x < 4 ? n - x : 4;
     for (int r = 0; r < rows; ++r) {
       float32x4_t best = vdupq_n_f32(-std::numeric_limits<float>::infinity());
-      uint32x4_t bi = vdupq_n_u32(cls[0]);
+      uint32x4_t bi = vdupq_n_u32(0);
       for (int k = 0; k < nc; ++k) {
         const float32x4_t val = vaddq_f32(vmulq_n_f32(t0[k], wy0[r]), vmulq_n_f32(t1[k], wy1[r]));
         const uint32x4_t mk = vcgtq_f32(val, best);
         best = vbslq_f32(mk, val, best);
-        bi = vbslq_u32(mk, vdupq_n_u32(cls[k]), bi);
+        bi = vbslq_u32(mk, vdupq_n_u32((uint32_t)k), bi);
       }
-      uint32_t tmp[4];
-      vst1q_u32(tmp, bi);
-      uint16_t* o = out + (size_t)r * n + x;
-      for (int i = 0; i < m; ++i) o[i] = (uint16_t)tmp[i];
+      for (int k = 0; k < nc; ++k) won[k] = vaddq_u32(won[k], vceqq_u32(bi, vdupq_n_u32((uint32_t)k)));
+      uint32_t kk[4];
+      vst1q_u32(kk, bi);
+      if (wide) {
+        uint16_t* o = (uint16_t*)out + (size_t)r * outStride + x;
+        for (int i = 0; i < m; ++i) o[i] = cls[kk[i]];
+      } else {
+        uint8_t* o = (uint8_t*)out + (size_t)r * outStride + x;
+        for (int i = 0; i < m; ++i) o[i] = (uint8_t)cls[kk[i]];
+      }
+    }
+    for (int k = 0; k < nc; ++k) {
+      uint32_t lanes[4];
+      vst1q_u32(lanes, won[k]);
+      uint32_t sum = 0;
+      for (int i = 0; i < m; ++i) sum += lanes[i];
+      counts[k] += 0u - sum;
     }
   }
 }
 
-uint64_t atLeast(const float* plane, const float* threshold, int n) {
+uint64_t anyAtLeast4(const float* a, const float* b, const float* c, const float* d, const float* t, int n,
+                     float top) {
   static const uint32_t kBits[4] = {1, 2, 4, 8};
   const uint32x4_t bits = vld1q_u32(kBits);
+  const float32x4_t topv = vdupq_n_f32(top);
   uint64_t m = 0;
   int i = 0;
   for (; i + 4 <= n; i += 4) {
-    const uint32x4_t c = vcgeq_f32(vld1q_f32(plane + i), vld1q_f32(threshold + i));
-    m |= (uint64_t)vaddvq_u32(vandq_u32(c, bits)) << i;
+    const float32x4_t tv = vld1q_f32(t + i);
+    if (!vmaxvq_u32(vcleq_f32(tv, topv))) continue;  // no value reaches these thresholds
+    const uint32x4_t any = vorrq_u32(vorrq_u32(vcgeq_f32(vld1q_f32(a + i), tv), vcgeq_f32(vld1q_f32(b + i), tv)),
+                                     vorrq_u32(vcgeq_f32(vld1q_f32(c + i), tv), vcgeq_f32(vld1q_f32(d + i), tv)));
+    m |= (uint64_t)vaddvq_u32(vandq_u32(any, bits)) << i;
   }
-  if (i < n) m |= scalar::atLeast(plane + i, threshold + i, n - i) << i;
+  if (i < n) m |= scalar::anyAtLeast4(a + i, b + i, c + i, d + i, t + i, n - i, top) << i;
   return m;
 }
 
@@ -294,8 +411,10 @@ void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst) {
 }  // namespace
 
 const Ops& neonOps() {
-  static const Ops ops = {Isa::Neon,  horizontal8, scalar::horizontal1, vertical, yuvRow, normalizeRow,
-                          argmaxPlane, blendArgmax, blendRow, evalCandidates, atLeast, split3, merge3, split2, merge2};
+  static const Ops ops = {Isa::Neon,    horizontal8,  scalar::horizontal1, vertical,       yuvRow,
+                          yuvRowNearest, normalizeRow, argmaxPlane,  blendArgmax,         blendRow,       argmaxRowMax,
+                          argmaxVector, evalCandidates, anyAtLeast4,       split3,         merge3,
+                          split2,       merge2};
   return ops;
 }
 

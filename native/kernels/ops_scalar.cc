@@ -50,10 +50,10 @@ void colsToRows(const uint8_t* cols, int x0, int x1, uint8_t* const* rows) {
     for (int r = 0; r < 8; ++r) rows[r][x] = cols[(size_t)x * 8 + r];
 }
 
-void vertical(const uint8_t* base, size_t stride, int n, const int32_t* k, int width, uint8_t* dst) {
+void vertical(const uint8_t* const* rows, int n, const int32_t* k, int width, uint8_t* dst) {
   for (int x = 0; x < width; ++x) {
     int32_t ss = 1 << (kPrecisionBits - 1);
-    for (int i = 0; i < n; ++i) ss += (int32_t)base[(size_t)i * stride + x] * k[i];
+    for (int i = 0; i < n; ++i) ss += (int32_t)rows[i][x] * k[i];
     dst[x] = clip8(ss);
   }
 }
@@ -71,6 +71,18 @@ void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs&
       u = 4 * chroma[i];
       v = 4 * chroma[i + 1];
     }
+    const int32_t yt = (int32_t)(((int)y[x] - k.yOffset) * 16) * k.cY;
+    r[x] = yuvClamp(yt + v * k.cRV);
+    g[x] = yuvClamp(yt + u * k.cGU + v * k.cGV);
+    b[x] = yuvClamp(yt + u * k.cBU);
+  }
+}
+
+void yuvRowNearest(const uint8_t* y, const uint8_t* uv, int width, const YuvCoeffs& k, uint8_t* r, uint8_t* g,
+                   uint8_t* b) {
+  for (int x = 0; x < width; ++x) {
+    const int i = x & ~1;
+    const int32_t u = 16 * ((int)uv[i] - 128), v = 16 * ((int)uv[i + 1] - 128);
     const int32_t yt = (int32_t)(((int)y[x] - k.yOffset) * 16) * k.cY;
     r[x] = yuvClamp(yt + v * k.cRV);
     g[x] = yuvClamp(yt + u * k.cGU + v * k.cGV);
@@ -110,12 +122,40 @@ void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t*
     dst[i] = (tm[i] >> 8) ? (uint8_t)((src[i] * inv + (tm[i] & 0xFF) * alpha + 128) >> 8) : src[i];
 }
 
+void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* index, float* chunkMax, float* copy) {
+  for (int x = 0, k = 0; x < n; x += 64, ++k) {
+    const int e = std::min(n, x + 64);
+    float m = -std::numeric_limits<float>::infinity();
+    for (int i = x; i < e; ++i) {
+      const float v = plane[i];
+      if (copy) copy[i] = v;
+      m = v > m ? v : m;
+      if (cls == 0) {
+        best[i] = v;
+        index[i] = 0;
+      } else if (v > best[i]) {
+        best[i] = v;
+        index[i] = (uint16_t)cls;
+      }
+    }
+    chunkMax[k] = m;
+  }
+}
+
+int argmaxVector(const float* v, int n) {
+  int bi = 0;
+  for (int c = 1; c < n; ++c)
+    if (v[c] > v[bi]) bi = c;
+  return bi;
+}
+
 void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
-                    const float* vals, const uint16_t* cls, int nc, uint16_t* out) {
-  for (int x = 0; x < n; ++x) {
-    for (int r = 0; r < rows; ++r) {
+                    const float* vals, const uint16_t* cls, int nc, void* out, size_t outStride, bool wide,
+                    uint32_t* counts) {
+  for (int r = 0; r < rows; ++r) {
+    for (int x = 0; x < n; ++x) {
       float best = -std::numeric_limits<float>::infinity();
-      uint16_t bi = cls[0];
+      int bi = 0;
       for (int k = 0; k < nc; ++k) {
         const float* v = vals + 4 * k;
         const float t0 = v[0] * wx0[x] + v[1] * wx1[x];
@@ -123,18 +163,23 @@ void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0,
         const float val = t0 * wy0[r] + t1 * wy1[r];
         if (val > best) {
           best = val;
-          bi = cls[k];
+          bi = k;
         }
       }
-      out[(size_t)r * n + x] = bi;
+      if (wide)
+        ((uint16_t*)out)[(size_t)r * outStride + x] = cls[bi];
+      else
+        ((uint8_t*)out)[(size_t)r * outStride + x] = (uint8_t)cls[bi];
+      ++counts[bi];
     }
   }
 }
 
-uint64_t atLeast(const float* plane, const float* threshold, int n) {
+uint64_t anyAtLeast4(const float* a, const float* b, const float* c, const float* d, const float* t, int n,
+                     float top) {
   uint64_t m = 0;
   for (int i = 0; i < n; ++i)
-    if (plane[i] >= threshold[i]) m |= 1ull << i;
+    if (t[i] <= top && (a[i] >= t[i] || b[i] >= t[i] || c[i] >= t[i] || d[i] >= t[i])) m |= 1ull << i;
   return m;
 }
 
@@ -169,18 +214,19 @@ void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst) {
 }
 
 namespace {
-void horizontal8(const uint8_t* const* src, uint8_t* const* dst, const Coeffs& c, uint8_t*) {
-  for (int r = 0; r < 8; ++r) horizontal1(src[r], dst[r], c);
+void horizontal8(const uint8_t* const* src, uint8_t* const* dst, int planes, const Coeffs& c, uint8_t*) {
+  for (int r = 0; r < 8 * planes; ++r) horizontal1(src[r], dst[r], c);
 }
 }  // namespace
 
 }  // namespace scalar
 
 const Ops& scalarOps() {
-  static const Ops ops = {Isa::Scalar,          scalar::horizontal8, scalar::horizontal1, scalar::vertical,
-                          scalar::yuvRow,       scalar::normalizeRow, scalar::argmaxPlane, scalar::blendArgmax,
-                          scalar::blendRow,     scalar::evalCandidates, scalar::atLeast,  scalar::split3,
-                          scalar::merge3,       scalar::split2,      scalar::merge2};
+  static const Ops ops = {Isa::Scalar,           scalar::horizontal8,    scalar::horizontal1, scalar::vertical,
+                          scalar::yuvRow,        scalar::yuvRowNearest,  scalar::normalizeRow,   scalar::argmaxPlane, scalar::blendArgmax,
+                          scalar::blendRow,      scalar::argmaxRowMax,   scalar::argmaxVector, scalar::evalCandidates,
+                          scalar::anyAtLeast4,   scalar::split3,         scalar::merge3,      scalar::split2,
+                          scalar::merge2};
   return ops;
 }
 

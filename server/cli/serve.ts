@@ -127,7 +127,8 @@ export async function configFromArgs(values: ReturnType<typeof parseServeArgs>, 
   const server: Record<string, unknown> = {};
   if (values.port !== undefined) server.port = int('port', values.port, 0, 65535);
   if (values.host !== undefined) server.host = values.host;
-  const token = values.token ?? process.env.SEGSTREAM_TOKEN;
+  // An empty SEGSTREAM_TOKEN means no token (as when it is unset), not an invalid one.
+  const token = values.token ?? (process.env.SEGSTREAM_TOKEN || undefined);
   if (token !== undefined) server.controlToken = token;
   if (Object.keys(server).length) overlay.server = server;
   const stream: Record<string, unknown> = {};

@@ -29,6 +29,11 @@ export interface ArgmaxOptions {
   /** Reused class-map storage (Uint8Array up to 256 classes, else Uint16Array; outWidth * outHeight entries). */
   out?: Uint8Array | Uint16Array;
   simd?: boolean;
+  /**
+   * Threads that split the `boundary` mode's work by logit rows (default 1; other modes ignore it). Same result
+   * for any count; worth it only when cores are idle.
+   */
+  threads?: number;
 }
 
 export interface ArgmaxResult {
@@ -86,6 +91,7 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   const args = {
     logits, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,
     mode: MODES.indexOf(mode), outW, outH, map, histogram, scalar: !v.simdFlag(fn, o.simd),
+    threads: v.threadCount(fn, o.threads),
   };
   return { args, result: { classMap: { data: map, width: outW, height: outH }, histogram } };
 }

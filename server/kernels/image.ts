@@ -22,6 +22,11 @@ export interface NormalizeOptions {
   out?: Float32Array;
   /** false runs the scalar code path (same results as SIMD; for tests and benchmarks). Default true. */
   simd?: boolean;
+  /**
+   * Threads that split the output rows (default 1: the calling thread only). Same results for any count; worth
+   * it only when cores are idle (not in the stream's inference worker, where ONNX Runtime uses them).
+   */
+  threads?: number;
 }
 
 export type ColorSpec = Pick<ColorModel, 'matrix' | 'range'>;
@@ -56,7 +61,8 @@ function tensorOptions(fn: string, opts: unknown): { native: Record<string, unkn
     out = o.out;
   }
   const scalar = !v.simdFlag(fn, o.simd);
-  return { native: { outW, outH, mean, std, rescale, nhwc: layout === 'NHWC', bgr: order === 'bgr', out, scalar }, out };
+  const threads = v.threadCount(fn, o.threads);
+  return { native: { outW, outH, mean, std, rescale, nhwc: layout === 'NHWC', bgr: order === 'bgr', out, scalar, threads }, out };
 }
 
 function nv12Fields(img: Nv12Image): Record<string, unknown> {

@@ -12,7 +12,7 @@ export { argmax, argmaxAsync, resizeClassMap } from './argmax.ts';
 export type { PostprocessMode, ArgmaxOptions, ArgmaxResult } from './argmax.ts';
 export { overlayNv12, overlayNv12Async, overlayRgb, overlayRgbAsync } from './overlay.ts';
 export type { OverlayOptions } from './overlay.ts';
-export { KernelArgumentError, MAX_DIMENSION } from './validate.ts';
+export { KernelArgumentError, MAX_DIMENSION, MAX_THREADS } from './validate.ts';
 
 /** The instruction set the kernels' hot loops use on this machine ('avx2', 'neon' or 'scalar'). */
 export function kernelInfo(): { isa: 'avx2' | 'neon' | 'scalar' } {

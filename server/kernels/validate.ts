@@ -134,6 +134,14 @@ export function classMap(fn: string, name: string, value: unknown): ClassMap {
   return { data: m.data, width, height };
 }
 
+/** Most threads a kernel call may split its work over. */
+export const MAX_THREADS = 16;
+
+/** `opts.threads`: 1 (default, the calling thread only) .. MAX_THREADS. */
+export function threadCount(fn: string, value: unknown): number {
+  return value === undefined ? 1 : integer(fn, 'opts.threads', value, 1, MAX_THREADS);
+}
+
 export function simdFlag(fn: string, value: unknown): boolean {
   if (value === undefined) return true;
   if (typeof value !== 'boolean') fail(fn, `simd must be a boolean, got ${describe(value)}`);

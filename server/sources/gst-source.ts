@@ -233,7 +233,7 @@ class FifoGuard {
 
   /** A guard when `path` is a named pipe; null for anything else (a missing file is filesrc's error to report). */
   static open(path: string | undefined): FifoGuard | null {
-    if (!path || process.env.NO_FIFO_GUARD) return null;
+    if (!path) return null;
     try {
       if (!statSync(path).isFIFO()) return null;
       return new FifoGuard(path, openSync(path, fsConstants.O_RDWR | fsConstants.O_NONBLOCK));

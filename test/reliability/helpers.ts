@@ -3,6 +3,7 @@
  * config file), a recording WebSocket viewer, /healthz and /metrics readers, and a polling wait. Everything is
  * real: GStreamer pipelines, the inference worker with ONNX Runtime, WebSocket clients over TCP.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -91,8 +92,23 @@ export function connectViewer(port: number, headers: Record<string, string> = {}
   });
 }
 
+export interface ControlResult {
+  type: 'control-result';
+  action: string;
+  ok: boolean;
+  message: string;
+}
+
+/** Sends one control message and waits for its answer (one at a time: answers to different actions can overtake each other). */
+export async function sendControl(v: Viewer, message: Record<string, unknown>): Promise<ControlResult> {
+  const seen = v.texts.length;
+  v.ws.send(JSON.stringify({ type: 'control', ...message }));
+  await waitFor(() => v.texts.slice(seen).some((t) => t.type === 'control-result'), `the answer to ${JSON.stringify(message)}`);
+  return v.texts.slice(seen).find((t) => t.type === 'control-result') as unknown as ControlResult;
+}
+
 /** Polls until `cond` holds; the timeout only bounds a hung test, it is never the thing asserted. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -123,4 +139,32 @@ export function metric(text: string, name: string, labels: Record<string, string
   const found = parseMetrics(text).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (!found) throw new Error(`metric ${name}${JSON.stringify(labels)} not in /metrics:\n${text}`);
   return found.value;
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

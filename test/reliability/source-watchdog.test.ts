@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from '../helpers/media.ts';
 import { startServer } from '../helpers/server.ts';
-import { baseConfig, connectViewer, healthz, metric, metricsText, startApp, TOKEN, waitFor, type TestApp } from './helpers.ts';
+import { baseConfig, connectViewer, healthz, metric, metricsText, sendControl, startApp, TOKEN, waitFor, type TestApp } from './helpers.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -45,7 +45,8 @@ describe('source watchdog (real GStreamer)', () => {
     expect(lost.message).toContain('end of stream');
     const framesAtLoss = v.frames.length;
     await waitFor(() => v.statuses().slice(v.statuses().indexOf(lost)).some((s) => s.state === 'live'), 'live again after the rebuild');
-    await waitFor(() => v.frames.length > framesAtLoss + 3, 'frames from the rebuilt pipeline');
+    // More than the few frames still in inference and rendering when the file ended.
+    await waitFor(() => v.frames.length > framesAtLoss + 5, 'frames from the rebuilt pipeline');
 
     expect(metric(await metricsText(t.port), 'segstream_source_restarts_total')).toBeGreaterThanOrEqual(1);
     // The first rebuild waits the initial backoff; every frame resets it.
@@ -76,15 +77,15 @@ describe('source watchdog (real GStreamer)', () => {
 
     // The file appears (renamed into place, so it is never seen half-written).
     makeClip(path.join(dir, 'staging.avi'), 20);
-    const failuresBefore = restartDelays(t.logs).length;
+    const logsBefore = t.logs.length;
     const appearedAt = Date.now();
     renameSync(path.join(dir, 'staging.avi'), target);
     const statusesBefore = v.statuses().length;
     await waitFor(() => v.statuses().slice(statusesBefore).some((s) => s.state === 'live'), 'live after the file appeared');
     const recoveryMs = Date.now() - appearedAt;
-    // Recovery is bounded by the backoff cap, not by luck: at most the attempt already under way fails, the next
-    // one (at most maxBackoffMs later) plays the file.
-    expect(restartDelays(t.logs).length - failuresBefore).toBeLessThanOrEqual(1);
+    // Recovery is bounded by the backoff cap, not by luck: at most the attempt already under way misses the file,
+    // the next one (at most maxBackoffMs later) plays it.
+    expect(t.logs.slice(logsBefore).filter((l) => l.includes('Resource not found')).length).toBeLessThanOrEqual(1);
     const framesNow = v.frames.length;
     await waitFor(() => v.frames.length > framesNow + 3, 'frames from the file');
     expect((await healthz(t.port)).code).toBe(200);
@@ -159,9 +160,7 @@ describe('source watchdog (real GStreamer)', () => {
     expect(metric(await metricsText(t.port), 'segstream_source_restarts_total')).toBe(0);
 
     // Still serving: a controller can switch to another configured source and the stream goes live.
-    v.ws.send(JSON.stringify({ type: 'control', token: TOKEN, action: 'set-source', value: 'test' }));
-    await waitFor(() => v.texts.some((m) => m.type === 'control-result'), 'the control result');
-    expect(v.texts.find((m) => m.type === 'control-result')).toMatchObject({ ok: true });
+    expect(await sendControl(v, { token: TOKEN, action: 'set-source', value: 'test' })).toMatchObject({ ok: true });
     await waitFor(() => v.statuses().some((s) => s.state === 'live') && v.frames.length > 3, 'frames from the test source');
     expect((await healthz(t.port)).code).toBe(200);
   });
