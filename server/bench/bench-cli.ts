@@ -12,6 +12,9 @@ duration) after a warm-up, then the same model on a fixed tensor (model-only) in
 per-stage p50/p90/p99/max, end-to-end fps vs model-only fps, drops by where, CPU and memory.
 
   --source test|FILE     the moving test pattern (default) or a video/image file
+  --usb DEVICE           a USB camera instead, e.g. /dev/video0
+  --x5-mipi DEVICE       an RDK X5 MIPI camera V4L2 node instead, e.g. /dev/video8
+  --rtsp URL             a network camera instead
   --size WxH             frame size (default 1280x720)
   --source-fps N         test source rate, paced like a camera (default 30; 0 = as fast as taken)
   --model demo|PATH      the generated SegFormer-B0-shaped demo model (default), an .onnx file, or
@@ -47,6 +50,9 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
     args: argv,
     options: {
       source: { type: 'string' },
+      usb: { type: 'string' },
+      'x5-mipi': { type: 'string' },
+      rtsp: { type: 'string' },
       size: { type: 'string' },
       'source-fps': { type: 'string' },
       model: { type: 'string' },
@@ -80,11 +86,19 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
   const postprocess = (values.postprocess ?? DEFAULT_BENCH.postprocess) as PostprocessMode;
   if (!POSTPROCESS_MODES.includes(postprocess)) throw new Error(`--postprocess: expected one of ${POSTPROCESS_MODES.join(', ')}, got ${JSON.stringify(values.postprocess)}`);
   if (values.overlay !== undefined && values.overlay !== 'on' && values.overlay !== 'off') throw new Error(`--overlay: expected on or off, got ${JSON.stringify(values.overlay)}`);
-  const source = values.source === undefined || values.source === 'test' ? 'test' : 'file';
+  const cameras = (['usb', 'x5-mipi', 'rtsp'] as const).filter((k) => values[k] !== undefined);
+  if (cameras.length + (values.source !== undefined ? 1 : 0) > 1) {
+    throw new Error(`choose one source: got ${[...(values.source !== undefined ? ['--source'] : []), ...cameras.map((c) => `--${c}`)].join(' and ')}`);
+  }
+  const camera = cameras[0];
+  const file = values.source !== undefined && values.source !== 'test' ? path.resolve(values.source) : undefined;
+  const source: BenchOptions['source'] = camera ?? (file ? 'file' : 'test');
   const options: Omit<BenchOptions, 'log'> = {
     ...DEFAULT_BENCH,
     source,
-    ...(source === 'file' ? { file: path.resolve(values.source!) } : {}),
+    ...(file ? { file } : {}),
+    ...(camera === 'usb' || camera === 'x5-mipi' ? { device: values[camera] } : {}),
+    ...(camera === 'rtsp' ? { url: values.rtsp } : {}),
     width,
     height,
     sourceFps: int('source-fps', values['source-fps'], DEFAULT_BENCH.sourceFps, 0, 240),

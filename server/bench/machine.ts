@@ -85,3 +85,26 @@ export function processTreeCpuSeconds(rootPid: number): number {
   }
   return total;
 }
+
+/** Pids of the direct children of `parentPid` whose command name (/proc/PID/comm) matches `name`. */
+export function childPidsNamed(parentPid: number, name: RegExp): number[] {
+  const found: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parentPid && name.test(comm)) found.push(Number(e));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}

@@ -12,13 +12,19 @@ import type { ModelRef, PostprocessMode } from '../backends/worker-protocol.ts';
 import { validateConfig, type Config } from '../config.ts';
 import { packedNv12, type FrameContext, type Nv12Image } from '../frame.ts';
 import * as kernels from '../kernels/index.ts';
+import type { ClientHubOptions } from '../stream/client-hub.ts';
 import { summarize, type Summary } from '../util/stats.ts';
-import { machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
+import { childPidsNamed, machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
 import { subtractCounters, summarizeRun, type DropCounters, type FrameRecord, type RunSummary } from './summary.ts';
 
 export interface BenchOptions {
-  source: 'test' | 'file';
+  source: 'test' | 'file' | 'usb' | 'x5-mipi' | 'rtsp';
+  /** The video/image file (source `file`). */
   file?: string;
+  /** The V4L2 device node (sources `usb`, `x5-mipi`). */
+  device?: string;
+  /** The stream URL (source `rtsp`). */
+  url?: string;
   width: number;
   height: number;
   /** Source frame rate (test source; paced like a camera). 0 = as fast as frames are taken. */
@@ -93,6 +99,23 @@ export const DEFAULT_BENCH: Omit<BenchOptions, 'log' | 'cacheDir'> = {
   peers: 0,
 };
 
+/** The raw source entry for the run (validated with the rest of the config, so cameras get the usual checks). */
+function benchSource(o: BenchOptions): Record<string, unknown> {
+  const size = { width: o.width, height: o.height };
+  switch (o.source) {
+    case 'file':
+      return { kind: 'file', path: path.resolve(o.file ?? ''), ...size, realtime: o.sourceFps > 0 };
+    case 'usb':
+      return { kind: 'usb', device: o.device, ...size, ...(o.sourceFps > 0 ? { framerate: o.sourceFps } : {}) };
+    case 'x5-mipi':
+      return { kind: 'x5-mipi', device: o.device, ...size };
+    case 'rtsp':
+      return { kind: 'rtsp', url: o.url, ...size };
+    default:
+      return { kind: 'test', ...size, framerate: o.sourceFps > 0 ? o.sourceFps : 30, live: o.sourceFps > 0, pattern: 'smpte' };
+  }
+}
+
 function benchConfig(o: BenchOptions): Config {
   const raw = {
     cacheDir: o.cacheDir,
@@ -100,10 +123,7 @@ function benchConfig(o: BenchOptions): Config {
     stream: { jpegQuality: o.jpegQuality, postprocess: o.postprocess, overlay: o.overlay ? 'server' : 'client' },
     inference: { threads: o.threads },
     sources: {
-      bench:
-        o.source === 'file'
-          ? { kind: 'file', path: path.resolve(o.file ?? ''), width: o.width, height: o.height, realtime: o.sourceFps > 0 }
-          : { kind: 'test', width: o.width, height: o.height, framerate: o.sourceFps > 0 ? o.sourceFps : 30, live: o.sourceFps > 0, pattern: 'smpte' },
+      bench: benchSource(o),
     },
     models: {
       bench:
@@ -182,150 +202,192 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const rssSamples: number[] = [];
   const rssTimer = setInterval(() => rssSamples.push(process.memoryUsage().rss), 250);
 
-  o.log(`bench: starting ${o.source} ${o.width}x${o.height} -> ${o.model === 'demo' ? `demo ${o.demoVariant} ${o.demoSize}` : o.model}`);
-  const url = await app.start();
-  const model = app.model!;
-
   let browserClose: (() => Promise<void>) | null = null;
   let browserPid: number | null = null;
   let ws: WebSocket | null = null;
-  if (o.browser) {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    browserPid = (browser as unknown as { process?: () => { pid?: number } }).process?.()?.pid ?? null;
-    const page = await browser.newPage();
-    await page.goto(url);
-    browserClose = () => browser.close();
-  } else {
-    // A headless viewer: acknowledges each frame on receipt, so frame age covers capture -> delivered.
-    ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) return;
-      const buf = data as Buffer;
-      const headerLength = buf.readUInt32LE(0);
-      const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString()) as { id: number };
-      ws!.send(JSON.stringify({ type: 'drawn', id: header.id }));
-    });
-  }
-  const hub = app.clients!;
-  const originalOnSent = (hub as unknown as { options: { onSent?: (ms: number) => void } }).options.onSent;
-  (hub as unknown as { options: { onSent?: (ms: number) => void } }).options.onSent = (ms) => {
-    originalOnSent?.(ms);
-    if (measuring) sends.push(ms);
+  // On any failure (a source that never delivers, Chromium that does not start) stop everything started, so the
+  // process can exit with the error instead of hanging on the server and the pipeline.
+  const teardown = async () => {
+    finished = true;
+    ws?.close();
+    await browserClose?.();
+    browserClose = null;
+    await app.stop();
+    clearInterval(rssTimer);
   };
+  try {
+    o.log(`bench: starting ${o.source} ${o.width}x${o.height} -> ${o.model === 'demo' ? `demo ${o.demoVariant} ${o.demoSize}` : o.model}`);
+    const url = await app.start();
+    const model = app.model!;
 
-  // Count from here: frames rendered while the viewer was being attached are not part of the run.
-  records.length = 0;
-  kept.length = 0;
+    if (o.browser) {
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      });
+      // playwright-core's Browser does not expose its process: find the Chromium we just started among our children.
+      browserPid = childPidsNamed(process.pid, /chrom/i)[0] ?? null;
+      const page = await browser.newPage();
+      await page.goto(url);
+      browserClose = () => browser.close();
+    } else {
+      // A headless viewer: acknowledges each frame on receipt, so frame age covers capture -> delivered.
+      ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) return;
+        const buf = data as Buffer;
+        const headerLength = buf.readUInt32LE(0);
+        const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString()) as { id: number };
+        ws!.send(JSON.stringify({ type: 'drawn', id: header.id }));
+      });
+    }
+    const hub = app.clients!;
+    // Tap the hub's per-frame hooks for this run (the server's own hooks keep working). Every frame age of the
+    // measured window is kept: the hub's per-client window holds only the latest 600.
+    const hooks = (hub as unknown as { options: Pick<ClientHubOptions, 'onSent' | 'onFrameAge'> }).options;
+    const serverOnSent = hooks.onSent;
+    hooks.onSent = (ms) => {
+      serverOnSent?.(ms);
+      if (measuring) sends.push(ms);
+    };
+    const serverOnFrameAge = hooks.onFrameAge;
+    const ages: number[] = [];
+    hooks.onFrameAge = (ms) => {
+      serverOnFrameAge?.(ms);
+      if (measuring) ages.push(ms);
+    };
 
-  const timeoutMs = 600_000 + (o.durationS + o.frames) * 5000;
-  const withTimeout = (p: Promise<void>, what: string) =>
-    Promise.race([p, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s (status: ${app.currentStatus.message})`)), timeoutMs).unref())]);
+    // Count from here: frames rendered while the viewer was being attached are not part of the run.
+    records.length = 0;
+    kept.length = 0;
 
-  if (o.warmup > 0) await withTimeout(new Promise<void>((r) => (warmupDone = records.length >= o.warmup ? (r(), null) : r)), 'warm-up');
-  const counterStart = counters(app);
-  const cpuStart = process.cpuUsage();
-  const browserCpuStart = browserPid ? processTreeCpuSeconds(browserPid) : NaN;
-  const wallStart = performance.now();
-  const rssStart = process.memoryUsage().rss;
-  rssSamples.length = 0;
-  hub.resetFrameAges();
-  measuring = true;
-  o.log(`bench: warm-up done (${o.warmup} frames); measuring ${o.durationS > 0 ? `${o.durationS} s` : `${o.frames} frames`}`);
-  if (o.durationS > 0) {
-    await new Promise((r) => setTimeout(r, o.durationS * 1000));
-  } else {
-    await withTimeout(new Promise<void>((r) => (measuredDone = records.length >= target ? (r(), null) : r)), 'the measured frames');
+    const timeoutMs = 600_000 + (o.durationS + o.frames) * 5000;
+    // A source or backend that stays down (a camera that is not there, a model that keeps failing) ends the run
+    // with its status message instead of waiting out the timeout.
+    const downForMs = 20_000;
+    const withTimeout = async (p: Promise<void>, what: string): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      const failure = new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s (status: ${app.currentStatus.message})`)), timeoutMs);
+        poll = setInterval(() => {
+          const s = app.currentStatus;
+          if ((s.state === 'source-lost' || s.state === 'backend-error') && Date.now() - s.since > downForMs) {
+            reject(new Error(`bench: ${what} did not happen: ${s.state} for ${downForMs / 1000} s: ${s.message}`));
+          }
+        }, 500);
+      });
+      try {
+        await Promise.race([p, failure]);
+      } finally {
+        clearTimeout(timer);
+        clearInterval(poll);
+      }
+    };
+
+    if (o.warmup > 0) await withTimeout(new Promise<void>((r) => (warmupDone = records.length >= o.warmup ? (r(), null) : r)), 'warm-up');
+    const counterStart = counters(app);
+    const cpuStart = process.cpuUsage();
+    const browserCpuStart = browserPid ? processTreeCpuSeconds(browserPid) : NaN;
+    const wallStart = performance.now();
+    const rssStart = process.memoryUsage().rss;
+    rssSamples.length = 0;
+    hub.resetFrameAges();
+    measuring = true;
+    o.log(`bench: warm-up done (${o.warmup} frames); measuring ${o.durationS > 0 ? `${o.durationS} s` : `${o.frames} frames`}`);
+    if (o.durationS > 0) {
+      await new Promise((r) => setTimeout(r, o.durationS * 1000));
+    } else {
+      await withTimeout(new Promise<void>((r) => (measuredDone = records.length >= target ? (r(), null) : r)), 'the measured frames');
+    }
+    measuring = false;
+    finished = true;
+    const wallS = (performance.now() - wallStart) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const browserCpu = browserPid ? processTreeCpuSeconds(browserPid) - browserCpuStart : NaN;
+    const counterEnd = counters(app);
+    const inferredInWindow = records.filter((r) => r.doneAt >= wallStart).length;
+    const frameAge = ages.length > 0 ? summarize(ages) : null;
+    const rssEnd = process.memoryUsage().rss;
+    const heapEnd = process.memoryUsage().heapUsed;
+    const caps = app.sourceCaps?.text ?? '';
+    const status = app.currentStatus;
+    await teardown();
+    const pipeline = summarizeRun(records, o.warmup, subtractCounters(counterEnd, counterStart));
+    o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps over ${pipeline.seconds.toFixed(1)} s (status ${status.state})`);
+
+    // Model-only: the same model and thread count, a fixed input, nothing else running.
+    o.log(`bench: model-only, ${o.modelOnlyRuns} runs`);
+    // The same loader the inference worker uses, so model-only runs exactly the stream's backend.
+    const backend = await loadBackend(modelRefOf(config, model.path), { threads: o.threads });
+    const info = backend.model;
+    const fixedInput = fixedInputFor(info);
+    const runOnce = () => ('nv12' in fixedInput ? runNv12(backend, fixedInput.nv12) : backend.run(fixedInput.tensor));
+    for (let i = 0; i < 3; i++) await runOnce();
+    const times: number[] = [];
+    const modelCpuStart = process.cpuUsage();
+    const modelWallStart = performance.now();
+    for (let i = 0; i < o.modelOnlyRuns; i++) times.push((await runOnce()).inferMs);
+    const modelWall = (performance.now() - modelWallStart) / 1000;
+    const modelCpu = process.cpuUsage(modelCpuStart);
+    await backend.close();
+    const modelMs = summarize(times);
+    const modelFps = o.modelOnlyRuns / modelWall;
+    const cpuSecondsPerRun = (modelCpu.user + modelCpu.system) / 1e6 / o.modelOnlyRuns;
+    const serverCpuS = (cpu.user + cpu.system) / 1e6;
+
+    const peers: BenchResult['peers'] = [];
+    if (o.peers > 0 && kept.length > 0 && o.backend === 'onnx') {
+      const frames = kept.map((ctx) => ({ rgb: kernels.nv12ToRgb(ctx.image, { color: ctx.color }), width: ctx.image.width, height: ctx.image.height }));
+      const dir = path.dirname(model.path);
+      const files = { modelPath: model.path, configPath: path.join(dir, 'config.json'), preprocessorPath: path.join(dir, 'preprocessor_config.json') };
+      o.log(`bench: peers on ${frames.length} frames: hand-written onnxruntime-node loop`);
+      const { runOrtLoop } = await import('../../bench/peers/ort-loop.ts');
+      const loop = await runOrtLoop(
+        { modelPath: model.path, inputName: info.input.name, outputName: info.output.name, size: info.input.width, mean: info.preprocess.mean, std: info.preprocess.std },
+        frames,
+        { threads: o.threads, warmup: 2 },
+      );
+      peers.push({ name: loop.name, frames: loop.frames, fps: loop.fps, ms: summarize(loop.msPerFrame) });
+      o.log('bench: peers: transformers.js image-segmentation pipeline');
+      const { runTransformersJs } = await import('../../bench/peers/transformers-js.ts');
+      const tf = await runTransformersJs(files, frames, { workDir: path.join(o.cacheDir, 'peer-models'), threads: o.threads, warmup: 2 });
+      peers.push({ name: tf.name, frames: tf.frames, fps: tf.fps, ms: summarize(tf.msPerFrame) });
+    }
+    const tfPeer = peers.find((p) => p.name.startsWith('transformers.js'));
+    const peak = Math.max(rssStart, rssEnd, ...rssSamples);
+
+    return {
+      startedAt: new Date().toISOString(),
+      options: Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'log')) as Omit<BenchOptions, 'log'>,
+      machine: machineFacts(),
+      model: {
+        name: model.name,
+        path: model.path,
+        input: `${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height}`,
+        backend: o.backend,
+        runtime: String(model.details.runtime ?? (o.backend === 'onnx' ? `onnxruntime-node ${machineFacts().onnxruntime} (CPU)` : 'hb_dnn')),
+        untrainedDemo: model.untrainedDemo,
+      },
+      source: { caps },
+      pipeline,
+      modelOnly: { runs: o.modelOnlyRuns, ms: modelMs, fps: modelFps, cpuSecondsPerRun },
+      endToEndVsModelOnly: pipeline.fps / modelFps,
+      cpu: {
+        serverCores: serverCpuS / wallS,
+        browserCores: Number.isNaN(browserCpu) ? null : browserCpu / wallS,
+        nonModelShare: serverCpuS > 0 ? Math.max(0, 1 - (cpuSecondsPerRun * inferredInWindow) / serverCpuS) : NaN,
+      },
+      memory: { rssStartMiB: rssStart / MiB, rssPeakMiB: peak / MiB, rssEndMiB: rssEnd / MiB, heapEndMiB: heapEnd / MiB },
+      frameAge: frameAge ? { ...frameAge, client: o.browser ? 'chromium viewer (drawn)' : 'headless WebSocket client (received)' } : null,
+      frameAgeP99VsModel: frameAge ? frameAge.p99 / modelMs.p50 : null,
+      send: sends.length ? summarize(sends) : null,
+      peers,
+      endToEndVsTransformersJs: tfPeer ? pipeline.fps / tfPeer.fps : null,
+    };
+  } catch (error) {
+    await teardown().catch(() => undefined);
+    throw error;
   }
-  measuring = false;
-  finished = true;
-  const wallS = (performance.now() - wallStart) / 1000;
-  const cpu = process.cpuUsage(cpuStart);
-  const browserCpu = browserPid ? processTreeCpuSeconds(browserPid) - browserCpuStart : NaN;
-  const counterEnd = counters(app);
-  const inferredInWindow = records.filter((r) => r.doneAt >= wallStart).length;
-  const age = hub.snapshot()[0];
-  const rssEnd = process.memoryUsage().rss;
-  const heapEnd = process.memoryUsage().heapUsed;
-  const caps = app.sourceCaps?.text ?? '';
-  const status = app.currentStatus;
-  ws?.close();
-  await browserClose?.();
-  await app.stop();
-  clearInterval(rssTimer);
-  const pipeline = summarizeRun(records, o.warmup, subtractCounters(counterEnd, counterStart));
-  o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps over ${pipeline.seconds.toFixed(1)} s (status ${status.state})`);
-
-  // Model-only: the same model and thread count, a fixed input, nothing else running.
-  o.log(`bench: model-only, ${o.modelOnlyRuns} runs`);
-  // The same loader the inference worker uses, so model-only runs exactly the stream's backend.
-  const backend = await loadBackend(modelRefOf(config, model.path), { threads: o.threads });
-  const info = backend.model;
-  const fixedInput = fixedInputFor(info);
-  const runOnce = () => ('nv12' in fixedInput ? runNv12(backend, fixedInput.nv12) : backend.run(fixedInput.tensor));
-  for (let i = 0; i < 3; i++) await runOnce();
-  const times: number[] = [];
-  const modelCpuStart = process.cpuUsage();
-  const modelWallStart = performance.now();
-  for (let i = 0; i < o.modelOnlyRuns; i++) times.push((await runOnce()).inferMs);
-  const modelWall = (performance.now() - modelWallStart) / 1000;
-  const modelCpu = process.cpuUsage(modelCpuStart);
-  await backend.close();
-  const modelMs = summarize(times);
-  const modelFps = o.modelOnlyRuns / modelWall;
-  const cpuSecondsPerRun = (modelCpu.user + modelCpu.system) / 1e6 / o.modelOnlyRuns;
-  const serverCpuS = (cpu.user + cpu.system) / 1e6;
-
-  const peers: BenchResult['peers'] = [];
-  if (o.peers > 0 && kept.length > 0 && o.backend === 'onnx') {
-    const frames = kept.map((ctx) => ({ rgb: kernels.nv12ToRgb(ctx.image, { color: ctx.color }), width: ctx.image.width, height: ctx.image.height }));
-    const dir = path.dirname(model.path);
-    const files = { modelPath: model.path, configPath: path.join(dir, 'config.json'), preprocessorPath: path.join(dir, 'preprocessor_config.json') };
-    o.log(`bench: peers on ${frames.length} frames: hand-written onnxruntime-node loop`);
-    const { runOrtLoop } = await import('../../bench/peers/ort-loop.ts');
-    const loop = await runOrtLoop(
-      { modelPath: model.path, inputName: info.input.name, outputName: info.output.name, size: info.input.width, mean: info.preprocess.mean, std: info.preprocess.std },
-      frames,
-      { threads: o.threads, warmup: 2 },
-    );
-    peers.push({ name: loop.name, frames: loop.frames, fps: loop.fps, ms: summarize(loop.msPerFrame) });
-    o.log('bench: peers: transformers.js image-segmentation pipeline');
-    const { runTransformersJs } = await import('../../bench/peers/transformers-js.ts');
-    const tf = await runTransformersJs(files, frames, { workDir: path.join(o.cacheDir, 'peer-models'), threads: o.threads, warmup: 2 });
-    peers.push({ name: tf.name, frames: tf.frames, fps: tf.fps, ms: summarize(tf.msPerFrame) });
-  }
-  const tfPeer = peers.find((p) => p.name.startsWith('transformers.js'));
-  const peak = Math.max(rssStart, rssEnd, ...rssSamples);
-
-  return {
-    startedAt: new Date().toISOString(),
-    options: Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'log')) as Omit<BenchOptions, 'log'>,
-    machine: machineFacts(),
-    model: {
-      name: model.name,
-      path: model.path,
-      input: `${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height}`,
-      backend: o.backend,
-      runtime: String(model.details.runtime ?? (o.backend === 'onnx' ? `onnxruntime-node ${machineFacts().onnxruntime} (CPU)` : 'hb_dnn')),
-      untrainedDemo: model.untrainedDemo,
-    },
-    source: { caps },
-    pipeline,
-    modelOnly: { runs: o.modelOnlyRuns, ms: modelMs, fps: modelFps, cpuSecondsPerRun },
-    endToEndVsModelOnly: pipeline.fps / modelFps,
-    cpu: {
-      serverCores: serverCpuS / wallS,
-      browserCores: Number.isNaN(browserCpu) ? null : browserCpu / wallS,
-      nonModelShare: serverCpuS > 0 ? Math.max(0, 1 - (cpuSecondsPerRun * inferredInWindow) / serverCpuS) : NaN,
-    },
-    memory: { rssStartMiB: rssStart / MiB, rssPeakMiB: peak / MiB, rssEndMiB: rssEnd / MiB, heapEndMiB: heapEnd / MiB },
-    frameAge: age && age.frameAge.count > 0 ? { ...age.frameAge, client: o.browser ? 'chromium viewer (drawn)' : 'headless WebSocket client (received)' } : null,
-    frameAgeP99VsModel: age && age.frameAge.count > 0 ? age.frameAge.p99 / modelMs.p50 : null,
-    send: sends.length ? summarize(sends) : null,
-    peers,
-    endToEndVsTransformersJs: tfPeer ? pipeline.fps / tfPeer.fps : null,
-  };
 }

@@ -24,6 +24,8 @@ export interface ClientHubOptions {
   streamRates: () => Omit<StatsMessage, 'type' | 'frameAge'>;
   /** Called with the time a frame took to reach the client's socket. */
   onSent?: (ms: number) => void;
+  /** Called with every frame age a client reports (capture -> drawn), besides the per-client window. */
+  onFrameAge?: (ms: number) => void;
   log?: (line: string) => void;
 }
 
@@ -175,7 +177,11 @@ export class ClientHub {
     if (m.type === 'drawn') {
       if (typeof m.id !== 'number' || !Number.isInteger(m.id)) return fail('drawn: id must be an integer frame id');
       const captured = this.options.captureTimeOf(m.id);
-      if (captured !== undefined) client.frameAge.push(Date.now() - captured);
+      if (captured !== undefined) {
+        const age = Date.now() - captured;
+        client.frameAge.push(age);
+        this.options.onFrameAge?.(age);
+      }
       return;
     }
     if (m.type === 'control') {

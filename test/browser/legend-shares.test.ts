@@ -31,6 +31,15 @@ describe('ShareAverager', () => {
     expect(shares.update([[1, 450], [2, 550]], 2000).map((r) => r.id)).toEqual([2, 1]);
   });
 
+  it('still sorts small shares: below the absolute margin it is relative', () => {
+    const shares = new ShareAverager({ tauMs: 1, dropBelow: 0.00001, swapMargin: 0.004 });
+    expect(shares.update([[1, 9000], [2, 996], [3, 4]], 0).map((r) => r.id)).toEqual([1, 2, 3]);
+    // Class 3 at 0.10% passes class 2 at 0.04%, far less apart than the absolute margin.
+    expect(shares.update([[1, 9000], [2, 4], [3, 10], [4, 986]], 1000).map((r) => r.id)).toEqual([1, 4, 3, 2]);
+    // Large shares keep the absolute margin: 50.1% does not pass 49.9%.
+    expect(shares.update([[1, 4990], [4, 5010]], 2000).map((r) => r.id)).toEqual([1, 4]);
+  });
+
   it('handles an empty frame without dividing by zero', () => {
     const shares = new ShareAverager();
     expect(shares.update([], 0)).toEqual([]);

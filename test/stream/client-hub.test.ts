@@ -161,7 +161,8 @@ describe('ClientHub', () => {
   });
 
   it('measures frame age from drawn acks and reports it in stats', async () => {
-    const { port } = await startHub();
+    const hooked: number[] = [];
+    const { port } = await startHub({ onFrameAge: (ms) => hooked.push(ms) });
     const c = await connect(port);
     c.ws.send(JSON.stringify({ type: 'drawn', id: 5 }));
     c.ws.send(JSON.stringify({ type: 'drawn', id: 999 })); // unknown ids are ignored
@@ -169,6 +170,9 @@ describe('ClientHub', () => {
     const stats = c.texts.find((t) => t.type === 'stats' && t.frameAge !== null) as { frameAge: { p50: number; count: number }; fps: object };
     expect(stats.frameAge.count).toBe(1);
     expect(stats.frameAge.p50).toBeGreaterThanOrEqual(40);
+    // The hook sees the same single sample (the benchmark keeps every age through it).
+    expect(hooked).toHaveLength(1);
+    expect(hooked[0]).toBeGreaterThanOrEqual(40);
     expect(stats.fps).toEqual({ source: 30, inference: 10, sent: 10 });
   });
 

@@ -17,7 +17,10 @@ export interface ShareAveragerOptions {
   tauMs: number;
   /** A class no longer present is dropped once its averaged share falls below this. */
   dropBelow: number;
-  /** A row moves above its neighbour only when ahead by more than this (share units). */
+  /**
+   * A row moves above its neighbour only when ahead by more than this (share units), or by more than a quarter
+   * of the neighbour's share when that is smaller: small classes still sort (0.1% above 0.0%).
+   */
   swapMargin: number;
 }
 
@@ -65,13 +68,16 @@ export class ShareAverager {
   }
 }
 
-/** Insertion sort from the previous order: an entry moves up only past neighbours it beats by `margin`. */
+/**
+ * Insertion sort from the previous order: an entry moves up only past neighbours it beats by the margin (absolute
+ * for large shares, relative for small ones, where an absolute margin would freeze the order).
+ */
 function settleOrder(entries: LegendEntry[], margin: number): LegendEntry[] {
   const out = entries.slice();
   for (let i = 1; i < out.length; i++) {
     const item = out[i];
     let j = i - 1;
-    while (j >= 0 && item.share > out[j].share + margin) {
+    while (j >= 0 && item.share > out[j].share + Math.min(margin, out[j].share / 4)) {
       out[j + 1] = out[j];
       j--;
     }
