@@ -121,6 +121,24 @@ void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* inde
 void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int cls, float* best, uint16_t* index);
 void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t* dst);
 void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* index, float* chunkMax, float* copy);
+// argmaxRowMax's element loop over [i, e), continuing the running maximum m; returns the new maximum. Shared by
+// every ISA for the row tails so the tie and copy rules cannot drift apart.
+inline float argmaxRowSpan(const float* plane, int i, int e, int cls, float* best, uint16_t* index, float* copy,
+                           float m) {
+  for (; i < e; ++i) {
+    const float v = plane[i];
+    if (copy) copy[i] = v;
+    m = v > m ? v : m;
+    if (cls == 0) {
+      best[i] = v;
+      index[i] = 0;
+    } else if (v > best[i]) {
+      best[i] = v;
+      index[i] = (uint16_t)cls;
+    }
+  }
+  return m;
+}
 int argmaxVector(const float* v, int n);
 void evalCandidates(const float* wx0, const float* wx1, int n, const float* wy0, const float* wy1, int rows,
                     const float* vals, const uint16_t* cls, int nc, void* out, size_t outStride, bool wide,

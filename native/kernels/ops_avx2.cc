@@ -188,25 +188,55 @@ void vertical(const uint8_t* const* rows, int n, const int32_t* k, int width, ui
 }
 
 // Packs two int32 vectors whose lanes hold pixels [0-3 | 8-11] and [4-7 | 12-15] (after >> 17) into 16 bytes.
-inline __m128i packPixels16(__m256i lo, __m256i hi) {
-  const __m256i p = _mm256_packs_epi32(lo, hi);  // pixel order 0..7 | 8..15 as int16
+// The YUV coefficients as AVX2 multiply-add operands.
+struct YuvVec {
+  __m256i yOff, kY, kR, kG, kB;
+};
+inline YuvVec yuvVec(const YuvCoeffs& k) {
+  return YuvVec{
+      _mm256_set1_epi16((int16_t)k.yOffset),
+      // (Y16, 8) . (cY, 8192) = Y16 * cY + 2^16: the luma term with the rounding constant folded in.
+      _mm256_set1_epi32((int32_t)(uint16_t)k.cY | (8192 << 16)),
+      _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)k.cRV << 16)),
+      _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)k.cGU | ((uint32_t)(uint16_t)k.cGV << 16))),
+      _mm256_set1_epi32((int32_t)(uint16_t)k.cBU),
+  };
+}
+
+// 16 pixels of one row: luma (Y - offset) * 16 as int16, per-pixel-pair chroma (U, V) as int16 (even = the
+// pair's left pixel, odd = its right pixel). Returns each channel's 16 int16 results (before the 0..255
+// clamp) in pixel order.
+struct Rgb16 {
+  __m256i r, g, b;
+};
+inline Rgb16 yuv16(__m256i y16, __m256i even, __m256i odd, const YuvVec& v) {
+  // Per-pixel (U, V) pairs, in the lane order [0-3 | 8-11] and [4-7 | 12-15].
+  const __m256i eight = _mm256_set1_epi16(8);
+  const __m256i uvLo = _mm256_unpacklo_epi32(even, odd);
+  const __m256i uvHi = _mm256_unpackhi_epi32(even, odd);
+  const __m256i ytLo = _mm256_madd_epi16(_mm256_unpacklo_epi16(y16, eight), v.kY);
+  const __m256i ytHi = _mm256_madd_epi16(_mm256_unpackhi_epi16(y16, eight), v.kY);
+  const auto channel = [&](__m256i kc) {
+    const __m256i lo = _mm256_srai_epi32(_mm256_add_epi32(ytLo, _mm256_madd_epi16(uvLo, kc)), 17);
+    const __m256i hi = _mm256_srai_epi32(_mm256_add_epi32(ytHi, _mm256_madd_epi16(uvHi, kc)), 17);
+    return _mm256_packs_epi32(lo, hi);  // pixel order 0..15
+  };
+  return Rgb16{channel(v.kR), channel(v.kG), channel(v.kB)};
+}
+
+// Clamps 16 int16 pixels (in yuv16's order) to bytes.
+inline __m128i pack16(__m256i p) {
   const __m256i q = _mm256_packus_epi16(p, p);
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(q, 0x08));
 }
 
 void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs& k, bool bilinear, uint8_t* r,
             uint8_t* g, uint8_t* b) {
-  const __m256i yOff = _mm256_set1_epi16((int16_t)k.yOffset);
-  const __m256i eight = _mm256_set1_epi16(8);
-  // (Y16, 8) . (cY, 8192) = Y16 * cY + 2^16: the luma term with the rounding constant folded in.
-  const __m256i kY = _mm256_set1_epi32((int32_t)(uint16_t)k.cY | (8192 << 16));
-  const __m256i kR = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)k.cRV << 16));
-  const __m256i kG = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)k.cGU | ((uint32_t)(uint16_t)k.cGV << 16)));
-  const __m256i kB = _mm256_set1_epi32((int32_t)(uint16_t)k.cBU);
+  const YuvVec v = yuvVec(k);
   int x = 0;
   for (; x + 16 <= width; x += 16) {
     const __m256i y16 = _mm256_slli_epi16(
-        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(y + x))), yOff), 4);
+        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(y + x))), v.yOff), 4);
     const __m256i a = _mm256_loadu_si256((const __m256i*)(chroma + x));  // 8 UV pairs for 16 pixels
     __m256i even, odd;
     if (bilinear) {
@@ -216,42 +246,12 @@ void yuvRow(const uint8_t* y, const int16_t* chroma, int width, const YuvCoeffs&
     } else {
       even = odd = _mm256_slli_epi16(a, 2);
     }
-    // Per-pixel (U, V) pairs, in the lane order [0-3 | 8-11] and [4-7 | 12-15].
-    const __m256i uvLo = _mm256_unpacklo_epi32(even, odd);
-    const __m256i uvHi = _mm256_unpackhi_epi32(even, odd);
-    const __m256i ytLo = _mm256_madd_epi16(_mm256_unpacklo_epi16(y16, eight), kY);
-    const __m256i ytHi = _mm256_madd_epi16(_mm256_unpackhi_epi16(y16, eight), kY);
-    const auto channel = [&](__m256i kc) {
-      const __m256i lo = _mm256_srai_epi32(_mm256_add_epi32(ytLo, _mm256_madd_epi16(uvLo, kc)), 17);
-      const __m256i hi = _mm256_srai_epi32(_mm256_add_epi32(ytHi, _mm256_madd_epi16(uvHi, kc)), 17);
-      return packPixels16(lo, hi);
-    };
-    _mm_storeu_si128((__m128i*)(r + x), channel(kR));
-    _mm_storeu_si128((__m128i*)(g + x), channel(kG));
-    _mm_storeu_si128((__m128i*)(b + x), channel(kB));
+    const Rgb16 px = yuv16(y16, even, odd, v);
+    _mm_storeu_si128((__m128i*)(r + x), pack16(px.r));
+    _mm_storeu_si128((__m128i*)(g + x), pack16(px.g));
+    _mm_storeu_si128((__m128i*)(b + x), pack16(px.b));
   }
   if (x < width) scalar::yuvRow(y + x, chroma + x, width - x, k, bilinear, r + x, g + x, b + x);
-}
-
-// 16 pixels of one row: luma (Y - offset) * 16 as int16, per-pixel-pair chroma (U, V) as int16 (even = the
-// pair's left pixel, odd = its right pixel). Returns each channel's 16 int16 results (before the 0..255
-// clamp) in pixel order.
-struct Rgb16 {
-  __m256i r, g, b;
-};
-inline Rgb16 yuv16(__m256i y16, __m256i even, __m256i odd, __m256i kY, __m256i kR, __m256i kG, __m256i kB) {
-  // Per-pixel (U, V) pairs, in the lane order [0-3 | 8-11] and [4-7 | 12-15].
-  const __m256i eight = _mm256_set1_epi16(8);
-  const __m256i uvLo = _mm256_unpacklo_epi32(even, odd);
-  const __m256i uvHi = _mm256_unpackhi_epi32(even, odd);
-  const __m256i ytLo = _mm256_madd_epi16(_mm256_unpacklo_epi16(y16, eight), kY);
-  const __m256i ytHi = _mm256_madd_epi16(_mm256_unpackhi_epi16(y16, eight), kY);
-  const auto channel = [&](__m256i kc) {
-    const __m256i lo = _mm256_srai_epi32(_mm256_add_epi32(ytLo, _mm256_madd_epi16(uvLo, kc)), 17);
-    const __m256i hi = _mm256_srai_epi32(_mm256_add_epi32(ytHi, _mm256_madd_epi16(uvHi, kc)), 17);
-    return _mm256_packs_epi32(lo, hi);  // pixel order 0..15
-  };
-  return Rgb16{channel(kR), channel(kG), channel(kB)};
 }
 
 // Clamps two 16-pixel int16 vectors to bytes and stores them as 32 consecutive pixels.
@@ -261,20 +261,16 @@ inline void store32(__m256i a, __m256i b, uint8_t* dst) {
 
 void yuvRowNearest(const uint8_t* y, const uint8_t* uv, int width, const YuvCoeffs& k, uint8_t* r, uint8_t* g,
                    uint8_t* b) {
-  const __m256i yOff = _mm256_set1_epi16((int16_t)k.yOffset);
+  const YuvVec v = yuvVec(k);
   const __m256i c128 = _mm256_set1_epi16(128);
-  const __m256i kY = _mm256_set1_epi32((int32_t)(uint16_t)k.cY | (8192 << 16));
-  const __m256i kR = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)k.cRV << 16));
-  const __m256i kG = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)k.cGU | ((uint32_t)(uint16_t)k.cGV << 16)));
-  const __m256i kB = _mm256_set1_epi32((int32_t)(uint16_t)k.cBU);
   int x = 0;
   for (; x + 32 <= width; x += 32) {
     const __m256i yb = _mm256_loadu_si256((const __m256i*)(y + x));
     const __m256i cb = _mm256_loadu_si256((const __m256i*)(uv + x));  // 16 (U, V) pairs
     const auto half = [&](__m128i y8, __m128i c8) {
-      const __m256i y16 = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(y8), yOff), 4);
+      const __m256i y16 = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(y8), v.yOff), 4);
       const __m256i c16 = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(c8), c128), 4);
-      return yuv16(y16, c16, c16, kY, kR, kG, kB);
+      return yuv16(y16, c16, c16, v);
     };
     const Rgb16 lo = half(_mm256_castsi256_si128(yb), _mm256_castsi256_si128(cb));
     const Rgb16 hi = half(_mm256_extracti128_si256(yb, 1), _mm256_extracti128_si256(cb, 1));
@@ -304,17 +300,23 @@ inline __m256i mask16(__m256 m0, __m256 m1) {
   return _mm256_permute4x64_epi64(_mm256_packs_epi32(_mm256_castps_si256(m0), _mm256_castps_si256(m1)), 0xD8);
 }
 
+// best/index for 16 elements: where p > best, take p and the class c (strictly greater: the lower class keeps
+// ties; an ordered compare, so NaN never wins).
+inline void keepGreater16(__m256 p0, __m256 p1, __m256i c, float* best, uint16_t* index) {
+  const __m256 b0 = _mm256_loadu_ps(best), b1 = _mm256_loadu_ps(best + 8);
+  const __m256 m0 = _mm256_cmp_ps(p0, b0, _CMP_GT_OQ), m1 = _mm256_cmp_ps(p1, b1, _CMP_GT_OQ);
+  _mm256_storeu_ps(best, _mm256_blendv_ps(b0, p0, m0));
+  _mm256_storeu_ps(best + 8, _mm256_blendv_ps(b1, p1, m1));
+  const __m256i idx = _mm256_loadu_si256((const __m256i*)index);
+  _mm256_storeu_si256((__m256i*)index, _mm256_blendv_epi8(idx, c, mask16(m0, m1)));
+}
+
 void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index) {
   const __m256i c = _mm256_set1_epi16((int16_t)cls);
   int i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 p0 = _mm256_loadu_ps(plane + i), p1 = _mm256_loadu_ps(plane + i + 8);
-    const __m256 b0 = _mm256_loadu_ps(best + i), b1 = _mm256_loadu_ps(best + i + 8);
-    const __m256 m0 = _mm256_cmp_ps(p0, b0, _CMP_GT_OQ), m1 = _mm256_cmp_ps(p1, b1, _CMP_GT_OQ);
-    _mm256_storeu_ps(best + i, _mm256_blendv_ps(b0, p0, m0));
-    _mm256_storeu_ps(best + i + 8, _mm256_blendv_ps(b1, p1, m1));
-    const __m256i idx = _mm256_loadu_si256((const __m256i*)(index + i));
-    _mm256_storeu_si256((__m256i*)(index + i), _mm256_blendv_epi8(idx, c, mask16(m0, m1)));
+    keepGreater16(p0, p1, c, best + i, index + i);
   }
   if (i < n) scalar::argmaxPlane(plane + i, n - i, cls, best + i, index + i);
 }
@@ -327,12 +329,7 @@ void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int 
     const __m256 p0 = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(a + i), va), _mm256_mul_ps(_mm256_loadu_ps(b + i), vb));
     const __m256 p1 =
         _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(a + i + 8), va), _mm256_mul_ps(_mm256_loadu_ps(b + i + 8), vb));
-    const __m256 b0 = _mm256_loadu_ps(best + i), b1 = _mm256_loadu_ps(best + i + 8);
-    const __m256 m0 = _mm256_cmp_ps(p0, b0, _CMP_GT_OQ), m1 = _mm256_cmp_ps(p1, b1, _CMP_GT_OQ);
-    _mm256_storeu_ps(best + i, _mm256_blendv_ps(b0, p0, m0));
-    _mm256_storeu_ps(best + i + 8, _mm256_blendv_ps(b1, p1, m1));
-    const __m256i idx = _mm256_loadu_si256((const __m256i*)(index + i));
-    _mm256_storeu_si256((__m256i*)(index + i), _mm256_blendv_epi8(idx, c, mask16(m0, m1)));
+    keepGreater16(p0, p1, c, best + i, index + i);
   }
   if (i < n) scalar::blendArgmax(a + i, b + i, wa, wb, n - i, cls, best + i, index + i);
 }
@@ -383,31 +380,13 @@ void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* ind
         _mm256_storeu_si256((__m256i*)(index + i), _mm256_setzero_si256());
         continue;
       }
-      const __m256 b0 = _mm256_loadu_ps(best + i), b1 = _mm256_loadu_ps(best + i + 8);
-      const __m256 m0 = _mm256_cmp_ps(p0, b0, _CMP_GT_OQ), m1 = _mm256_cmp_ps(p1, b1, _CMP_GT_OQ);
-      _mm256_storeu_ps(best + i, _mm256_blendv_ps(b0, p0, m0));
-      _mm256_storeu_ps(best + i + 8, _mm256_blendv_ps(b1, p1, m1));
-      const __m256i idx = _mm256_loadu_si256((const __m256i*)(index + i));
-      _mm256_storeu_si256((__m256i*)(index + i), _mm256_blendv_epi8(idx, c, mask16(m0, m1)));
+      keepGreater16(p0, p1, c, best + i, index + i);
     }
     // Lanes hold no NaN, so any reduction order gives the same maximum (up to the sign of zero).
     __m128 h = _mm_max_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
-    float m = _mm_cvtss_f32(h);
-    for (; i < e; ++i) {
-      const float v = plane[i];
-      if (copy) copy[i] = v;
-      m = v > m ? v : m;
-      if (cls == 0) {
-        best[i] = v;
-        index[i] = 0;
-      } else if (v > best[i]) {
-        best[i] = v;
-        index[i] = (uint16_t)cls;
-      }
-    }
-    chunkMax[k] = m;
+    chunkMax[k] = scalar::argmaxRowSpan(plane, i, e, cls, best, index, copy, _mm_cvtss_f32(h));
   }
 }
 

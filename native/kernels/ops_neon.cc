@@ -194,17 +194,22 @@ void normalizeRow(const uint8_t* src, int width, float rs, float mean, float std
   if (x < width) scalar::normalizeRow(src + x, width - x, rs, mean, stdv, rescale, dst + x);
 }
 
+// best/index for 8 elements: where p > best, take p and the class c (strictly greater: the lower class keeps ties).
+inline void keepGreater8(float32x4_t p0, float32x4_t p1, uint16x8_t c, float* best, uint16_t* index) {
+  const float32x4_t b0 = vld1q_f32(best), b1 = vld1q_f32(best + 4);
+  const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
+  vst1q_f32(best, vbslq_f32(m0, p0, b0));
+  vst1q_f32(best + 4, vbslq_f32(m1, p1, b1));
+  const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
+  vst1q_u16(index, vbslq_u16(m, c, vld1q_u16(index)));
+}
+
 void argmaxPlane(const float* plane, int n, int cls, float* best, uint16_t* index) {
   const uint16x8_t c = vdupq_n_u16((uint16_t)cls);
   int i = 0;
   for (; i + 8 <= n; i += 8) {
     const float32x4_t p0 = vld1q_f32(plane + i), p1 = vld1q_f32(plane + i + 4);
-    const float32x4_t b0 = vld1q_f32(best + i), b1 = vld1q_f32(best + i + 4);
-    const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
-    vst1q_f32(best + i, vbslq_f32(m0, p0, b0));
-    vst1q_f32(best + i + 4, vbslq_f32(m1, p1, b1));
-    const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
-    vst1q_u16(index + i, vbslq_u16(m, c, vld1q_u16(index + i)));
+    keepGreater8(p0, p1, c, best + i, index + i);
   }
   if (i < n) scalar::argmaxPlane(plane + i, n - i, cls, best + i, index + i);
 }
@@ -215,12 +220,7 @@ void blendArgmax(const float* a, const float* b, float wa, float wb, int n, int 
   for (; i + 8 <= n; i += 8) {
     const float32x4_t p0 = vaddq_f32(vmulq_n_f32(vld1q_f32(a + i), wa), vmulq_n_f32(vld1q_f32(b + i), wb));
     const float32x4_t p1 = vaddq_f32(vmulq_n_f32(vld1q_f32(a + i + 4), wa), vmulq_n_f32(vld1q_f32(b + i + 4), wb));
-    const float32x4_t b0 = vld1q_f32(best + i), b1 = vld1q_f32(best + i + 4);
-    const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
-    vst1q_f32(best + i, vbslq_f32(m0, p0, b0));
-    vst1q_f32(best + i + 4, vbslq_f32(m1, p1, b1));
-    const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
-    vst1q_u16(index + i, vbslq_u16(m, c, vld1q_u16(index + i)));
+    keepGreater8(p0, p1, c, best + i, index + i);
   }
   if (i < n) scalar::blendArgmax(a + i, b + i, wa, wb, n - i, cls, best + i, index + i);
 }
@@ -260,27 +260,9 @@ void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* ind
         vst1q_u16(index + i, vdupq_n_u16(0));
         continue;
       }
-      const float32x4_t b0 = vld1q_f32(best + i), b1 = vld1q_f32(best + i + 4);
-      const uint32x4_t m0 = vcgtq_f32(p0, b0), m1 = vcgtq_f32(p1, b1);
-      vst1q_f32(best + i, vbslq_f32(m0, p0, b0));
-      vst1q_f32(best + i + 4, vbslq_f32(m1, p1, b1));
-      const uint16x8_t m = vcombine_u16(vmovn_u32(m0), vmovn_u32(m1));
-      vst1q_u16(index + i, vbslq_u16(m, c, vld1q_u16(index + i)));
+      keepGreater8(p0, p1, c, best + i, index + i);
     }
-    float m = vmaxnmvq_f32(acc);
-    for (; i < e; ++i) {
-      const float v = plane[i];
-      if (copy) copy[i] = v;
-      m = v > m ? v : m;
-      if (cls == 0) {
-        best[i] = v;
-        index[i] = 0;
-      } else if (v > best[i]) {
-        best[i] = v;
-        index[i] = (uint16_t)cls;
-      }
-    }
-    chunkMax[k] = m;
+    chunkMax[k] = scalar::argmaxRowSpan(plane, i, e, cls, best, index, copy, vmaxnmvq_f32(acc));
   }
 }
 

@@ -125,20 +125,7 @@ void blendRow(const uint8_t* src, const uint16_t* tm, int alpha, int n, uint8_t*
 void argmaxRowMax(const float* plane, int n, int cls, float* best, uint16_t* index, float* chunkMax, float* copy) {
   for (int x = 0, k = 0; x < n; x += 64, ++k) {
     const int e = std::min(n, x + 64);
-    float m = -std::numeric_limits<float>::infinity();
-    for (int i = x; i < e; ++i) {
-      const float v = plane[i];
-      if (copy) copy[i] = v;
-      m = v > m ? v : m;
-      if (cls == 0) {
-        best[i] = v;
-        index[i] = 0;
-      } else if (v > best[i]) {
-        best[i] = v;
-        index[i] = (uint16_t)cls;
-      }
-    }
-    chunkMax[k] = m;
+    chunkMax[k] = argmaxRowSpan(plane, x, e, cls, best, index, copy, -std::numeric_limits<float>::infinity());
   }
 }
 

@@ -52,59 +52,60 @@ export function machineFacts(): MachineFacts {
   };
 }
 
-/** CPU seconds (user + system) used so far by a process and all its descendants, from /proc. */
-export function processTreeCpuSeconds(rootPid: number): number {
+interface ProcEntry {
+  pid: number;
+  ppid: number;
+  /** Command name (/proc/PID/comm). */
+  comm: string;
+  /** CPU seconds (user + system) so far. */
+  cpuS: number;
+}
+
+/** Every process visible in /proc (empty where there is no /proc). */
+function procEntries(): ProcEntry[] {
   const ticks = 100; // USER_HZ on Linux
-  const children = new Map<number, number[]>();
-  const cpu = new Map<number, number>();
-  let entries: string[] = [];
+  let names: string[] = [];
   try {
-    entries = readdirSync('/proc');
+    names = readdirSync('/proc');
   } catch {
-    return NaN;
+    return [];
   }
-  for (const e of entries) {
+  const out: ProcEntry[] = [];
+  for (const e of names) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(fields[1]);
-      cpu.set(Number(e), (Number(fields[11]) + Number(fields[12])) / ticks);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid)!.push(Number(e));
+      // The command name is in parentheses and may itself contain spaces or parentheses.
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      out.push({ pid: Number(e), ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, close), cpuS: (Number(fields[11]) + Number(fields[12])) / ticks });
     } catch {
       // The process ended while we looked.
     }
   }
+  return out;
+}
+
+/** CPU seconds (user + system) used so far by a process and all its descendants, from /proc. */
+export function processTreeCpuSeconds(rootPid: number): number {
+  const children = new Map<number, ProcEntry[]>();
+  let root: ProcEntry | undefined;
+  for (const p of procEntries()) {
+    if (p.pid === rootPid) root = p;
+    if (!children.has(p.ppid)) children.set(p.ppid, []);
+    children.get(p.ppid)!.push(p);
+  }
   let total = 0;
-  const stack = [rootPid];
+  const stack = root ? [root] : [];
   while (stack.length) {
-    const pid = stack.pop()!;
-    total += cpu.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
+    const p = stack.pop()!;
+    total += p.cpuS;
+    stack.push(...(children.get(p.pid) ?? []));
   }
   return total;
 }
 
 /** Pids of the direct children of `parentPid` whose command name (/proc/PID/comm) matches `name`. */
 export function childPidsNamed(parentPid: number, name: RegExp): number[] {
-  const found: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return found;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parentPid && name.test(comm)) found.push(Number(e));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
+  return procEntries().filter((p) => p.ppid === parentPid && name.test(p.comm)).map((p) => p.pid);
 }
