@@ -507,11 +507,15 @@ async function main(): Promise<void> {
  * --probe-caps: pulls frames through gstreamer-superficial as fast as the test source makes them, first with the
  * caps as negotiated (they carry fraction fields: framerate, pixel-aspect-ratio), then with a capssetter that leaves
  * only format/width/height, and reports RSS growth per pulled frame for each. The binding converts each sample's
- * caps to a JS object and, for values it has no direct conversion for (fractions), leaks the transformed string.
+ * caps to a JS object; for values it has no direct conversion for (fractions) the unpatched 1.7.4 leaked the
+ * transformed string (fixed by patches/gstreamer-superficial+1.7.4.patch), so both variants should now be near 0.
  */
 async function probeCaps(opts: Options): Promise<void> {
   const seconds = (opts.minutes * 60) / 2;
   const startedAt = new Date().toISOString();
+  // RSS is read after a full GC: without it, garbage the JS heap has not collected yet (a caps object and a frame
+  // Buffer per pull) moves RSS by tens of MB either way within a minute, more than the leak this probe looks for.
+  const gc = gcFunction();
   const base = buildLaunch('probe', { kind: 'test', width: opts.width, height: opts.height, live: false });
   const variants = [
     { name: 'caps as negotiated', launch: base },
@@ -527,9 +531,11 @@ async function probeCaps(opts: Options): Promise<void> {
     source.on('frame', () => frames++);
     source.start();
     await new Promise((r) => setTimeout(r, 10_000)); // warm-up: buffer pools, allocator arenas
+    gc();
     const rss0 = process.memoryUsage().rss;
     const frames0 = frames;
     await new Promise((r) => setTimeout(r, seconds * 1000));
+    gc();
     const grown = process.memoryUsage().rss - rss0;
     const pulled = frames - frames0;
     await source.stop();
@@ -539,7 +545,7 @@ async function probeCaps(opts: Options): Promise<void> {
   }
   await writeFileAtomic(
     opts.out,
-    `${JSON.stringify({ benchmark: 'soak --probe-caps', command: `npm run soak -- ${process.argv.slice(2).join(' ')}`, startedAt, machine: machineFacts(), loadAverage: os.loadavg(), results }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'soak --probe-caps', command: `npm run soak -- ${process.argv.slice(2).join(' ')}`, startedAt, rss: 'after a full GC', machine: machineFacts(), loadAverage: os.loadavg(), results }, null, 2)}\n`,
   );
   console.log(`wrote ${path.relative(ROOT, opts.out)}`);
   process.exit(0);
@@ -593,14 +599,15 @@ function explain(
   hints.push(
     Math.abs(fdDrift) <= 3
       ? `open fds flat (${summary.fds.start} -> ${summary.fds.end}; the reconnecting viewer opens and closes a socket every 3 s, both ends in this process)`
-      : `open fds changed by ${fdDrift} (max ${summary.fds.max}): each GStreamer pipeline rebuild leaks 2-4 fds inside gstreamer-superficial; source rebuilds in this run: ${summary.totals.sourceRestarts} by the watchdog, ${summary.totals.sourceRebuilds} forced`,
+      : `open fds changed by ${fdDrift} (max ${summary.fds.max}); source rebuilds in this run: ${summary.totals.sourceRestarts} by the watchdog, ${summary.totals.sourceRebuilds} forced. ` +
+          'Unpatched, gstreamer-superficial kept 4 fds per pipeline rebuild: check that patches/gstreamer-superficial+1.7.4.patch is applied (npm install applies it and rebuilds the binding)',
   );
   if (summary.rssMB.slopePerHourSecondHalf <= 5) hints.push(`RSS flat after warm-up (${summary.rssMB.slopePerHourSecondHalf} MB/h over the second half)`);
   else {
     const pulled = last.totals.framesIn - first.totals.framesIn;
     hints.push(
-      `RSS grows ${summary.rssMB.slopePerHourSecondHalf} MB/h over the second half. gstreamer-superficial leaks a few dozen bytes for every frame pulled ` +
-        `(it converts each sample's caps and never frees the strings it makes for fraction fields; measure it with --probe-caps); this run pulled ` +
+      `RSS grows ${summary.rssMB.slopePerHourSecondHalf} MB/h over the second half. Unpatched, gstreamer-superficial leaked about 100 bytes for every frame pulled ` +
+        `(the strings it made for the caps' fraction fields; fixed by patches/gstreamer-superficial+1.7.4.patch; measure it with --probe-caps); this run pulled ` +
         `${pulled} frames (${Math.round(pulled / Math.max((last.elapsedS - first.elapsedS) / 60, 1e-9))} per minute: the test source runs at full speed). ` +
         'Divide the RSS growth by that count and compare with --probe-caps.',
     );

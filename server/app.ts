@@ -405,9 +405,9 @@ export class SegStreamApp {
 
   /**
    * The camera's device node is missing or unusable. No pipeline is built: the GStreamer binding drops the error
-   * of a pipeline that fails to open its device (only the watchdog would notice, without saying why), and every
-   * pipeline built leaks a little memory inside the binding. The node is looked at again shortly, so the stream
-   * resumes as soon as the camera is back, whatever the backoff has grown to.
+   * of a pipeline that fails to open its device (only the watchdog would notice, without saying why), and a
+   * `stat` is cheaper than building and tearing down a pipeline every time. The node is looked at again shortly,
+   * so the stream resumes as soon as the camera is back, whatever the backoff has grown to.
    */
   private waitForDevice(problem: string): void {
     this.source = null;
