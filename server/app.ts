@@ -72,6 +72,10 @@ export class SegStreamApp {
   readonly stageHistogram = new Histogram('segstream_stage_milliseconds', 'Time per frame in each pipeline stage', [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
   /** Called with each rendered frame (bench and tests observe the stream without a socket). */
   onFrameRendered: ((ctx: FrameContext) => void) | null = null;
+  /** Called with the time each frame took to reach a viewer's socket. */
+  onFrameSent: ((ms: number) => void) | null = null;
+  /** Called with each frame age a viewer reports (capture -> drawn). */
+  onFrameAge: ((ms: number) => void) | null = null;
 
   constructor(private readonly options: AppOptions) {
     this.config = options.config;
@@ -139,7 +143,11 @@ export class SegStreamApp {
         fps: { source: this.rates.source.rate(), inference: this.rates.inference.rate(), sent: this.rates.sent.rate() },
         modelMs: this.lastModelMs,
       }),
-      onSent: (ms) => this.stageHistogram.observe(ms, { stage: 'send' }),
+      onSent: (ms) => {
+        this.stageHistogram.observe(ms, { stage: 'send' });
+        this.onFrameSent?.(ms);
+      },
+      onFrameAge: (ms) => this.onFrameAge?.(ms),
       log: this.log,
     });
     const server = createHttpServer(this.options.staticDir ?? DEFAULT_STATIC_DIR, {

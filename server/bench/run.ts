@@ -12,7 +12,6 @@ import type { ModelRef, PostprocessMode } from '../backends/worker-protocol.ts';
 import { validateConfig, type Config } from '../config.ts';
 import { packedNv12, type FrameContext, type Nv12Image } from '../frame.ts';
 import * as kernels from '../kernels/index.ts';
-import type { ClientHubOptions } from '../stream/client-hub.ts';
 import { summarize, type Summary } from '../util/stats.ts';
 import { childPidsNamed, machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
 import { subtractCounters, summarizeRun, type DropCounters, type FrameRecord, type RunSummary } from './summary.ts';
@@ -242,19 +241,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         ws!.send(JSON.stringify({ type: 'drawn', id: header.id }));
       });
     }
-    const hub = app.clients!;
-    // Tap the hub's per-frame hooks for this run (the server's own hooks keep working). Every frame age of the
-    // measured window is kept: the hub's per-client window holds only the latest 600.
-    const hooks = (hub as unknown as { options: Pick<ClientHubOptions, 'onSent' | 'onFrameAge'> }).options;
-    const serverOnSent = hooks.onSent;
-    hooks.onSent = (ms) => {
-      serverOnSent?.(ms);
+    // Every send time and frame age of the measured window (the hub's per-client window holds only the latest 600).
+    const ages: number[] = [];
+    app.onFrameSent = (ms) => {
       if (measuring) sends.push(ms);
     };
-    const serverOnFrameAge = hooks.onFrameAge;
-    const ages: number[] = [];
-    hooks.onFrameAge = (ms) => {
-      serverOnFrameAge?.(ms);
+    app.onFrameAge = (ms) => {
       if (measuring) ages.push(ms);
     };
 
@@ -293,7 +285,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const wallStart = performance.now();
     const rssStart = process.memoryUsage().rss;
     rssSamples.length = 0;
-    hub.resetFrameAges();
     measuring = true;
     o.log(`bench: warm-up done (${o.warmup} frames); measuring ${o.durationS > 0 ? `${o.durationS} s` : `${o.frames} frames`}`);
     if (o.durationS > 0) {

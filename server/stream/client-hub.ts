@@ -123,11 +123,6 @@ export class ClientHub {
     return [...this.clients].map((c) => ({ address: c.address, sent: c.sent, dropped: c.dropped, frameAge: summarize(c.frameAge.values()) }));
   }
 
-  /** Forgets frame-age samples so far (bench excludes its warm-up). */
-  resetFrameAges(): void {
-    for (const c of this.clients) c.frameAge.clear();
-  }
-
   private originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     // Non-browser clients send no Origin; browsers always do, and a page on another site must not connect.

@@ -46,6 +46,33 @@ function killDelays(seed: number): number[] {
   });
 }
 
+/**
+ * Runs the child KILLS times, killing it at seeded moments, and after each kill checks the target with `check`
+ * (which returns the last complete write it finds, or a problem). The target must be absent only while nothing was
+ * reported done, and never older than the last write reported done or seen. Returns the last write seen.
+ */
+async function killRepeatedly(
+  mode: 'write' | 'append',
+  target: string,
+  seed: number,
+  check: (file: string) => { done: number } | { problem: string },
+): Promise<number> {
+  let seen = 0;
+  for (const delay of killDelays(seed)) {
+    const reported = await runAndKill(mode, target, seen + 1, delay);
+    if (!existsSync(target)) {
+      expect(reported, 'the child reported a write done but the file is missing').toBe(0);
+      continue;
+    }
+    const result = check(target);
+    expect(result, `after SIGKILL at ${delay} ms`).not.toHaveProperty('problem');
+    const done = (result as { done: number }).done;
+    expect(done).toBeGreaterThanOrEqual(Math.max(reported, seen));
+    seen = done;
+  }
+  return seen;
+}
+
 describe('atomic writes survive SIGKILL at random moments', () => {
   it('the checker itself rejects a truncated file (so the crash test can fail)', () => {
     const full = versionContent(3);
@@ -58,19 +85,10 @@ describe('atomic writes survive SIGKILL at random moments', () => {
   it('writeFileAtomic: the target is always one whole version, never older than the last completed write', async () => {
     const dir = tempDir('rel-atomic');
     const target = path.join(dir, 'snapshot.bin');
-    let committed = 0;
-    for (const delay of killDelays(20261126)) {
-      const reported = await runAndKill('write', target, committed + 1, delay);
-      if (!existsSync(target)) {
-        expect(reported, 'the child reported a write done but the file is missing').toBe(0);
-        continue;
-      }
-      const result = checkVersion(readFileSync(target));
-      expect(result, `after SIGKILL at ${delay} ms`).not.toHaveProperty('problem');
-      const version = (result as { version: number }).version;
-      expect(version).toBeGreaterThanOrEqual(Math.max(reported, committed));
-      committed = version;
-    }
+    const committed = await killRepeatedly('write', target, 20261126, (file) => {
+      const result = checkVersion(readFileSync(file));
+      return 'problem' in result ? result : { done: result.version };
+    });
     expect(committed, 'at least one write completed across the runs').toBeGreaterThan(0);
     // The only visible (non-dot) file is the target; a crash can leave hidden temporary files, never a partial target.
     expect(readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual(['snapshot.bin']);
@@ -80,19 +98,10 @@ describe('atomic writes survive SIGKILL at random moments', () => {
   it('appendLineAtomic: every line is whole, none is lost once reported done', async () => {
     const dir = tempDir('rel-append');
     const target = path.join(dir, 'bench.csv');
-    let last = 0;
-    for (const delay of killDelays(42)) {
-      const reported = await runAndKill('append', target, last + 1, delay);
-      if (!existsSync(target)) {
-        expect(reported).toBe(0);
-        continue;
-      }
-      const result = checkLines(readFileSync(target, 'utf8'));
-      expect(result, `after SIGKILL at ${delay} ms`).not.toHaveProperty('problem');
-      const now = (result as { last: number }).last;
-      expect(now).toBeGreaterThanOrEqual(Math.max(reported, last));
-      last = now;
-    }
+    const last = await killRepeatedly('append', target, 42, (file) => {
+      const result = checkLines(readFileSync(file, 'utf8'));
+      return 'problem' in result ? result : { done: result.last };
+    });
     expect(last).toBeGreaterThan(0);
   });
 });
