@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
-import { buildDemoModel, resolveDemoOptions } from '../server/model/demo-model.ts';
-import { countOps, countParameters, defaultOpset, readOnnxSummary, type OnnxSummary } from '../server/model/onnx-summary.ts';
+import { buildDemoModel, resolveDemoOptions } from '../server/model/demo/demo-model.ts';
+import { countOps, countParameters, defaultOpset, readOnnxSummary, type OnnxSummary } from '../server/model/onnx/reader.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

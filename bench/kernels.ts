@@ -11,7 +11,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 import * as k from '../server/kernels/index.ts';
-import type { ClassMap, Nv12Image } from '../server/frame.ts';
+import type { ClassMap, Nv12Image } from '../server/stages/frame-context.ts';
 import { loadF32, loadGrey, loadRgb, MEAN, STD } from '../test/kernels/fixtures.ts';
 import { decodeNv12Exact, diffStats } from '../test/kernels/reference.ts';
 

@@ -27,12 +27,12 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocket } from 'ws';
-import { SegStreamApp } from '../server/app.ts';
+import { SegStreamApp } from '../server/app/app.ts';
 import { machineFacts } from '../server/bench/machine.ts';
 import { buildLaunch } from '../pipelines/index.ts';
-import { validateConfig } from '../server/config.ts';
-import { GstSource } from '../server/sources/gst-source.ts';
-import { decodeFrameMessage } from '../server/stream/protocol.ts';
+import { validateConfig } from '../server/app/config.ts';
+import { GstSource } from '../server/stages/source/gst-source.ts';
+import { decodeFrameMessage } from '../server/protocol/messages.ts';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the BPU addon and the hb_dnn test double with AddressSanitizer (+ LeakSanitizer) into a separate
 # directory and runs, with Node preloading libasan:
-#   1. the BPU tests (vitest, test/bpu): any ASan error fails;
-#   2. test/bpu/asan-workload.ts, a plain script driving every path and exiting normally, so the exit-time leak
+#   1. the BPU tests (vitest, test/stages/infer/bpu): any ASan error fails;
+#   2. test/stages/infer/bpu/asan-workload.ts, a plain script driving every path and exiting normally, so the exit-time leak
 #      check sees the whole process: any leak whose allocation passes through the addon or the double fails
 #      (Node and V8 leak plenty by design at exit; those records are counted and ignored);
 #   3. the same workload with a deliberate 48-byte leak inside the double: the leak check must report it, or it
@@ -84,8 +84,8 @@ JS
 cd "$ROOT"
 status=0
 
-echo "bpu-asan: 1/3 vitest run test/bpu"
-if ! ASAN_OPTIONS="$(asan_options "$LOGS/tests")" LD_PRELOAD="$LIBASAN" npx vitest run test/bpu; then
+echo "bpu-asan: 1/3 vitest run test/stages/infer/bpu"
+if ! ASAN_OPTIONS="$(asan_options "$LOGS/tests")" LD_PRELOAD="$LIBASAN" npx vitest run test/stages/infer/bpu; then
   echo "bpu-asan: tests failed under ASan" >&2
   status=1
 fi
@@ -94,7 +94,7 @@ echo "bpu-asan: tests: $e ASan error(s) ($l leak record(s) through segstream cod
 [[ $e -eq 0 ]] || status=1
 
 echo "bpu-asan: 2/3 asan-workload"
-if ! ASAN_OPTIONS="$(asan_options "$LOGS/workload")" LD_PRELOAD="$LIBASAN" node --import tsx test/bpu/asan-workload.ts; then
+if ! ASAN_OPTIONS="$(asan_options "$LOGS/workload")" LD_PRELOAD="$LIBASAN" node --import tsx test/stages/infer/bpu/asan-workload.ts; then
   echo "bpu-asan: workload failed under ASan" >&2
   status=1
 fi
@@ -103,7 +103,7 @@ echo "bpu-asan: workload: $e ASan error(s), $l leak(s) through segstream code, $
 [[ $e -eq 0 && $l -eq 0 ]] || status=1
 
 echo "bpu-asan: 3/3 canary (a deliberate leak inside the double)"
-SEGSTREAM_ASAN_CANARY=1 ASAN_OPTIONS="$(asan_options "$LOGS/canary")" LD_PRELOAD="$LIBASAN" node --import tsx test/bpu/asan-workload.ts >/dev/null || status=1
+SEGSTREAM_ASAN_CANARY=1 ASAN_OPTIONS="$(asan_options "$LOGS/canary")" LD_PRELOAD="$LIBASAN" node --import tsx test/stages/infer/bpu/asan-workload.ts >/dev/null || status=1
 read -r e l f <<<"$(judge "$LOGS/canary")"
 if [[ $l -gt 0 ]]; then
   echo "bpu-asan: canary: the leak check reported the deliberate leak ($l record(s)): it works"

@@ -5,12 +5,12 @@
  */
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { SegStreamApp } from '../app.ts';
-import type { Backend, InferenceResult, ModelInfo, Tensor } from '../backends/backend.ts';
-import { loadBackend } from '../backends/load-backend.ts';
-import type { ModelRef, PostprocessMode } from '../backends/worker-protocol.ts';
-import { validateConfig, type Config } from '../config.ts';
-import { packedNv12, type FrameContext, type Nv12Image } from '../frame.ts';
+import { SegStreamApp } from '../app/app.ts';
+import type { Backend, InferenceResult, ModelInfo, Tensor } from '../stages/infer/backend.ts';
+import { loadBackend } from '../stages/infer/load-backend.ts';
+import type { ModelRef, PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import { validateConfig, type Config } from '../app/config.ts';
+import { packedNv12, type FrameContext, type Nv12Image } from '../stages/frame-context.ts';
 import * as kernels from '../kernels/index.ts';
 import { summarize, type Summary } from '../util/stats.ts';
 import { childPidsNamed, machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';

@@ -2,7 +2,7 @@
  * Turns per-frame records from a benchmark run into the datasheet numbers: per-stage percentiles, end-to-end
  * throughput, drops by where, after excluding the warm-up. Pure functions, so tests can feed synthetic timings.
  */
-import { STAGES, type StageName } from '../frame.ts';
+import { STAGES, type StageName } from '../stages/frame-context.ts';
 import { summarize, type Summary } from '../util/stats.ts';
 
 export interface FrameRecord {

@@ -8,8 +8,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { bpuAvailability, type BpuAvailability } from '../backends/bpu.ts';
-import { bpuAddonPath } from '../backends/bpu/native.ts';
+import { bpuAvailability, type BpuAvailability } from '../stages/infer/bpu-backend.ts';
+import { bpuAddonPath } from '../stages/infer/bpu/native.ts';
 
 /** Elements segstream's pipelines use (pipelines/). */
 export const GST_ELEMENTS = ['videotestsrc', 'v4l2src', 'decodebin', 'rtspsrc', 'videoconvert', 'videoscale', 'jpegdec', 'appsink'] as const;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SegStreamApp } from '../app.ts';
+import { SegStreamApp } from '../app/app.ts';
 import { configFromArgs, parseServeArgs, SERVE_HELP } from './serve.ts';
 
 const HELP = `usage: segstream kiosk [serve options] [--browser PATH]

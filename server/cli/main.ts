@@ -9,7 +9,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the live segmentation stream and the viewer (default)', load: async () => (await import('./serve.ts')).main },
-  bench: { summary: 'measure the whole chain and each stage; model-only in the same run', load: async () => (await import('../bench/bench-cli.ts')).main },
+  bench: { summary: 'measure the whole chain and each stage; model-only in the same run', load: async () => (await import('./bench.ts')).main },
   verify: { summary: 'compare a deployed model/input path against the float ONNX reference', load: async () => tool('verify') },
   inspect: { summary: 'check calibration or runtime input files against what the model expects', load: async () => tool('inspect') },
   calib: { summary: 'write calibration files exactly as the model input expects them', load: async () => tool('calib') },
@@ -20,7 +20,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 async function tool(name: string): Promise<CommandMain> {
-  const tools = (await import('../tools/index.ts')) as { tools?: Record<string, CommandMain> } & Record<string, unknown>;
+  const tools = (await import('../toolkit/commands/index.ts')) as { tools?: Record<string, CommandMain> } & Record<string, unknown>;
   const map = (tools.tools ?? tools.default ?? tools) as Record<string, CommandMain>;
   const fn = map[name];
   if (typeof fn !== 'function') throw new Error(`command ${name} is not available in this build`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureDemoModel } from '../model/demo-model.ts';
+import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import { loadModelInfo } from '../model/load.ts';
 
 const HELP = `usage: segstream model <subcommand>
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub === 'fetch') {
-    const tools = (await import('../tools/index.ts')) as unknown as { tools: Record<string, (a: string[]) => Promise<number>> };
+    const tools = (await import('../toolkit/commands/index.ts')) as unknown as { tools: Record<string, (a: string[]) => Promise<number>> };
     return tools.tools['model-fetch']!(rest);
   }
   if (sub === 'info') {

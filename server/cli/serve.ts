@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SegStreamApp } from '../app.ts';
-import { POSTPROCESS_MODES, type PostprocessMode } from '../backends/worker-protocol.ts';
-import { ConfigError, defaultConfig, loadConfigFile, validateConfig, type Config } from '../config.ts';
+import { SegStreamApp } from '../app/app.ts';
+import { POSTPROCESS_MODES, type PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import { ConfigError, defaultConfig, loadConfigFile, validateConfig, type Config } from '../app/config.ts';
 
 export const SERVE_HELP = `usage: segstream serve [options]
 

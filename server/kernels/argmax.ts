@@ -5,7 +5,7 @@
  * reference (bilinear upsample of the logits, align_corners=False, then argmax); `boundary` = the same result
  * computed only where the low-res neighbourhood disagrees (cheap everywhere else).
  */
-import type { ClassMap } from '../frame.ts';
+import type { ClassMap } from '../stages/frame-context.ts';
 import { native } from './native.ts';
 import * as v from './validate.ts';
 import { outputBytes, outputUint16 } from './alloc.ts';

@@ -2,7 +2,7 @@
  * Frame preprocessing kernels: Pillow-exact BILINEAR resizing (antialiased when shrinking), colour-aware NV12
  * decoding/encoding, and rescale + normalise into the model's float tensor.
  */
-import type { ColorModel, Nv12Image } from '../frame.ts';
+import type { ColorModel, Nv12Image } from '../stages/frame-context.ts';
 import { native } from './native.ts';
 import * as v from './validate.ts';
 import { outputBytes, outputFloats } from './alloc.ts';

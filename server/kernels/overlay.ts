@@ -2,7 +2,7 @@
  * Palette overlay of a class map onto a frame, with the class histogram from the same call. NV12 frames are
  * blended in YUV space (the palette is converted with the frame's colour model; no RGB round trip).
  */
-import type { ClassMap, Nv12Image } from '../frame.ts';
+import type { ClassMap, Nv12Image } from '../stages/frame-context.ts';
 import { native } from './native.ts';
 import type { ColorSpec } from './image.ts';
 import * as v from './validate.ts';

@@ -3,7 +3,7 @@
  * and what was given, e.g. `nv12ToTensor: image.data is 1000 bytes; 640x480 NV12 with strideY 640 and strideUV
  * 640 needs 460800`.
  */
-import type { ColorModel, Nv12Image, ClassMap } from '../frame.ts';
+import type { ColorModel, Nv12Image, ClassMap } from '../stages/frame-context.ts';
 
 /** Largest width or height accepted (keeps every byte count well inside 2^31). */
 export const MAX_DIMENSION = 16384;

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ModelInfo, ModelInputSpec, ModelOutputSpec, PreprocessSpec, TensorDType, TensorLayout } from '../backends/backend.ts';
+import type { ModelInfo, ModelInputSpec, ModelOutputSpec, PreprocessSpec, TensorDType, TensorLayout } from '../stages/infer/backend.ts';
 import { ModelLoadError } from './errors.ts';
 import { PIL_RESAMPLE, readHfModelConfig, readHfPreprocessorConfig, type HfModelConfig, type HfPreprocessorConfig, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_RESCALE } from './hf-config.ts';
 import {
@@ -17,7 +17,7 @@ import {
   readOnnxSummary,
   type OnnxSummary,
   type OnnxValueInfo,
-} from './onnx-summary.ts';
+} from './onnx/reader.ts';
 
 export { ModelLoadError } from './errors.ts';
 

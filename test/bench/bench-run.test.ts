@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, parseBenchArgs } from '../../server/bench/bench-cli.ts';
-import { STAGES } from '../../server/frame.ts';
+import { CSV_COLUMNS, parseBenchArgs } from '../../server/cli/bench.ts';
+import { STAGES } from '../../server/stages/frame-context.ts';
 import { tempDir } from '../helpers/media.ts';
 
 const run = promisify(execFile);

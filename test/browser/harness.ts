@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { FrameHeader, HelloMessage } from '../../server/stream/protocol.ts';
+import type { FrameHeader, HelloMessage } from '../../server/protocol/messages.ts';
 import { REPO_ROOT, startMockServer, type MockServer, type MockServerOptions } from './mock-server.ts';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');

@@ -1,6 +1,6 @@
 /**
  * A deterministic stand-in for the segstream server: serves dist/client over HTTP and speaks the real protocol
- * (server/stream/protocol.ts) on /ws with synthetic frames (mock-scene.ts). For viewer development and tests.
+ * (server/protocol) on /ws with synthetic frames (mock-scene.ts). For viewer development and tests.
  *
  *   npx tsx test/browser/mock-server.ts [--port 8090] [--token secret] [--fps 12] [--overlaid] [--static]
  */
@@ -20,7 +20,7 @@ import {
   type HelloMessage,
   type ServerTextMessage,
   type StatsMessage,
-} from '../../server/stream/protocol.ts';
+} from '../../server/protocol/messages.ts';
 import { blendOverlay, histogram, MOCK_CLASS_COUNT, mockClassMap, mockClassNames, mockFrameRgb, mockPalette, type SceneOptions } from './mock-scene.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));

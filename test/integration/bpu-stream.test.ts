@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SegStreamApp } from '../../server/app.ts';
-import { validateConfig } from '../../server/config.ts';
-import type { Nv12Image } from '../../server/frame.ts';
+import { SegStreamApp } from '../../server/app/app.ts';
+import { validateConfig } from '../../server/app/config.ts';
+import type { Nv12Image } from '../../server/stages/frame-context.ts';
 import * as kernels from '../../server/kernels/index.ts';
-import { decodeClassMap } from '../../server/render/class-map-codec.ts';
-import { decodeFrameMessage, type HelloMessage } from '../../server/stream/protocol.ts';
+import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
+import { decodeFrameMessage, type HelloMessage } from '../../server/protocol/messages.ts';
 import { agreement } from '../helpers/reference.ts';
 
 const DOUBLE_MODEL = path.resolve(import.meta.dirname, '../fixtures/bpu/stream-demo.json');

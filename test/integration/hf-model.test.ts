@@ -2,10 +2,10 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SegStreamApp } from '../../server/app.ts';
-import { validateConfig } from '../../server/config.ts';
-import { decodeClassMap } from '../../server/render/class-map-codec.ts';
-import { decodeFrameMessage, type HelloMessage } from '../../server/stream/protocol.ts';
+import { SegStreamApp } from '../../server/app/app.ts';
+import { validateConfig } from '../../server/app/config.ts';
+import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
+import { decodeFrameMessage, type HelloMessage } from '../../server/protocol/messages.ts';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/models/segformer-b0-ade-random');
 let app: SegStreamApp | null = null;

@@ -6,12 +6,12 @@
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SegStreamApp } from '../../server/app.ts';
-import { loadConfigFile } from '../../server/config.ts';
-import type { FrameContext, Nv12Image } from '../../server/frame.ts';
+import { SegStreamApp } from '../../server/app/app.ts';
+import { loadConfigFile } from '../../server/app/config.ts';
+import type { FrameContext, Nv12Image } from '../../server/stages/frame-context.ts';
 import * as kernels from '../../server/kernels/index.ts';
-import { decodeClassMap } from '../../server/render/class-map-codec.ts';
-import { decodeFrameMessage, type FrameHeader, type HelloMessage } from '../../server/stream/protocol.ts';
+import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
+import { decodeFrameMessage, type FrameHeader, type HelloMessage } from '../../server/protocol/messages.ts';
 import { testConfig } from '../helpers/server.ts';
 import { tempDir } from '../helpers/media.ts';
 import { agreement, upsampleArgmaxReference } from '../helpers/reference.ts';

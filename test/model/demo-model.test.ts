@@ -9,9 +9,9 @@ import {
   ensureDemoModel,
   resolveDemoOptions,
   type DemoModelOptions,
-} from '../../server/model/demo-model.ts';
+} from '../../server/model/demo/demo-model.ts';
 import { loadModelInfo } from '../../server/model/load.ts';
-import { countOps, readOnnxSummary, type OnnxSummary } from '../../server/model/onnx-summary.ts';
+import { countOps, readOnnxSummary, type OnnxSummary } from '../../server/model/onnx/reader.ts';
 
 let tmp: string;
 beforeAll(async () => {

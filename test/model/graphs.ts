@@ -2,8 +2,8 @@
  * Small hand-built ONNX graphs for the model-loading tests: odd layouts, dynamic sizes, class-map outputs and
  * deliberately broken shapes, made with the project's own ONNX builder.
  */
-import { OnnxGraphBuilder, attr, type DimSpec } from '../../server/model/onnx-builder.ts';
-import { OnnxElemType } from '../../server/model/onnx-summary.ts';
+import { OnnxGraphBuilder, attr, type DimSpec } from '../../server/model/onnx/builder.ts';
+import { OnnxElemType } from '../../server/model/onnx/reader.ts';
 
 export const FLOAT = OnnxElemType.FLOAT;
 export const INT64 = OnnxElemType.INT64;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemoModel } from '../../server/model/demo-model.ts';
+import { buildDemoModel } from '../../server/model/demo/demo-model.ts';
 import { ModelLoadError, loadModelInfo, type LoadModelOptions } from '../../server/model/load.ts';
 import { classMapSegmenter, convSegmenter, twoInputModel } from './graphs.ts';
 

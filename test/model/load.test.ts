@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemoModel, demoConfigJson } from '../../server/model/demo-model.ts';
+import { buildDemoModel, demoConfigJson } from '../../server/model/demo/demo-model.ts';
 import { loadModelInfo } from '../../server/model/load.ts';
 import { classMapSegmenter, convSegmenter, nhwcSegmenter } from './graphs.ts';
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureDemoModel } from '../../server/model/demo-model.ts';
+import { ensureDemoModel } from '../../server/model/demo/demo-model.ts';
 import { tempDir } from '../helpers/media.ts';
 import { baseConfig, canConnect, connectViewer, freePort, healthz, metric, metricsText, ROOT, sendControl, startApp, TOKEN, waitFor, type TestApp } from './helpers.ts';
 

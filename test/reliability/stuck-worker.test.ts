@@ -7,9 +7,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildLaunch } from '../../pipelines/index.ts';
-import { ensureDemoModel } from '../../server/model/demo-model.ts';
-import { GstSource } from '../../server/sources/gst-source.ts';
-import { InferenceStage } from '../../server/stages/inference.ts';
+import { ensureDemoModel } from '../../server/model/demo/demo-model.ts';
+import { GstSource } from '../../server/stages/source/gst-source.ts';
+import { InferenceStage } from '../../server/stages/infer/inference-stage.ts';
 import { ROOT, waitFor } from './helpers.ts';
 
 describe('inference stage: a frame stuck in the worker', () => {

@@ -1,5 +1,5 @@
 /** Decoding of the class map sent beside each JPEG (see FrameHeader.classMap in the protocol). */
-import type { FrameHeader } from '../../../server/stream/protocol.ts';
+import type { FrameHeader } from '../../../server/protocol/messages.ts';
 
 export type ClassIds = Uint8Array | Uint16Array;
 

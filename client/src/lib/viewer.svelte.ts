@@ -3,7 +3,7 @@
  * Per-frame numbers are kept in plain fields and published to the reactive state a few times a second, so a
  * 30 fps stream does not re-render the page 30 times a second.
  */
-import { PROTOCOL_VERSION, type ControlAction, type FrameHeader, type HelloMessage, type StatsMessage, type StatusMessage, type StageTimings } from '../../../server/stream/protocol.ts';
+import { PROTOCOL_VERSION, type ControlAction, type FrameHeader, type HelloMessage, type StatsMessage, type StatusMessage, type StageTimings } from '../../../server/protocol/messages.ts';
 import { StreamConnection, type LinkState } from './connection.ts';
 import { FramePipeline, type DecodedFrame } from './frame-pipeline.ts';
 import { ShareAverager, type LegendEntry } from './legend.ts';

@@ -1,0 +1,293 @@
+/**
+ * The server's configuration: one JSON or YAML file, validated as a whole before anything is applied (an invalid
+ * config never half-applies). Every error names the field and says what was expected and what was found.
+ * Command-line flags are applied on top of the file by the CLI.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { buildLaunch, SOURCE_KINDS, type SourceSpec } from '../../pipelines/index.ts';
+import { POSTPROCESS_MODES, type PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import { parseColorOverride } from '../stages/source/colorimetry.ts';
+
+export interface ModelEntry {
+  backend: 'onnx' | 'bpu';
+  /** ONNX file, or BPU .bin files; the name `demo` with no path means the generated demo model. */
+  files: string[];
+  config?: string;
+  preprocessor?: string;
+  /** For BPU packs: which model inside. */
+  modelName?: string;
+  demo?: { size: number; classes: number; variant: 'b0' | 'tiny' };
+}
+
+export interface SourceEntry {
+  spec: SourceSpec;
+  /** "bt601-full" etc.: overrides the colorimetry the caps report. */
+  color?: string;
+  loop: boolean;
+}
+
+export interface Config {
+  server: {
+    host: string;
+    port: number;
+    controlToken: string | null;
+    allowedOrigins: string[];
+    maxClients: number;
+    /** A client whose socket has not drained for this long is disconnected. */
+    clientStallMs: number;
+    /** Largest WebSocket message accepted from a client, bytes. */
+    maxClientMessageBytes: number;
+  };
+  stream: {
+    jpegQuality: number;
+    postprocess: PostprocessMode;
+    overlay: 'client' | 'server';
+    opacity: number;
+    maxMapWidth: number;
+  };
+  inference: { threads: number };
+  watchdog: { noFrameMs: number; maxBackoffMs: number };
+  sources: Record<string, SourceEntry>;
+  models: Record<string, ModelEntry>;
+  defaultSource: string;
+  defaultModel: string;
+  /** Where generated files (the demo model) are cached. */
+  cacheDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${file}: ${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SOURCE_FIELDS: Record<SourceSpec['kind'], string[]> = {
+  test: ['pattern', 'framerate', 'live', 'speed'],
+  file: ['path', 'loop', 'framerate', 'realtime'],
+  usb: ['device', 'captureWidth', 'captureHeight', 'framerate', 'format'],
+  'x5-mipi': ['device', 'colorimetry'],
+  rtsp: ['url', 'latencyMs', 'tcp'],
+};
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function defaultConfig(cwd = process.cwd()): Config {
+  return {
+    server: {
+      host: '127.0.0.1',
+      port: 8080,
+      controlToken: null,
+      allowedOrigins: [],
+      maxClients: 16,
+      clientStallMs: 10_000,
+      maxClientMessageBytes: 4096,
+    },
+    stream: { jpegQuality: 80, postprocess: 'boundary', overlay: 'client', opacity: 0.5, maxMapWidth: 0 },
+    inference: { threads: 0 },
+    watchdog: { noFrameMs: 5000, maxBackoffMs: 30_000 },
+    sources: {
+      test: { spec: { kind: 'test', width: 1280, height: 720, framerate: 30, pattern: 'smpte', live: true }, loop: false },
+    },
+    models: {
+      demo: { backend: 'onnx', files: [], demo: { size: 512, classes: 150, variant: 'b0' } },
+    },
+    defaultSource: 'test',
+    defaultModel: 'demo',
+    cacheDir: path.join(cwd, '.cache'),
+  };
+}
+
+/** Reads and validates a config file; returns the full config (defaults filled in). */
+export async function loadConfigFile(file: string, cwd = process.cwd()): Promise<Config> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '(file)', `cannot read the config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, '(syntax)', `not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+  }
+  return validateConfig(raw, file, path.dirname(path.resolve(cwd, file)), cwd);
+}
+
+/** Validates a parsed config object. Relative paths resolve against `baseDir` (the config file's folder). */
+export function validateConfig(raw: unknown, file: string, baseDir: string, cwd = process.cwd()): Config {
+  const v = new Validator(file);
+  const cfg = defaultConfig(cwd);
+  const root = v.object(raw, '');
+  v.onlyKeys(root, '', ['server', 'stream', 'inference', 'watchdog', 'sources', 'models', 'defaultSource', 'defaultModel', 'cacheDir']);
+
+  if (root.server !== undefined) {
+    const s = v.object(root.server, 'server');
+    v.onlyKeys(s, 'server', ['host', 'port', 'controlToken', 'allowedOrigins', 'maxClients', 'clientStallMs', 'maxClientMessageBytes']);
+    if (s.host !== undefined) cfg.server.host = v.string(s.host, 'server.host', /^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP address');
+    if (s.port !== undefined) cfg.server.port = v.int(s.port, 'server.port', 0, 65535);
+    if (s.controlToken !== undefined) {
+      cfg.server.controlToken = s.controlToken === null ? null : v.string(s.controlToken, 'server.controlToken', /^.{16,256}$/, 'a string of at least 16 characters');
+    }
+    if (s.allowedOrigins !== undefined) {
+      cfg.server.allowedOrigins = v.array(s.allowedOrigins, 'server.allowedOrigins').map((o, i) => v.string(o, `server.allowedOrigins[${i}]`, /^https?:\/\/[^\s/]+$/, 'an origin like http://kiosk.local:8080'));
+    }
+    if (s.maxClients !== undefined) cfg.server.maxClients = v.int(s.maxClients, 'server.maxClients', 1, 1000);
+    if (s.clientStallMs !== undefined) cfg.server.clientStallMs = v.int(s.clientStallMs, 'server.clientStallMs', 500, 600_000);
+    if (s.maxClientMessageBytes !== undefined) cfg.server.maxClientMessageBytes = v.int(s.maxClientMessageBytes, 'server.maxClientMessageBytes', 256, 1 << 20);
+  }
+  if (root.stream !== undefined) {
+    const s = v.object(root.stream, 'stream');
+    v.onlyKeys(s, 'stream', ['jpegQuality', 'postprocess', 'overlay', 'opacity', 'maxMapWidth']);
+    if (s.jpegQuality !== undefined) cfg.stream.jpegQuality = v.int(s.jpegQuality, 'stream.jpegQuality', 1, 100);
+    if (s.postprocess !== undefined) cfg.stream.postprocess = v.oneOf(s.postprocess, 'stream.postprocess', POSTPROCESS_MODES);
+    if (s.overlay !== undefined) cfg.stream.overlay = v.oneOf(s.overlay, 'stream.overlay', ['client', 'server'] as const);
+    if (s.opacity !== undefined) cfg.stream.opacity = v.number(s.opacity, 'stream.opacity', 0, 1);
+    if (s.maxMapWidth !== undefined) cfg.stream.maxMapWidth = v.int(s.maxMapWidth, 'stream.maxMapWidth', 0, 7680);
+  }
+  if (root.inference !== undefined) {
+    const s = v.object(root.inference, 'inference');
+    v.onlyKeys(s, 'inference', ['threads']);
+    if (s.threads !== undefined) cfg.inference.threads = v.int(s.threads, 'inference.threads', 0, 256);
+  }
+  if (root.watchdog !== undefined) {
+    const s = v.object(root.watchdog, 'watchdog');
+    v.onlyKeys(s, 'watchdog', ['noFrameMs', 'maxBackoffMs']);
+    if (s.noFrameMs !== undefined) cfg.watchdog.noFrameMs = v.int(s.noFrameMs, 'watchdog.noFrameMs', 200, 600_000);
+    if (s.maxBackoffMs !== undefined) cfg.watchdog.maxBackoffMs = v.int(s.maxBackoffMs, 'watchdog.maxBackoffMs', 100, 600_000);
+  }
+  if (root.sources !== undefined) {
+    const sources = v.object(root.sources, 'sources');
+    for (const [name, value] of Object.entries(sources)) {
+      v.name(name, `sources.${name}`);
+      cfg.sources[name] = parseSource(v, name, value, baseDir);
+    }
+  }
+  if (root.models !== undefined) {
+    const models = v.object(root.models, 'models');
+    for (const [name, value] of Object.entries(models)) {
+      v.name(name, `models.${name}`);
+      cfg.models[name] = parseModel(v, name, value, baseDir);
+    }
+  }
+  if (root.defaultSource !== undefined) cfg.defaultSource = v.oneOf(root.defaultSource, 'defaultSource', Object.keys(cfg.sources));
+  if (root.defaultModel !== undefined) cfg.defaultModel = v.oneOf(root.defaultModel, 'defaultModel', Object.keys(cfg.models));
+  if (root.cacheDir !== undefined) cfg.cacheDir = path.resolve(baseDir, v.string(root.cacheDir, 'cacheDir', /^.+$/, 'a directory path'));
+  return cfg;
+}
+
+function parseSource(v: Validator, name: string, value: unknown, baseDir: string): SourceEntry {
+  const field = `sources.${name}`;
+  const o = v.object(value, field);
+  const kind = v.oneOf(o.kind, `${field}.kind`, SOURCE_KINDS);
+  v.onlyKeys(o, field, ['kind', 'width', 'height', 'color', ...SOURCE_FIELDS[kind]]);
+  const { color, loop, ...rest } = o as Record<string, unknown> & { color?: unknown; loop?: unknown };
+  const spec = { ...rest, kind } as Record<string, unknown>;
+  spec.width = v.int(o.width ?? 1280, `${field}.width`, 16, 7680);
+  spec.height = v.int(o.height ?? 720, `${field}.height`, 16, 7680);
+  if (kind === 'file') spec.path = path.resolve(baseDir, v.string(o.path, `${field}.path`, /^.+$/, 'a file path'));
+  const entry: SourceEntry = { spec: spec as unknown as SourceSpec, loop: kind === 'file' ? (loop === undefined ? true : v.bool(loop, `${field}.loop`)) : false };
+  if (kind === 'file') (entry.spec as { loop?: boolean }).loop = entry.loop;
+  if (color !== undefined) {
+    const c = v.string(color, `${field}.color`, /^(bt601|bt709)-(full|limited)$/, 'bt601-full, bt601-limited, bt709-full or bt709-limited');
+    if (parseColorOverride(c)) entry.color = c;
+  }
+  try {
+    buildLaunch(name, entry.spec); // the pipeline module checks every kind-specific field
+  } catch (err) {
+    throw new ConfigError(v.file, field, (err as Error).message);
+  }
+  return entry;
+}
+
+function parseModel(v: Validator, name: string, value: unknown, baseDir: string): ModelEntry {
+  const field = `models.${name}`;
+  const o = v.object(value, field);
+  v.onlyKeys(o, field, ['backend', 'path', 'files', 'config', 'preprocessor', 'modelName', 'demo']);
+  const backend = o.backend === undefined ? 'onnx' : v.oneOf(o.backend, `${field}.backend`, ['onnx', 'bpu'] as const);
+  const entry: ModelEntry = { backend, files: [] };
+  if (o.demo !== undefined) {
+    const d = v.object(o.demo, `${field}.demo`);
+    v.onlyKeys(d, `${field}.demo`, ['size', 'classes', 'variant']);
+    entry.demo = {
+      size: d.size === undefined ? 512 : v.int(d.size, `${field}.demo.size`, 32, 2048),
+      classes: d.classes === undefined ? 150 : v.int(d.classes, `${field}.demo.classes`, 2, 1000),
+      variant: d.variant === undefined ? 'b0' : v.oneOf(d.variant, `${field}.demo.variant`, ['b0', 'tiny'] as const),
+    };
+    if (entry.demo.size % 32 !== 0) throw new ConfigError(v.file, `${field}.demo.size`, `expected a multiple of 32, got ${entry.demo.size}`);
+    return entry;
+  }
+  if (o.path !== undefined) entry.files = [path.resolve(baseDir, v.string(o.path, `${field}.path`, /^.+$/, 'a model file path'))];
+  if (o.files !== undefined) entry.files = v.array(o.files, `${field}.files`).map((f, i) => path.resolve(baseDir, v.string(f, `${field}.files[${i}]`, /^.+$/, 'a model file path')));
+  if (entry.files.length === 0) throw new ConfigError(v.file, `${field}.path`, 'expected the model file path (or `demo: {}` for the generated demo model)');
+  if (o.config !== undefined) entry.config = path.resolve(baseDir, v.string(o.config, `${field}.config`, /^.+$/, 'a config.json path'));
+  if (o.preprocessor !== undefined) entry.preprocessor = path.resolve(baseDir, v.string(o.preprocessor, `${field}.preprocessor`, /^.+$/, 'a preprocessor_config.json path'));
+  if (o.modelName !== undefined) entry.modelName = v.string(o.modelName, `${field}.modelName`, /^.+$/, 'a model name');
+  return entry;
+}
+
+class Validator {
+  constructor(readonly file: string) {}
+
+  private fail(field: string, expected: string, got: unknown): never {
+    throw new ConfigError(this.file, field || '(top level)', `expected ${expected}, got ${describe(got)}`);
+  }
+
+  object(value: unknown, field: string): Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'an object', value);
+    return value as Record<string, unknown>;
+  }
+
+  array(value: unknown, field: string): unknown[] {
+    if (!Array.isArray(value)) this.fail(field, 'a list', value);
+    return value;
+  }
+
+  onlyKeys(o: Record<string, unknown>, field: string, keys: string[]): void {
+    for (const k of Object.keys(o)) {
+      if (!keys.includes(k)) throw new ConfigError(this.file, field ? `${field}.${k}` : k, `unknown field; expected one of ${keys.join(', ')}`);
+    }
+  }
+
+  string(value: unknown, field: string, re: RegExp, expected: string): string {
+    if (typeof value !== 'string' || !re.test(value)) this.fail(field, expected, value);
+    return value;
+  }
+
+  name(value: string, field: string): void {
+    if (!NAME_RE.test(value)) this.fail(field, 'a name of letters, digits, _ . - (up to 64 characters)', value);
+  }
+
+  int(value: unknown, field: string, min: number, max: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(field, `an integer from ${min} to ${max}`, value);
+    return value;
+  }
+
+  number(value: unknown, field: string, min: number, max: number): number {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) this.fail(field, `a number from ${min} to ${max}`, value);
+    return value;
+  }
+
+  bool(value: unknown, field: string): boolean {
+    if (typeof value !== 'boolean') this.fail(field, 'true or false', value);
+    return value;
+  }
+
+  oneOf<T extends string>(value: unknown, field: string, options: readonly T[]): T {
+    if (typeof value !== 'string' || !options.includes(value as T)) this.fail(field, `one of ${options.join(', ')}`, value);
+    return value as T;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)';
+  const json = JSON.stringify(value);
+  return json && json.length > 60 ? `${json.slice(0, 57)}...` : String(json);
+}

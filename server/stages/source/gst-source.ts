@@ -1,0 +1,297 @@
+import { EventEmitter, once } from 'node:events';
+import { closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { APPSINK_NAME } from '../../../pipelines/index.ts';
+import type { ColorModel, FrameContext, Nv12Image } from '../frame-context.ts';
+import { colorModelFromCaps } from './colorimetry.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Minimal typing of the parts of gstreamer-superficial segstream uses. */
+interface GstAppSink {
+  pull(cb: (buf: Buffer | null | undefined, caps?: Record<string, unknown>) => void): void;
+}
+interface GstPipeline {
+  play(): void;
+  stop(): void;
+  pause(): void;
+  findChild(name: string): GstAppSink | null;
+  pollBus(cb: (msg: Record<string, unknown>) => void): void;
+  seek(position: number, flags: number): boolean;
+}
+interface GstModule {
+  Pipeline: new (launch: string) => GstPipeline;
+}
+
+let gstModule: GstModule | null = null;
+function gst(): GstModule {
+  gstModule ??= require('gstreamer-superficial') as GstModule;
+  return gstModule;
+}
+
+/** What the pipeline negotiated, as reported to the log and the viewer. */
+export interface SourceCaps {
+  width: number;
+  height: number;
+  format: string;
+  framerate: string;
+  /** The colorimetry string from the caps, or '' when the caps carry none. */
+  colorimetry: string;
+  /** The caps as one readable string. */
+  text: string;
+}
+
+export interface GstSourceOptions {
+  name: string;
+  launch: string;
+  /** Seek back to the start on end-of-stream instead of ending (files). */
+  loop?: boolean;
+  /** Colour model from config; overrides what the caps say. */
+  colorOverride?: Omit<ColorModel, 'origin'>;
+  /**
+   * The file the pipeline's filesrc reads, when there is one. If it is a named pipe (FIFO), the source holds it
+   * open itself and unblocks the pipeline's read on stop: see `FifoGuard`.
+   */
+  inputPath?: string;
+}
+
+export interface GstSourceEvents {
+  frame: [FrameContext];
+  caps: [SourceCaps];
+  /** The pipeline reported an error; the source has stopped. */
+  error: [Error];
+  /** The stream ended (and was not looped); the source has stopped. */
+  eos: [];
+}
+
+/**
+ * Runs one GStreamer pipeline that ends in the segstream appsink, and emits each NV12 frame as a FrameContext
+ * stamped on arrival (buffers from the binding carry no timestamps). The appsink keeps only the newest buffer,
+ * so a slow consumer never makes GStreamer queue.
+ */
+export class GstSource extends EventEmitter<GstSourceEvents> {
+  private pipeline: GstPipeline | null = null;
+  private running = false;
+  private nextId = 1;
+  private capsInfo: SourceCaps | null = null;
+  private color: ColorModel | null = null;
+  private fifo: FifoGuard | null = null;
+  /** Frames delivered by the appsink so far. */
+  framesIn = 0;
+
+  constructor(readonly options: GstSourceOptions) {
+    super();
+  }
+
+  get caps(): SourceCaps | null {
+    return this.capsInfo;
+  }
+
+  get colorModel(): ColorModel | null {
+    return this.color;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    let pipeline: GstPipeline;
+    try {
+      pipeline = new (gst().Pipeline)(this.options.launch);
+    } catch (err) {
+      throw new Error(`source "${this.options.name}": GStreamer could not build the pipeline: ${(err as Error).message}\n  launch: ${this.options.launch}`);
+    }
+    const sink = pipeline.findChild(APPSINK_NAME);
+    if (!sink) throw new Error(`source "${this.options.name}": the pipeline has no appsink named ${APPSINK_NAME}`);
+    this.fifo = FifoGuard.open(this.options.inputPath);
+    this.pipeline = pipeline;
+    this.running = true;
+    pipeline.pollBus((msg) => this.onBus(pipeline, msg));
+    pipeline.play();
+    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>): void => {
+      if (!this.running || this.pipeline !== pipeline) return;
+      if (!buf) {
+        // End of stream (the bus reports it). A looping source seeks back to the start; the appsink then
+        // delivers again, so keep asking at a gentle pace. The watchdog catches a source that never recovers.
+        if (this.options.loop) setTimeout(() => this.running && this.pipeline === pipeline && sink.pull(onData), 20);
+        return;
+      }
+      if (caps && !this.capsInfo) this.onCaps(caps);
+      const ctx = this.toFrame(buf);
+      if (ctx) this.emit('frame', ctx);
+      if (this.running && this.pipeline === pipeline) sink.pull(onData);
+    };
+    sink.pull(onData);
+  }
+
+  /**
+   * Stops the pipeline (GStreamer state NULL), which also releases a pending pull. Idempotent. The source counts
+   * as stopped at once (no more events); the promise resolves when GStreamer has let go of the pipeline.
+   */
+  stop(): Promise<void> {
+    if (!this.pipeline) return Promise.resolve();
+    this.running = false;
+    const pipeline = this.pipeline;
+    this.pipeline = null;
+    const fifo = this.fifo;
+    this.fifo = null;
+    const halt = (): void => {
+      try {
+        pipeline.stop();
+      } catch {
+        // Stopping a pipeline that failed to start can throw; it is stopped either way.
+      }
+    };
+    if (!fifo) {
+      halt();
+      return Promise.resolve();
+    }
+    return fifo.whileUnblocking(halt);
+  }
+
+  private onBus(pipeline: GstPipeline, msg: Record<string, unknown>): void {
+    if (this.pipeline !== pipeline) return;
+    if (msg.type === 'error') {
+      const detail = typeof msg.debug === 'string' ? ` (${msg.debug.split('\n').pop()})` : '';
+      const element = typeof msg._src_element_name === 'string' ? ` from ${msg._src_element_name}` : '';
+      void this.stop();
+      this.emit('error', new Error(`source "${this.options.name}": GStreamer error${element}: ${String(msg.message ?? 'unknown')}${detail}`));
+    } else if (msg.type === 'eos') {
+      if (this.options.loop) {
+        // Flush-seek to the start (GST_SEEK_FLAG_FLUSH = 1); the appsink keeps delivering.
+        if (pipeline.seek(0, 1)) return;
+      }
+      void this.stop();
+      this.emit('eos');
+    }
+  }
+
+  private onCaps(caps: Record<string, unknown>): void {
+    const width = Number(caps.width);
+    const height = Number(caps.height);
+    const colorimetry = typeof caps.colorimetry === 'string' ? caps.colorimetry : '';
+    const text = Object.entries(caps)
+      .filter(([k]) => k !== 'name')
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(',');
+    this.capsInfo = {
+      width,
+      height,
+      format: String(caps.format ?? ''),
+      framerate: String(caps.framerate ?? ''),
+      colorimetry,
+      text: `${String(caps.name ?? '')},${text}`,
+    };
+    this.color = this.options.colorOverride
+      ? { ...this.options.colorOverride, origin: 'config' }
+      : colorModelFromCaps(colorimetry || undefined, height);
+    this.emit('caps', this.capsInfo);
+  }
+
+  private toFrame(buf: Buffer): FrameContext | null {
+    const caps = this.capsInfo;
+    const color = this.color;
+    if (!caps || !color) return null;
+    const image = nv12Layout(buf, caps.width, caps.height);
+    if (!image) {
+      void this.stop();
+      this.emit('error', new Error(`source "${this.options.name}": buffer of ${buf.length} bytes does not fit NV12 ${caps.width}x${caps.height}`));
+      return null;
+    }
+    this.framesIn++;
+    return {
+      id: this.nextId++,
+      captureTime: Date.now(),
+      arrivedAt: performance.now(),
+      image,
+      color,
+      timings: {},
+      droppedBefore: 0,
+    };
+  }
+}
+
+/**
+ * A named pipe read by the pipeline's filesrc. filesrc's read() on a pipe cannot be interrupted, and the binding
+ * changes state on the main thread, so without help:
+ *  - opening the pipe blocks the event loop until some process opens it for writing, and
+ *  - stopping a pipeline whose writer has paused blocks the event loop until the writer writes again (forever if
+ *    it never does): the server would freeze exactly when the watchdog tries to recover.
+ * The guard holds the pipe open read-write (non-blocking; on Linux this never blocks and counts as a writer), so
+ * filesrc's open returns at once; and while the pipeline is being stopped, a helper thread writes a block every few
+ * milliseconds so the blocked read returns and filesrc sees the flush. Afterwards the pipe is drained (those
+ * bytes and any partial frame) so the next pipeline starts on the writer's next whole write.
+ */
+class FifoGuard {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+  ) {}
+
+  /** A guard when `path` is a named pipe; null for anything else (a missing file is filesrc's error to report). */
+  static open(path: string | undefined): FifoGuard | null {
+    if (!path) return null;
+    try {
+      if (!statSync(path).isFIFO()) return null;
+      return new FifoGuard(path, openSync(path, fsConstants.O_RDWR | fsConstants.O_NONBLOCK));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Runs `halt` (which may block in GStreamer) while a helper thread keeps the pipe's reader from blocking. */
+  async whileUnblocking(halt: () => void): Promise<void> {
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const nudger = new Worker(NUDGER_SOURCE, { eval: true, workerData: { fd: this.fd, done } });
+    try {
+      // The helper must be running before this thread blocks inside GStreamer.
+      await once(nudger, 'online');
+      halt();
+    } finally {
+      Atomics.store(done, 0, 1);
+      Atomics.notify(done, 0);
+      await once(nudger, 'exit').catch(() => {});
+      this.drainAndClose();
+    }
+  }
+
+  private drainAndClose(): void {
+    const scratch = Buffer.alloc(64 * 1024);
+    try {
+      // Bounded: a writer that never pauses must not keep this thread here.
+      for (let i = 0; i < 16 && readSync(this.fd, scratch, 0, scratch.length, null) > 0; i++);
+    } catch {
+      // EAGAIN: the pipe is empty.
+    }
+    closeSync(this.fd);
+  }
+}
+
+const NUDGER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+// filesrc reads whole 4096-byte blocks even from a pipe: a smaller nudge would leave it waiting for more.
+const block = Buffer.alloc(4096);
+while (Atomics.load(workerData.done, 0) === 0) {
+  try { writeSync(workerData.fd, block); } catch {}
+  Atomics.wait(workerData.done, 0, 0, 5);
+}
+`;
+
+/**
+ * Works out the plane layout of an NV12 buffer: packed, or with GStreamer's default row alignment (rows padded
+ * to a multiple of 4 bytes) for widths that need it.
+ */
+export function nv12Layout(data: Uint8Array, width: number, height: number): Nv12Image | null {
+  for (const align of [1, 4, 8, 16, 32, 64]) {
+    const stride = Math.ceil(width / align) * align;
+    const rows = height + height / 2;
+    if (data.length === stride * rows) {
+      return { data, width, height, strideY: stride, strideUV: stride, offsetUV: stride * height };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,98 @@
+/**
+ * A plain script (not a vitest file) that drives the BPU backend through every path and then exits normally,
+ * so LeakSanitizer's exit-time check sees the whole process. Used by scripts/bpu-asan.sh:
+ *   node --import tsx test/bpu/asan-workload.ts            -> must leak nothing through the addon/double
+ *   SEGSTREAM_ASAN_CANARY=1 node --import tsx ...           -> also leaks 48 bytes inside the double on purpose:
+ *                                                              the leak check must report it, or it is blind
+ */
+import { fileURLToPath } from 'node:url';
+import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
+import { bpuTestDouble } from '../../../../server/stages/infer/bpu/native.ts';
+import type { Tensor } from '../../../../server/stages/infer/backend.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/bpu/${name}`, import.meta.url));
+
+function nv12(width: number, height: number, stride: number, seed: number) {
+  const data = new Uint8Array(stride * height * 1.5);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + seed) & 0xff;
+  return { data, width, height, strideY: stride, strideUV: stride, offsetUV: stride * height };
+}
+
+async function expectFailure(p: Promise<unknown>, what: string): Promise<void> {
+  try {
+    const v = await p;
+    if (v && typeof (v as BpuBackend).close === 'function') await (v as BpuBackend).close();
+  } catch {
+    return;
+  }
+  throw new Error(`expected a failure: ${what}`);
+}
+
+async function main(): Promise<void> {
+  const double = bpuTestDouble();
+  if (!double) throw new Error('asan-workload needs the addon built against the test double');
+
+  const nv12Models = fixture('nv12-models.json');
+  for (const [name, width, height, stride] of [
+    ['nv12_packed_f32', 32, 8, 40],
+    ['nv12_separate_f32', 24, 8, 48],
+    ['nv12_separate_f32', 24, 8, 27],
+    ['nv12_classmap', 32, 16, 32],
+  ] as const) {
+    const bpu = await BpuBackend.load([nv12Models], { modelName: name, pipelineDepth: 2, rawIntOutput: true });
+    await Promise.all([0, 1, 2, 3].map((s) => bpu.runNv12(nv12(width, height, stride, s))));
+    await bpu.close();
+  }
+
+  const quantised = fixture('quantized-outputs.json');
+  for (const raw of [false, true]) {
+    for (const name of ['s32_nhwc_per_channel', 's8_nhwc_per_channel', 's16_nchw_shift', 'f32_nchw_padded', 'u8_bgr_per_tensor', 'yuv444_f16']) {
+      const bpu = await BpuBackend.load([quantised], { modelName: name, rawIntOutput: raw });
+      const info = bpu.tensorInfo.inputs[0]!;
+      const n = info.validShape.reduce((a, b) => a * b, 1);
+      const dtype = bpu.model.input.dtype;
+      const data = dtype === 'float32' ? new Float32Array(n).fill(1.5) : dtype === 'int8' ? new Int8Array(n).fill(-3) : new Uint8Array(n).fill(200);
+      const input: Tensor = { dtype, shape: info.validShape, data };
+      await bpu.run(input);
+      await bpu.close();
+    }
+  }
+
+  const demo = await BpuBackend.load([fixture('stream-demo.json')], { modelName: 'stream_logits', rawIntOutput: true });
+  await demo.runNv12(nv12(512, 512, 576, 7));
+  await demo.close();
+
+  // Every call failing once, at load, run and close.
+  for (const call of double.callNames().split(',')) {
+    double.failAt(call, 1, -6000012);
+    try {
+      const bpu = await BpuBackend.load([nv12Models], { modelName: 'nv12_packed_f32' });
+      try {
+        await bpu.runNv12(nv12(32, 8, 32, 1));
+      } catch {
+        // expected for run-time calls
+      }
+      await bpu.close().catch(() => undefined);
+    } catch {
+      // expected for load-time calls
+    }
+    double.clearFailures();
+    double.releaseLeaks();
+  }
+
+  await expectFailure(BpuBackend.load([fixture('x3-model.json')]), 'X3 model');
+  await expectFailure(BpuBackend.load([fixture('unsupported-input.json')]), 'unsupported input');
+  await expectFailure(BpuBackend.load(['/nonexistent/model.bin']), 'missing file');
+  await expectFailure(BpuBackend.load([nv12Models], { modelName: 'no_such_model' }), 'unknown model');
+
+  const s = double.stats();
+  if (s.liveAllocations || s.liveTasks || s.livePackedHandles) throw new Error(`double still holds ${JSON.stringify(s)}`);
+
+  if (process.env.SEGSTREAM_ASAN_CANARY === '1') double.leakCanary();
+  console.log('asan-workload: done');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
