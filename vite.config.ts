@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
@@ -6,6 +7,8 @@ export default defineConfig({
   root: 'client',
   base: './',
   plugins: [svelte()],
+  // The viewer imports the Node-free wire protocol shared with the server as `$protocol`.
+  resolve: { alias: { $protocol: fileURLToPath(new URL('./server/protocol/index.ts', import.meta.url)) } },
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,

@@ -32,7 +32,7 @@ import { machineFacts } from '../server/bench/machine.ts';
 import { buildLaunch } from '../pipelines/index.ts';
 import { validateConfig } from '../server/app/config.ts';
 import { GstSource } from '../server/stages/source/gst-source.ts';
-import { decodeFrameMessage } from '../server/protocol/messages.ts';
+import { decodeFrameMessage } from '../server/protocol/index.ts';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,6 +4,8 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. a scalar-only build (-DSEGK_FORCE_SCALAR: no SIMD tables compiled in) whose outputs are checked as well
 #   4. an aarch64 cross build (NEON path) run under qemu-user
+#   5. an unoptimised x86-64 build run on an emulated CPU without AVX2 (qemu-x86_64 -cpu Nehalem): the scalar path
+#      must not pick up an AVX2-compiled copy of a shared inline function (see the top of ops_avx2.cc)
 # Exits non-zero on the first failing stage. Options via env: SEED (default 12345), ITER (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,13 @@ if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/
 else
   echo "aarch64-linux-gnu-g++ or qemu-aarch64 missing" >&2
   exit 1
+fi
+
+step "x86-64 -O0 build on a CPU without AVX2 (qemu-x86_64 -cpu Nehalem)"
+if [ "$(uname -m)" = x86_64 ]; then
+  command -v qemu-x86_64 >/dev/null || { echo "qemu-x86_64 missing (Debian package qemu-user)" >&2; exit 1; }
+  g++ "${FLAGS[@]}" -O0 $SOURCES "$TEST" -o "$OUT/kernel_tests_O0"
+  qemu-x86_64 -cpu Nehalem "$OUT/kernel_tests_O0" --seed "$((SEED + 4))" --iterations 3
 fi
 
 step "all native kernel tests passed"

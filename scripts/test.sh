@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite (README: `./scripts/setup.sh && npm test`).
+# The whole test suite (README: `./scripts/setup.sh && npm test`). Each part also runs on its own:
+# npm run check | test:unit | test:integration | test:browser | test:native.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
-step "build the viewer (vite build)"
-npx vite build --logLevel warn
-step "type-check (tsc --noEmit)"
-npx tsc --noEmit -p tsconfig.json
-step "unit, integration and browser tests (vitest; browser tests against the deterministic mock server)"
-npx vitest run
-step "browser tests against the real server"
-SEGSTREAM_BROWSER_SERVER=real npx vitest run test/browser/stream.test.ts test/browser/legend.test.ts \
-  test/browser/reconnect.test.ts test/browser/controls.test.ts test/browser/snapshot.test.ts
-for extra in scripts/native-tests.sh scripts/bpu-cross-compile.sh scripts/bpu-asan.sh; do
-  if [ -x "$extra" ]; then
-    step "$extra"
-    "$extra"
-  fi
-done
+step "static checks (npm run check)"
+npm run --silent check
+step "unit tests (npm run test:unit)"
+npm run --silent test:unit
+step "integration and reliability tests: real GStreamer, ONNX Runtime, WebSocket (npm run test:integration)"
+npm run --silent test:integration
+step "browser tests in Chromium (npm run test:browser)"
+npm run --silent test:browser
+step "native tests (npm run test:native)"
+npm run --silent test:native

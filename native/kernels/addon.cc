@@ -56,6 +56,16 @@ double numberOf(Napi::Object o, const char* key, double fallback) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
+segk::PostMode postModeOf(Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsString()) {
+    const std::string name = v.As<Napi::String>().Utf8Value();
+    for (int i = 0; i < segk::kPostModeCount; i++)
+      if (name == segk::kPostModeNames[i]) return (segk::PostMode)i;
+  }
+  fail(o.Env(), std::string("segstream_kernels: option ") + key + " must be a post-processing mode name");
+}
+
 bool boolOf(Napi::Object o, const char* key) {
   Napi::Value v = o.Get(key);
   return v.IsBoolean() && v.As<Napi::Boolean>().Value();
@@ -311,12 +321,11 @@ Napi::Value Argmax(const Napi::CallbackInfo& info) {
   s.classes = intOf(o, "classes");
   s.height = intOf(o, "height");
   s.width = intOf(o, "width");
-  s.mode = (segk::PostMode)intOf(o, "mode");
+  s.mode = postModeOf(o, "mode");
   s.outW = intOf(o, "outW");
   s.outH = intOf(o, "outH");
   s.threads = threadsOf(o);
-  if (s.classes < 1 || s.classes > 65536 || s.width < 1 || s.height < 1 || s.outW < 1 || s.outH < 1 ||
-      (int)s.mode > 2)
+  if (s.classes < 1 || s.classes > 65536 || s.width < 1 || s.height < 1 || s.outW < 1 || s.outH < 1)
     fail(info.Env(), "segstream_kernels: bad argmax geometry");
   if (logits.length < (size_t)s.classes * s.width * s.height)
     fail(info.Env(), "segstream_kernels: logits are too short");
@@ -435,6 +444,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("overlayNv12", Napi::Function::New(env, OverlayNv12, "overlayNv12"));
   exports.Set("overlayRgb", Napi::Function::New(env, OverlayRgb, "overlayRgb"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+  Napi::Array modes = Napi::Array::New(env, segk::kPostModeCount);
+  for (int i = 0; i < segk::kPostModeCount; i++) modes.Set((uint32_t)i, Napi::String::New(env, segk::kPostModeNames[i]));
+  exports.Set("postprocessModes", modes);
   return exports;
 }
 

@@ -78,6 +78,11 @@ float normalizeValue(int value, int channel, const TensorSpec& spec);
 
 enum class LogitType : int { F32 = 0, I8 = 1, I16 = 2, I32 = 3 };
 enum class PostMode : int { LowRes = 0, Exact = 1, Boundary = 2 };
+// The names TypeScript uses for each PostMode, indexed by its value (server/protocol/postprocess-modes.ts; the
+// addon exports this list and the TypeScript side checks it on load, so the two cannot drift apart).
+constexpr const char* kPostModeNames[] = {"lowres", "exact", "boundary"};
+constexpr int kPostModeCount = sizeof(kPostModeNames) / sizeof(kPostModeNames[0]);
+static_assert(kPostModeCount == (int)PostMode::Boundary + 1, "a PostMode without a name");
 
 struct ArgmaxSpec {
   LogitType type = LogitType::F32;

@@ -3,8 +3,10 @@
 // results are bit-identical to ops_scalar.cc.
 #if defined(__x86_64__) || defined(_M_X64)
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+// Every header comes before the target pragma: inline functions they define (the standard library's, and the
+// scalar helpers in internal.h) are emitted as weak symbols shared with the other files, and the linker keeps one
+// copy for the whole addon. Compiled under the pragma, that copy could be an AVX2 one that the scalar path then
+// runs on a CPU without AVX2 (scripts/native-tests.sh checks that no weak symbol of this file uses AVX).
 #include <immintrin.h>
 
 #include <cmath>
@@ -12,6 +14,9 @@
 #include <limits>
 
 #include "internal.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2")
 
 namespace segk {
 namespace {

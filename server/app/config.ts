@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { buildLaunch, SOURCE_KINDS, type SourceSpec } from '../../pipelines/index.ts';
-import { POSTPROCESS_MODES, type PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import { MAX_SMOOTHING_WINDOW, POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
 import { parseColorOverride } from '../stages/source/colorimetry.ts';
 
 export interface ModelEntry {
@@ -46,6 +46,8 @@ export interface Config {
     overlay: 'client' | 'server';
     opacity: number;
     maxMapWidth: number;
+    /** Temporal smoothing window applied on the server (frames; 0 = off). */
+    smoothing: number;
   };
   inference: { threads: number };
   watchdog: { noFrameMs: number; maxBackoffMs: number };
@@ -89,7 +91,7 @@ export function defaultConfig(cwd = process.cwd()): Config {
       clientStallMs: 10_000,
       maxClientMessageBytes: 4096,
     },
-    stream: { jpegQuality: 80, postprocess: 'boundary', overlay: 'client', opacity: 0.5, maxMapWidth: 0 },
+    stream: { jpegQuality: 80, postprocess: 'boundary', overlay: 'client', opacity: 0.5, maxMapWidth: 0, smoothing: 0 },
     inference: { threads: 0 },
     watchdog: { noFrameMs: 5000, maxBackoffMs: 30_000 },
     sources: {
@@ -145,12 +147,13 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
   }
   if (root.stream !== undefined) {
     const s = v.object(root.stream, 'stream');
-    v.onlyKeys(s, 'stream', ['jpegQuality', 'postprocess', 'overlay', 'opacity', 'maxMapWidth']);
+    v.onlyKeys(s, 'stream', ['jpegQuality', 'postprocess', 'overlay', 'opacity', 'maxMapWidth', 'smoothing']);
     if (s.jpegQuality !== undefined) cfg.stream.jpegQuality = v.int(s.jpegQuality, 'stream.jpegQuality', 1, 100);
     if (s.postprocess !== undefined) cfg.stream.postprocess = v.oneOf(s.postprocess, 'stream.postprocess', POSTPROCESS_MODES);
     if (s.overlay !== undefined) cfg.stream.overlay = v.oneOf(s.overlay, 'stream.overlay', ['client', 'server'] as const);
     if (s.opacity !== undefined) cfg.stream.opacity = v.number(s.opacity, 'stream.opacity', 0, 1);
     if (s.maxMapWidth !== undefined) cfg.stream.maxMapWidth = v.int(s.maxMapWidth, 'stream.maxMapWidth', 0, 7680);
+    if (s.smoothing !== undefined) cfg.stream.smoothing = v.int(s.smoothing, 'stream.smoothing', 0, MAX_SMOOTHING_WINDOW);
   }
   if (root.inference !== undefined) {
     const s = v.object(root.inference, 'inference');

@@ -6,9 +6,11 @@
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { SegStreamApp } from '../app/app.ts';
-import type { Backend, InferenceResult, ModelInfo, Tensor } from '../stages/infer/backend.ts';
+import type { Backend, InferenceResult } from '../stages/infer/backend.ts';
+import type { ModelInfo, Tensor } from '../model/model-info.ts';
 import { loadBackend } from '../stages/infer/load-backend.ts';
-import type { ModelRef, PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import type { PostprocessMode } from '../protocol/index.ts';
+import type { ModelRef } from '../stages/infer/worker-protocol.ts';
 import { validateConfig, type Config } from '../app/config.ts';
 import { packedNv12, type FrameContext, type Nv12Image } from '../stages/frame-context.ts';
 import * as kernels from '../kernels/index.ts';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { POSTPROCESS_MODES, type PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import { POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
 import { appendLineAtomic, writeFileAtomic } from '../util/atomic-write.ts';
 import { DEFAULT_BENCH, runBench, type BenchOptions, type BenchResult } from '../bench/run.ts';
 import { formatMs, stageTable } from '../bench/summary.ts';

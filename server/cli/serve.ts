@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SegStreamApp } from '../app/app.ts';
-import { POSTPROCESS_MODES, type PostprocessMode } from '../stages/infer/worker-protocol.ts';
+import { POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
 import { ConfigError, defaultConfig, loadConfigFile, validateConfig, type Config } from '../app/config.ts';
 
 export const SERVE_HELP = `usage: segstream serve [options]

@@ -5,13 +5,13 @@
  * reference (bilinear upsample of the logits, align_corners=False, then argmax); `boundary` = the same result
  * computed only where the low-res neighbourhood disagrees (cheap everywhere else).
  */
+import { POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
 import type { ClassMap } from '../stages/frame-context.ts';
 import { native } from './native.ts';
 import * as v from './validate.ts';
 import { outputBytes, outputUint16 } from './alloc.ts';
 
-export type PostprocessMode = 'lowres' | 'exact' | 'boundary';
-const MODES: readonly PostprocessMode[] = ['lowres', 'exact', 'boundary'];
+export type { PostprocessMode };
 
 export interface ArgmaxOptions {
   layout: 'NCHW' | 'NHWC';
@@ -65,7 +65,7 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   const classes = v.integer(fn, 'opts.classes', o.classes, 1, 65536);
   const height = v.size(fn, 'opts.height', o.height);
   const width = v.size(fn, 'opts.width', o.width);
-  const mode = v.oneOf(fn, 'opts.mode', o.mode, MODES);
+  const mode = v.oneOf(fn, 'opts.mode', o.mode, POSTPROCESS_MODES);
   const outW = o.outWidth === undefined ? width : v.size(fn, 'opts.outWidth', o.outWidth);
   const outH = o.outHeight === undefined ? height : v.size(fn, 'opts.outHeight', o.outHeight);
   const expected = classes * height * width;
@@ -90,7 +90,7 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   const histogram = new Uint32Array(classes);
   const args = {
     logits, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,
-    mode: MODES.indexOf(mode), outW, outH, map, histogram, scalar: !v.simdFlag(fn, o.simd),
+    mode, outW, outH, map, histogram, scalar: !v.simdFlag(fn, o.simd),
     threads: v.threadCount(fn, o.threads),
   };
   return { args, result: { classMap: { data: map, width: outW, height: outH }, histogram } };

@@ -3,7 +3,7 @@
  * decoding/encoding, and rescale + normalise into the model's float tensor.
  */
 import type { ColorModel, Nv12Image } from '../stages/frame-context.ts';
-import { native } from './native.ts';
+import { native, type NativeNv12, type NativeTensorOut } from './native.ts';
 import * as v from './validate.ts';
 import { outputBytes, outputFloats } from './alloc.ts';
 
@@ -42,7 +42,7 @@ function chromaFlag(fn: string, value: unknown): boolean {
   return (value === undefined ? 'nearest' : v.oneOf(fn, 'opts.chroma', value, ['nearest', 'bilinear'] as const)) === 'bilinear';
 }
 
-function tensorOptions(fn: string, opts: unknown): { native: Record<string, unknown>; out: Float32Array } {
+function tensorOptions(fn: string, opts: unknown): { native: NativeTensorOut; out: Float32Array } {
   const o = v.object(fn, 'opts', opts);
   const outW = v.size(fn, 'opts.width', o.width);
   const outH = v.size(fn, 'opts.height', o.height);
@@ -65,7 +65,7 @@ function tensorOptions(fn: string, opts: unknown): { native: Record<string, unkn
   return { native: { outW, outH, mean, std, rescale, nhwc: layout === 'NHWC', bgr: order === 'bgr', out, scalar, threads }, out };
 }
 
-function nv12Fields(img: Nv12Image): Record<string, unknown> {
+function nv12Fields(img: Nv12Image): NativeNv12 {
   return { data: img.data, width: img.width, height: img.height, strideY: img.strideY, strideUV: img.strideUV, offsetUV: img.offsetUV };
 }
 

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ModelInfo, ModelInputSpec, ModelOutputSpec, PreprocessSpec, TensorDType, TensorLayout } from '../stages/infer/backend.ts';
+import type { ModelInfo, ModelInputSpec, ModelOutputSpec, PreprocessSpec, TensorDType, TensorLayout } from './model-info.ts';
 import { ModelLoadError } from './errors.ts';
 import { PIL_RESAMPLE, readHfModelConfig, readHfPreprocessorConfig, type HfModelConfig, type HfPreprocessorConfig, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_RESCALE } from './hf-config.ts';
 import {

@@ -3,10 +3,9 @@
  * (capture -> preprocess -> infer -> postprocess -> overlay -> encode -> send). Each stage adds its own
  * output and its own timing; no stage reaches back into another.
  */
+import type { StageTimings } from '../protocol/index.ts';
 
-/** Stage names, in the order data flows through them. */
-export const STAGES = ['capture', 'preprocess', 'infer', 'postprocess', 'overlay', 'encode', 'send'] as const;
-export type StageName = (typeof STAGES)[number];
+export { STAGES, type StageName } from '../protocol/index.ts';
 
 /** YUV -> RGB colour model of a frame (from GStreamer colorimetry, or overridden by config). */
 export type ColorMatrix = 'bt601' | 'bt709';
@@ -48,28 +47,16 @@ export interface FrameContext {
   image: Nv12Image;
   color: ColorModel;
   /** Milliseconds spent in each stage so far. */
-  timings: Partial<Record<StageName, number>>;
+  timings: StageTimings;
   /** Filled by postprocess. */
   classMap?: ClassMap;
-  /** Pixel count per class id, filled by postprocess or overlay. */
+  /** Pixel count per class id, filled by postprocess (recounted by overlay). */
   histogram?: Uint32Array;
-  /** Filled by encode. */
-  jpeg?: Uint8Array;
-  /** Frames the source dropped (latest-frame-wins) before this one was taken for inference. */
-  droppedBefore: number;
+  /** Temporal smoothing window applied to the class map by postprocess (0 = none). */
+  smoothing?: number;
 }
 
 /** Packed NV12 layout for an image of the given size (no padding). */
 export function packedNv12(data: Uint8Array, width: number, height: number): Nv12Image {
   return { data, width, height, strideY: width, strideUV: width, offsetUV: width * height };
-}
-
-/** Runs `fn`, records its duration under `stage` in the context, and returns its result. */
-export async function timeStage<T>(ctx: FrameContext, stage: StageName, fn: () => T | Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    ctx.timings[stage] = (ctx.timings[stage] ?? 0) + (performance.now() - start);
-  }
 }

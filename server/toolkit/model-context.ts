@@ -1,6 +1,6 @@
 /** Loads what the tools need about a float ONNX model: its ModelInfo (server/model/load.ts) and its graph. */
 import path from 'node:path';
-import type { ModelInfo } from '../stages/infer/backend.ts';
+import type { ModelInfo } from '../model/model-info.ts';
 import { loadModelInfo } from '../model/load.ts';
 import { UsageError } from '../cli/args.ts';
 import { readModel, summariseGraph, type GraphSummary } from './hb-mapper/sensitive-nodes.ts';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { FrameHeader, HelloMessage } from '../../server/protocol/messages.ts';
+import type { FrameHeader, HelloMessage } from '../../server/protocol/index.ts';
 import { REPO_ROOT, startMockServer, type MockServer, type MockServerOptions } from './mock-server.ts';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
@@ -109,7 +109,7 @@ async function builtAt(): Promise<number> {
  * Test files run in parallel, so a lock directory makes one of them build while the others wait.
  */
 export async function ensureViewerBuilt(): Promise<void> {
-  const sources = Math.max(await newestMtime(join(REPO_ROOT, 'client')), (await stat(join(REPO_ROOT, 'server', 'stream', 'protocol.ts'))).mtimeMs);
+  const sources = Math.max(await newestMtime(join(REPO_ROOT, 'client')), await newestMtime(join(REPO_ROOT, 'server', 'protocol')));
   if ((await builtAt()) >= sources) return;
   const lock = join(REPO_ROOT, 'dist', '.viewer-build-lock');
   await mkdir(join(REPO_ROOT, 'dist'), { recursive: true });

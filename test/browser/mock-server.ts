@@ -15,12 +15,15 @@ import sharp from 'sharp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   encodeFrameMessage,
+  isPostprocessMode,
+  POSTPROCESS_MODES,
   PROTOCOL_VERSION,
   type ClientMessage,
   type HelloMessage,
+  type PostprocessMode,
   type ServerTextMessage,
   type StatsMessage,
-} from '../../server/protocol/messages.ts';
+} from '../../server/protocol/index.ts';
 import { blendOverlay, histogram, MOCK_CLASS_COUNT, mockClassMap, mockClassNames, mockFrameRgb, mockPalette, type SceneOptions } from './mock-scene.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -56,7 +59,7 @@ export interface MockServer {
   readonly frameSize: [number, number];
   framesSent(): number;
   /** Current settings a token holder can change. */
-  settings(): { source: string; model: string; postprocess: string; jpegQuality: number; smoothing: number };
+  settings(): { source: string; model: string; postprocess: PostprocessMode; jpegQuality: number; smoothing: number };
   /** Stop sending frames but keep links open (a stalled camera). */
   pauseFrames(): void;
   resumeFrames(): void;
@@ -80,7 +83,6 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const SOURCES = ['test', 'file-demo'];
 const MODELS = ['mock-demo', 'mock-tiny'];
-const POSTPROCESS_MODES = ['exact', 'low-res', 'boundary-exact'];
 
 function positiveInt(name: string, value: number | undefined, fallback: number, multipleOf = 1): number {
   if (value === undefined) return fallback;
@@ -110,7 +112,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const overlaid = options.overlaid ?? false;
   const palette = mockPalette();
   const classNames = mockClassNames();
-  const settings = { source: SOURCES[0], model: MODELS[0], postprocess: POSTPROCESS_MODES[0], jpegQuality: 80, smoothing: 0 };
+  const settings: { source: string; model: string; postprocess: PostprocessMode; jpegQuality: number; smoothing: number } = { source: SOURCES[0], model: MODELS[0], postprocess: POSTPROCESS_MODES[0], jpegQuality: 80, smoothing: 0 };
   const received: ClientMessage[] = [];
   const clients = new Set<Client>();
   const captureTimes = new Map<number, number>();
@@ -138,8 +140,9 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     classNames,
     palette,
     postprocess: settings.postprocess,
-    postprocessModes: POSTPROCESS_MODES,
+    postprocessModes: [...POSTPROCESS_MODES],
     jpegQuality: settings.jpegQuality,
+    smoothing: settings.smoothing,
     sources: SOURCES,
     models: MODELS,
     controlsAvailable: token !== '',
@@ -179,7 +182,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
             // Fixed synthetic stage times (the mock runs no model) plus the real encode time.
             stages: { capture: 0.4, preprocess: 2.5, infer: 40 + (id % 7), postprocess: 3, overlay: overlaid ? 2 : 0, encode: lastEncodeMs, send: 0.2 },
             classes,
-            dropped: { source: Math.floor(id / 10), inference: Math.floor(id / 25), client: client.dropped },
+            dropped: { inferenceBusy: Math.floor(id / 10), renderBusy: Math.floor(id / 25) },
             smoothing: settings.smoothing,
           },
           jpeg,
@@ -201,6 +204,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       frameAge: ages.length === 0 ? null : { p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), last: client.ages[client.ages.length - 1], count: ages.length },
       fps: { source: fps, inference: fps, sent: fps },
       modelMs: 43,
+      slowLink: client.dropped,
     };
   }
 
@@ -221,7 +225,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         rehello = true;
         break;
       case 'set-postprocess':
-        if (!POSTPROCESS_MODES.includes(message.value)) return refuse(`unknown post-processing mode "${message.value}"`);
+        if (!isPostprocessMode(message.value)) return refuse(`unknown post-processing mode "${message.value}"`);
         settings.postprocess = message.value;
         break;
       case 'set-jpeg-quality':

@@ -1,7 +1,7 @@
 /** Temporal smoothing: off by default, a majority vote that removes flicker when on, always shown in the HUD. */
 import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { diagnostics, openViewer, shootPage, USING_REAL_SERVER, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
+import { diagnostics, openViewer, shootPage, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { MOCK_CLASSES } from './mock-scene.ts';
 
 let server: ServerUnderTest;
@@ -59,7 +59,7 @@ describe('temporal smoothing', () => {
     }
   });
 
-  it.skipIf(USING_REAL_SERVER)('shows server-side smoothing reported in the frame header', async () => {
+  it('shows server-side smoothing reported in the frame header', async () => {
     const { page, context } = await openViewer(browser, server, `?token=${server.token}`);
     try {
       await waitForFrames(page, 2);

@@ -11,7 +11,7 @@ import { validateConfig } from '../../server/app/config.ts';
 import type { Nv12Image } from '../../server/stages/frame-context.ts';
 import * as kernels from '../../server/kernels/index.ts';
 import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
-import { decodeFrameMessage, type HelloMessage } from '../../server/protocol/messages.ts';
+import { decodeFrameMessage, type HelloMessage } from '../../server/protocol/index.ts';
 import { agreement } from '../helpers/reference.ts';
 
 const DOUBLE_MODEL = path.resolve(import.meta.dirname, '../fixtures/bpu/stream-demo.json');

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { SegStreamApp } from '../../server/app/app.ts';
 import { validateConfig } from '../../server/app/config.ts';
 import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
-import { decodeFrameMessage, type HelloMessage } from '../../server/protocol/messages.ts';
+import { decodeFrameMessage, type HelloMessage } from '../../server/protocol/index.ts';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/models/segformer-b0-ade-random');
 let app: SegStreamApp | null = null;

@@ -11,7 +11,7 @@ import { loadConfigFile } from '../../server/app/config.ts';
 import type { FrameContext, Nv12Image } from '../../server/stages/frame-context.ts';
 import * as kernels from '../../server/kernels/index.ts';
 import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
-import { decodeFrameMessage, type FrameHeader, type HelloMessage } from '../../server/protocol/messages.ts';
+import { decodeFrameMessage, type FrameHeader, type HelloMessage } from '../../server/protocol/index.ts';
 import { testConfig } from '../helpers/server.ts';
 import { tempDir } from '../helpers/media.ts';
 import { agreement, upsampleArgmaxReference } from '../helpers/reference.ts';

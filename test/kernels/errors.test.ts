@@ -1,7 +1,8 @@
 // Bad arguments give specific errors (which argument, what was expected, what was given) and never crash.
 import { describe, expect, it } from 'vitest';
 import * as k from '../../server/kernels/index.ts';
-import { native } from '../../server/kernels/native.ts';
+import { checkModes, native } from '../../server/kernels/native.ts';
+import { POSTPROCESS_MODES } from '../../server/protocol/index.ts';
 
 const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -47,7 +48,7 @@ describe('argument errors', () => {
     const base = { layout: 'NCHW' as const, classes: 4, height: 3, width: 5, mode: 'lowres' as const };
     expect(() => k.argmax(new Float32Array(59), base)).toThrow('argmax: logits has 59 elements; NCHW 4 classes x 3x5 needs 60');
     expect(() => k.argmax(new Float64Array(60) as never, base)).toThrow('argmax: logits must be a Float32Array, Int8Array, Int16Array or Int32Array, got Float64Array(60)');
-    expect(() => k.argmax(new Float32Array(60), { ...base, mode: 'bicubic' as never })).toThrow("argmax: opts.mode must be one of 'lowres', 'exact', 'boundary', got \"bicubic\"");
+    expect(() => k.argmax(new Float32Array(60), { ...base, mode: 'bicubic' as never })).toThrow("argmax: opts.mode must be one of 'boundary', 'exact', 'lowres', got \"bicubic\"");
     expect(() => k.argmax(new Float32Array(60), { ...base, scales: [1] })).toThrow('argmax: opts.scales applies to integer logits only');
     expect(() => k.argmax(new Int8Array(60), { ...base, scales: [1, 2] })).toThrow('argmax: opts.scales must have 1 (per tensor) or 4 (per class) entries, got 2');
     expect(() => k.argmax(new Int8Array(60), { ...base, scales: [1, 2, -1, 1] })).toThrow('argmax: opts.scales[2] must be a finite number > 0, got -1');
@@ -72,9 +73,22 @@ describe('argument errors', () => {
 
   it('the native layer itself refuses short buffers instead of reading past them', () => {
     const n = native();
-    expect(() => n.nv12ToTensor({ data: new Uint8Array(10), width: 64, height: 64, strideY: 64, strideUV: 64, offsetUV: 4096, outW: 8, outH: 8, mean: MEAN, std: STD, out: new Float32Array(192) })).toThrow(/segstream_kernels: data has 10 bytes, needs/);
-    expect(() => n.argmax({ logits: new Float32Array(3), classes: 2, height: 2, width: 2, mode: 0, outW: 2, outH: 2, map: new Uint8Array(4), histogram: new Uint32Array(2) })).toThrow('segstream_kernels: logits are too short');
-    expect(() => n.resizeRgb({ rgb: new Uint8Array(12), width: 2, height: 2, out: new Uint8Array(2), outW: 4, outH: 4 })).toThrow(/out has 2 bytes/);
+    expect(() => n.nv12ToTensor({ data: new Uint8Array(10), width: 64, height: 64, strideY: 64, strideUV: 64, offsetUV: 4096, outW: 8, outH: 8, mean: MEAN, std: STD, out: new Float32Array(192) } as never)).toThrow(/segstream_kernels: data has 10 bytes, needs/);
+    expect(() => n.argmax({ logits: new Float32Array(3), classes: 2, height: 2, width: 2, mode: 'lowres', outW: 2, outH: 2, map: new Uint8Array(4), histogram: new Uint32Array(2) } as never)).toThrow('segstream_kernels: logits are too short');
+    expect(() => n.resizeRgb({ rgb: new Uint8Array(12), width: 2, height: 2, out: new Uint8Array(2), outW: 4, outH: 4 } as never)).toThrow(/out has 2 bytes/);
     expect(() => n.rgbToTensor('nope' as never)).toThrow('segstream_kernels: expected an options object');
+  });
+
+  it('post-processing modes are passed by name, and the addon knows exactly the protocol\'s modes', () => {
+    const n = native();
+    expect([...n.postprocessModes].sort()).toEqual([...POSTPROCESS_MODES].sort());
+    const args = { logits: new Float32Array(8), classes: 2, height: 2, width: 2, outW: 2, outH: 2, map: new Uint8Array(4), histogram: new Uint32Array(2) };
+    // A mode index (what the addon took before) or an unknown name is refused by the C++ side itself.
+    expect(() => n.argmax({ ...args, mode: 2 } as never)).toThrow('segstream_kernels: option mode must be a post-processing mode name');
+    expect(() => n.argmax({ ...args, mode: 'nearest' } as never)).toThrow('segstream_kernels: option mode must be a post-processing mode name');
+    for (const mode of POSTPROCESS_MODES) expect(() => n.argmax({ ...args, mode } as never)).not.toThrow();
+    expect(() => checkModes(['lowres', 'exact'], 'old.node')).toThrow(
+      'segstream kernels: old.node knows post-processing modes [lowres, exact], expected [boundary, exact, lowres]; rebuild it (npx node-gyp rebuild)',
+    );
   });
 });

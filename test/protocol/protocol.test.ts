@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrameMessage, encodeFrameMessage } from '../../server/protocol/messages.ts';
+import { decodeFrameMessage, encodeFrameMessage } from '../../server/protocol/index.ts';
 
 const header = {
   type: 'frame' as const,
@@ -11,7 +11,7 @@ const header = {
   classMap: { width: 32, height: 24, bytesPerPixel: 1 as const, encoding: 'deflate-raw' as const },
   stages: { infer: 12.5 },
   classes: [[3, 700], [1, 68]] as [number, number][],
-  dropped: { source: 1, inference: 0, client: 2 },
+  dropped: { inferenceBusy: 1, renderBusy: 0 },
   smoothing: 0,
 };
 

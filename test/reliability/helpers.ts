@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import { SegStreamApp, type AppOptions } from '../../server/app/app.ts';
 import { validateConfig } from '../../server/app/config.ts';
 import { parseMetrics } from '../../server/util/prometheus.ts';
-import { decodeFrameMessage, type FrameHeader, type StatusMessage } from '../../server/protocol/messages.ts';
+import { decodeFrameMessage, type FrameHeader, type StatusMessage } from '../../server/protocol/index.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TOKEN = 'reliability-test-token-0123456789';

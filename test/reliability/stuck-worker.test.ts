@@ -19,7 +19,7 @@ describe('inference stage: a frame stuck in the worker', () => {
     const stage = new InferenceStage({
       model: { backend: 'onnx', files: [files.modelPath], configPath: files.configPath, preprocessorPath: files.preprocessorPath, name: 'b0-128' },
       threads: 1,
-      postprocess: 'lowres',
+      postprocess: { mode: 'lowres', smoothing: 0 },
       stuckAfterMs: 5,
     });
     const lost: string[] = [];

@@ -1,13 +1,8 @@
 /** Decoding of the class map sent beside each JPEG (see FrameHeader.classMap in the protocol). */
-import type { FrameHeader } from '../../../server/protocol/messages.ts';
+import type { ClassIdMap, ClassIds, FrameHeader } from '$protocol';
 
-export type ClassIds = Uint8Array | Uint16Array;
-
-export interface ClassMapImage {
-  ids: ClassIds;
-  width: number;
-  height: number;
-}
+export type { ClassIds };
+export type ClassMapImage = ClassIdMap;
 
 async function inflateRaw(bytes: Uint8Array): Promise<ArrayBuffer> {
   const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));

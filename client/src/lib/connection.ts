@@ -2,7 +2,7 @@
  * The WebSocket link to the server: reconnects forever with capped exponential backoff, and closes a link that
  * went silent (a half-open TCP connection to a hung or rebooted server would otherwise never error).
  */
-import type { ClientMessage, ServerTextMessage } from '../../../server/protocol/messages.ts';
+import type { ClientMessage, ServerTextMessage } from '$protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 
 export type LinkPhase = 'connecting' | 'open' | 'waiting' | 'stopped';

@@ -3,9 +3,8 @@
  * at a time. While one is decoding, only the newest message waits (latest frame wins, like the server's appsink),
  * so a slow device shows fewer frames instead of falling ever further behind.
  */
-import { decodeFrameMessage, type FrameHeader } from '../../../server/protocol/messages.ts';
+import { ClassMapSmoother, decodeFrameMessage, type FrameHeader } from '$protocol';
 import { classHistogram, decodeClassMap, type ClassMapImage } from './class-map.ts';
-import { ClassMapSmoother } from './smoothing.ts';
 
 export interface DecodedFrame {
   header: FrameHeader;

@@ -3,7 +3,7 @@
  * Per-frame numbers are kept in plain fields and published to the reactive state a few times a second, so a
  * 30 fps stream does not re-render the page 30 times a second.
  */
-import { PROTOCOL_VERSION, type ControlAction, type FrameHeader, type HelloMessage, type StatsMessage, type StatusMessage, type StageTimings } from '../../../server/protocol/messages.ts';
+import { PROTOCOL_VERSION, type ControlAction, type FrameHeader, type HelloMessage, type StatsMessage, type StatusMessage, type StageTimings } from '$protocol';
 import { StreamConnection, type LinkState } from './connection.ts';
 import { FramePipeline, type DecodedFrame } from './frame-pipeline.ts';
 import { ShareAverager, type LegendEntry } from './legend.ts';
@@ -24,7 +24,8 @@ export interface HudSnapshot {
   modelMs: number | null;
   stages: { name: string; ms: number }[];
   frameAge: StatsMessage['frameAge'];
-  dropped: FrameHeader['dropped'] & { viewer: number };
+  /** Frames dropped, by where: on the server (model busy, render busy), on this viewer's link, in this viewer. */
+  dropped: FrameHeader['dropped'] & { slowLink: number; viewer: number };
   decodeMs: number | null;
   drawMs: number | null;
   /** Smoothing windows in frames: viewer-side (this page) and server-side (header.smoothing). */
@@ -67,7 +68,7 @@ export interface Diagnostics {
 function emptyHud(): HudSnapshot {
   return {
     fpsReceived: 0, fpsDrawn: 0, serverFps: null, modelMs: null, stages: [], frameAge: null,
-    dropped: { source: 0, inference: 0, client: 0, viewer: 0 }, decodeMs: null, drawMs: null,
+    dropped: { inferenceBusy: 0, renderBusy: 0, slowLink: 0, viewer: 0 }, decodeMs: null, drawMs: null,
     smoothing: { viewer: 0, server: 0 }, frameSize: null, classMapSize: null, overlaid: false, renderer: '',
   };
 }
@@ -239,7 +240,7 @@ export class Viewer {
       model: hello.model.name,
       postprocess: hello.postprocess,
       jpegQuality: hello.jpegQuality,
-      smoothing: this.settings?.smoothing ?? 0,
+      smoothing: hello.smoothing,
     };
     this.settingsRevision++;
     this.connection.markHealthy();
@@ -312,7 +313,7 @@ export class Viewer {
       modelMs: stats?.modelMs ?? infer,
       stages,
       frameAge: stats?.frameAge ?? null,
-      dropped: { ...(header?.dropped ?? { source: 0, inference: 0, client: 0 }), viewer: this.pipeline.dropped },
+      dropped: { ...(header?.dropped ?? { inferenceBusy: 0, renderBusy: 0 }), slowLink: stats?.slowLink ?? 0, viewer: this.pipeline.dropped },
       decodeMs: this.decodeMean.mean(),
       drawMs: this.drawMean.mean(),
       smoothing: { viewer: this.lastFrame?.smoothing ?? 0, server: header?.smoothing ?? 0 },

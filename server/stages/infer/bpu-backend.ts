@@ -9,7 +9,8 @@
  * in flight (two with `pipelineDepth: 2`); BPU memory is allocated once at load and freed by close().
  */
 import type { Nv12Image } from '../frame-context.ts';
-import type { Backend, InferenceResult, ModelInfo, Tensor } from './backend.ts';
+import type { Backend, InferenceResult } from './backend.ts';
+import type { ModelInfo, Tensor } from '../../model/model-info.ts';
 import { BpuBackendError, checkModelFiles, explainLoadFailure, fromNative } from './bpu/errors.ts';
 import { buildModelInfo, inputDType, planOutput, type OutputPlan } from './bpu/model-info.ts';
 import { NATIVE_OUTPUT_TYPE, nativeBpu, bpuAddonPath, type NativeBpu, type NativeModel } from './bpu/native.ts';
@@ -69,6 +70,7 @@ function allocateOutput(plan: OutputPlan, length: number): OutputArray {
 
 export class BpuBackend implements Backend {
   readonly kind = 'bpu' as const;
+  readonly accepts = ['tensor', 'nv12'] as const;
   private readonly freeSlots: number[];
   private readonly waiting: Array<{ resolve: (slot: number) => void; reject: (err: Error) => void }> = [];
   private readonly inFlight = new Set<Promise<unknown>>();

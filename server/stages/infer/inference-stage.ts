@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { FrameContext, Nv12Image } from '../frame-context.ts';
-import type { ModelInfo } from './backend.ts';
-import type { LoadRequest, ModelRef, PostprocessMode, WorkerReply } from './worker-protocol.ts';
+import type { ModelInfo } from '../../model/model-info.ts';
+import type { PostprocessSettings } from '../postprocess/postprocess.ts';
+import type { LoadRequest, ModelRef, WorkerReply } from './worker-protocol.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
 
 export interface InferenceStageOptions {
   model: ModelRef;
   threads: number;
-  postprocess: PostprocessMode;
+  postprocess: PostprocessSettings;
   /** A frame in the worker longer than this is declared stuck and the worker is restarted. */
   stuckAfterMs?: number;
   /** Largest class-map width sent on (the map keeps the frame's aspect ratio). 0 = the frame's width. */
@@ -71,12 +72,13 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     return ready;
   }
 
-  setPostprocess(mode: PostprocessMode): void {
-    this.options = { ...this.options, postprocess: mode };
-    this.worker?.postMessage({ type: 'set-postprocess', mode });
+  /** Changes post-processing (mode, smoothing) from the next frame on; kept across worker restarts. */
+  configurePostprocess(settings: Partial<PostprocessSettings>): void {
+    this.options = { ...this.options, postprocess: { ...this.options.postprocess, ...settings } };
+    this.worker?.postMessage({ type: 'configure-postprocess', settings });
   }
 
-  get postprocess(): PostprocessMode {
+  get postprocess(): PostprocessSettings {
     return this.options.postprocess;
   }
 
@@ -90,7 +92,6 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     let replaced = false;
     if (this.pending) {
       this.dropped++;
-      ctx.droppedBefore = this.pending.droppedBefore + 1;
       replaced = true;
     }
     this.pending = ctx;
@@ -176,6 +177,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
         ctx.image = restoreImage(ctx.image, msg.image);
         ctx.classMap = msg.classMap;
         ctx.histogram = msg.histogram;
+        ctx.smoothing = msg.smoothing;
         ctx.timings.preprocess = msg.timings.preprocess;
         ctx.timings.infer = msg.timings.infer;
         ctx.timings.postprocess = msg.timings.postprocess;

@@ -1,23 +1,27 @@
 /**
  * The inference worker thread: preprocess -> infer -> postprocess for one frame at a time, so that neither
- * ONNX Runtime's blocking run() nor the kernels ever stall the server's event loop.
+ * ONNX Runtime's blocking run() nor the kernels ever stall the server's event loop. The stages themselves live
+ * in server/stages/{preprocess,postprocess} and ./backend.ts; this file only moves frames in and results out.
  */
 import { parentPort } from 'node:worker_threads';
-import * as kernels from '../../kernels/index.ts';
-import type { Nv12Image } from '../frame-context.ts';
-import type { Backend, InferenceResult, Tensor } from './backend.ts';
-import type { FrameRequest, LoadRequest, PostprocessMode, WorkerReply, WorkerRequest } from './worker-protocol.ts';
+import { Postprocessor } from '../postprocess/postprocess.ts';
+import { Preprocessor } from '../preprocess/preprocess.ts';
+import { runModel, type Backend } from './backend.ts';
 import { loadBackend } from './load-backend.ts';
+import type { FrameRequest, LoadRequest, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 if (!parentPort) throw new Error('inference-worker.ts must run in a worker thread');
 const port = parentPort;
 
-let backend: Backend | null = null;
-let postprocess: PostprocessMode = 'boundary';
-let faults: LoadRequest['faults'] = {};
+interface Loaded {
+  backend: Backend;
+  preprocess: Preprocessor;
+  postprocess: Postprocessor;
+}
+
+let loaded: Loaded | null = null;
+let faults: NonNullable<LoadRequest['faults']> = {};
 let framesSeen = 0;
-/** The model input tensor, reused frame after frame (a fresh multi-megabyte buffer costs page faults each time). */
-let inputBuffer: Float32Array | null = null;
 /** The frame being processed; `close` waits for it, because tearing a thread down inside session.run() aborts the process. */
 let current: Promise<void> = Promise.resolve();
 
@@ -34,15 +38,15 @@ async function handle(request: WorkerRequest): Promise<void> {
     case 'load':
       try {
         faults = request.faults ?? {};
-        postprocess = request.postprocess;
-        backend = await loadBackend(request.model, { threads: request.threads });
+        const backend = await loadBackend(request.model, { threads: request.threads });
+        loaded = { backend, preprocess: new Preprocessor(backend.model), postprocess: new Postprocessor(backend.model, request.postprocess) };
         reply({ type: 'loaded', model: backend.model, backend: backend.kind });
       } catch (err) {
         reply({ type: 'load-error', message: (err as Error).message });
       }
       return;
-    case 'set-postprocess':
-      postprocess = request.mode;
+    case 'configure-postprocess':
+      loaded?.postprocess.configure(request.settings);
       return;
     case 'frame':
       current = runFrame(request);
@@ -50,8 +54,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       return;
     case 'close':
       await current;
-      await backend?.close();
-      backend = null;
+      await loaded?.backend.close();
+      loaded = null;
       reply({ type: 'closed' });
       return;
   }
@@ -60,104 +64,31 @@ async function handle(request: WorkerRequest): Promise<void> {
 async function runFrame(request: FrameRequest): Promise<void> {
   const { image } = request;
   try {
-    if (!backend) throw new Error('no model is loaded');
+    if (!loaded) throw new Error('no model is loaded');
     framesSeen++;
-    if (faults?.exitOnFrame === framesSeen) process.exit(3);
-    if (faults?.throwOnFrame === framesSeen) throw new Error(`injected inference fault on frame ${framesSeen}`);
-    const model = backend.model;
+    if (faults.exitOnFrame === framesSeen) process.exit(3);
+    if (faults.throwOnFrame === framesSeen) throw new Error(`injected inference fault on frame ${framesSeen}`);
+    if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
 
     let t = performance.now();
-    let input: Tensor | null = null;
-    let nv12Input: Nv12Image | null = null;
-    if (model.input.kind === 'nv12') {
-      nv12Input = kernels.resizeNv12(image, model.input.width, model.input.height);
-    } else {
-      const { mean, std, rescale, channelOrder } = model.preprocess;
-      const size = model.input.width * model.input.height * 3;
-      if (inputBuffer?.length !== size) inputBuffer = new Float32Array(size);
-      const data = kernels.nv12ToTensor(image, {
-        out: inputBuffer,
-        width: model.input.width,
-        height: model.input.height,
-        mean,
-        std,
-        rescale,
-        layout: model.input.layout,
-        channelOrder,
-        color: request.color,
-      });
-      const shape = model.input.layout === 'NCHW' ? [1, 3, model.input.height, model.input.width] : [1, model.input.height, model.input.width, 3];
-      input = { dtype: 'float32', shape, data };
-    }
+    const input = loaded.preprocess.run(image, request.color);
     const preprocessMs = performance.now() - t;
 
     t = performance.now();
-    const result =
-      nv12Input !== null
-        ? await runNv12(backend, nv12Input)
-        : await backend.run(input!);
+    const result = await runModel(loaded.backend, input);
     const inferMs = performance.now() - t;
 
     t = performance.now();
-    const out = model.output;
-    let classMap: { data: Uint8Array | Uint16Array; width: number; height: number };
-    let histogram: Uint32Array;
-    if (out.kind === 'classmap') {
-      const raw = result.output.data;
-      const ids = raw instanceof Uint8Array || raw instanceof Uint16Array ? raw : Uint16Array.from(raw as ArrayLike<number>, Number);
-      const map = kernels.resizeClassMap({ data: ids, width: out.width, height: out.height }, request.mapWidth, request.mapHeight);
-      classMap = map;
-      histogram = countClasses(map.data, out.classes);
-    } else {
-      const q = out.quantization;
-      const r = kernels.argmax(result.output.data as Float32Array, {
-        layout: out.layout,
-        classes: out.classes,
-        height: out.height,
-        width: out.width,
-        ...(q ? { scales: q.scales, ...(q.zeroPoints ? { zeroPoints: q.zeroPoints } : {}) } : {}),
-        mode: postprocess,
-        outWidth: request.mapWidth,
-        outHeight: request.mapHeight,
-      });
-      classMap = r.classMap;
-      histogram = r.histogram;
-    }
+    const { classMap, histogram, smoothing } = loaded.postprocess.run(result.output, request.mapWidth, request.mapHeight);
     const postprocessMs = performance.now() - t;
 
     reply(
-      {
-        type: 'result',
-        id: request.id,
-        image,
-        classMap,
-        histogram,
-        timings: { preprocess: preprocessMs, infer: inferMs, postprocess: postprocessMs },
-      },
+      { type: 'result', id: request.id, image, classMap, histogram, smoothing, timings: { preprocess: preprocessMs, infer: inferMs, postprocess: postprocessMs } },
       transferables(image.data, classMap.data, histogram),
     );
   } catch (err) {
     reply({ type: 'frame-error', id: request.id, image, message: (err as Error).message }, transferables(image.data));
   }
-}
-
-/** NV12-input models exist only on the BPU backend, which takes the image with its strides. */
-function runNv12(b: Backend, image: Nv12Image): Promise<InferenceResult> {
-  const withNv12 = b as Backend & { runNv12?: (i: Nv12Image) => Promise<InferenceResult> };
-  if (typeof withNv12.runNv12 !== 'function') throw new Error(`model ${b.model.name} takes NV12 input but the ${b.kind} backend cannot feed NV12`);
-  return withNv12.runNv12(image);
-}
-
-function countClasses(map: Uint8Array | Uint16Array, classes: number): Uint32Array {
-  // A class-map model need not declare its class count: then size the histogram by the largest id present.
-  let size = classes;
-  if (size <= 0) for (let i = 0; i < map.length; i++) if (map[i]! >= size) size = map[i]! + 1;
-  const h = new Uint32Array(Math.max(size, 1));
-  for (let i = 0; i < map.length; i++) {
-    const c = map[i]!;
-    if (c < h.length) h[c]!++;
-  }
-  return h;
 }
 
 /** ArrayBuffers that can be moved (not copied) back to the main thread: whole, unshared buffers only. */

@@ -1,9 +1,11 @@
 import ort from 'onnxruntime-node';
-import type { Backend, BackendOptions, InferenceResult, ModelInfo, Tensor, TensorDType } from './backend.ts';
+import type { Backend, BackendOptions, InferenceResult } from './backend.ts';
+import type { ModelInfo, Tensor, TensorDType } from '../../model/model-info.ts';
 
 /** ONNX Runtime (CPU) backend. Session.run blocks its thread, so this runs inside the inference worker. */
 export class OnnxBackend implements Backend {
   readonly kind = 'onnx' as const;
+  readonly accepts = ['tensor'] as const;
 
   private constructor(
     readonly model: ModelInfo,

@@ -1,9 +1,7 @@
 /** Messages between the main thread and the inference worker. */
 import type { ColorModel, Nv12Image } from '../frame-context.ts';
-import type { ModelInfo } from './backend.ts';
-
-export type PostprocessMode = 'lowres' | 'exact' | 'boundary';
-export const POSTPROCESS_MODES: PostprocessMode[] = ['boundary', 'exact', 'lowres'];
+import type { ModelInfo } from '../../model/model-info.ts';
+import type { PostprocessSettings } from '../postprocess/postprocess.ts';
 
 export interface ModelRef {
   backend: 'onnx' | 'bpu';
@@ -21,9 +19,9 @@ export interface LoadRequest {
   type: 'load';
   model: ModelRef;
   threads: number;
-  postprocess: PostprocessMode;
-  /** Test hooks (never reachable from clients): throw on the Nth frame, or exit the thread on it. */
-  faults?: { throwOnFrame?: number; exitOnFrame?: number };
+  postprocess: PostprocessSettings;
+  /** Test hooks (never reachable from clients): throw on the Nth frame, exit the thread on it, or slow every frame. */
+  faults?: { throwOnFrame?: number; exitOnFrame?: number; delayMs?: number };
 }
 
 export interface FrameRequest {
@@ -36,12 +34,12 @@ export interface FrameRequest {
   mapHeight: number;
 }
 
-export interface SetPostprocessRequest {
-  type: 'set-postprocess';
-  mode: PostprocessMode;
+export interface ConfigurePostprocessRequest {
+  type: 'configure-postprocess';
+  settings: Partial<PostprocessSettings>;
 }
 
-export type WorkerRequest = LoadRequest | FrameRequest | SetPostprocessRequest | { type: 'close' };
+export type WorkerRequest = LoadRequest | FrameRequest | ConfigurePostprocessRequest | { type: 'close' };
 
 export interface WorkerTimings {
   preprocess: number;
@@ -58,6 +56,7 @@ export type WorkerReply =
       image: Nv12Image;
       classMap: { data: Uint8Array | Uint16Array; width: number; height: number };
       histogram: Uint32Array;
+      smoothing: number;
       timings: WorkerTimings;
     }
   | { type: 'frame-error'; id: number; image: Nv12Image; message: string }

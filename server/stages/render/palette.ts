@@ -32,3 +32,12 @@ export function paletteTriples(palette: Uint8Array): [number, number, number][] 
   for (let i = 0; i + 2 < palette.length; i += 3) out.push([palette[i]!, palette[i + 1]!, palette[i + 2]!]);
   return out;
 }
+
+/**
+ * The palette for a model's class map. A class-map model may not say how many classes it has: then every id
+ * its map can hold gets a colour.
+ */
+export function paletteForModel(output: { classes: number; dtype: string }): Uint8Array {
+  if (output.classes > 0) return makePalette(output.classes);
+  return makePalette(output.dtype === 'uint8' || output.dtype === 'int8' ? 256 : 1024);
+}

@@ -209,7 +209,6 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
       image,
       color,
       timings: {},
-      droppedBefore: 0,
     };
   }
 }

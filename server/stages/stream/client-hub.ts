@@ -3,7 +3,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { SampleWindow, summarize, type Summary } from '../../util/stats.ts';
-import { encodeFrameMessage, type ControlAction, type FrameHeader, type ServerTextMessage, type StatsMessage } from '../../protocol/messages.ts';
+import { parseControlAction, type ControlAction, type ServerTextMessage, type StatsMessage } from '../../protocol/index.ts';
+import type { OutgoingFrame } from './frame-message.ts';
 
 export interface ClientHubOptions {
   maxClients: number;
@@ -18,10 +19,8 @@ export interface ClientHubOptions {
   status: () => ServerTextMessage;
   /** Carries out a control action (token already checked); resolves with a message for the client. */
   onControl: (action: ControlAction) => Promise<string>;
-  /** Capture time of a recent frame, for frame-age measurement. */
-  captureTimeOf: (id: number) => number | undefined;
   /** Extra numbers for the per-client stats message. */
-  streamRates: () => Omit<StatsMessage, 'type' | 'frameAge'>;
+  streamRates: () => Omit<StatsMessage, 'type' | 'frameAge' | 'slowLink'>;
   /** Called with the time a frame took to reach the client's socket. */
   onSent?: (ms: number) => void;
   /** Called with every frame age a client reports (capture -> drawn), besides the per-client window. */
@@ -29,18 +28,14 @@ export interface ClientHubOptions {
   log?: (line: string) => void;
 }
 
-type FramePayload = {
-  header: Omit<FrameHeader, 'jpeg' | 'classMap' | 'dropped'> & { classMap: Omit<FrameHeader['classMap'], 'offset' | 'length'> };
-  dropped: { source: number; inference: number };
-  jpeg: Uint8Array;
-  classMap: Uint8Array;
-};
+/** How many recent frames' capture times are kept for the frame ages viewers report back. */
+const CAPTURE_TIMES_KEPT = 512;
 
 /** One viewer connection: at most one frame on the wire, the newest one waiting, older ones dropped. */
 class Client {
   sending = false;
   sendingSince = 0;
-  waiting: FramePayload | null = null;
+  waiting: OutgoingFrame | null = null;
   dropped = 0;
   sent = 0;
   readonly frameAge = new SampleWindow(600);
@@ -61,6 +56,7 @@ export class ClientHub {
   private readonly clients = new Set<Client>();
   private readonly timer: NodeJS.Timeout;
   private readonly tokenDigest: Buffer | null;
+  private readonly captureTimes = new Map<number, number>();
   rejectedConnections = 0;
   stallDisconnects = 0;
   /** Frames dropped for slow viewers since the start, including viewers that have left (a counter never goes down). */
@@ -91,8 +87,10 @@ export class ClientHub {
     });
   }
 
-  /** Sends a frame to every client, each at its own pace. */
-  broadcast(payload: FramePayload): void {
+  /** Sends a frame (one message, shared by all) to every client, each at its own pace. */
+  broadcast(payload: OutgoingFrame): void {
+    this.captureTimes.set(payload.id, payload.captureTime);
+    if (this.captureTimes.size > CAPTURE_TIMES_KEPT) this.captureTimes.delete(this.captureTimes.keys().next().value!);
     for (const client of this.clients) {
       if (client.sending) {
         if (client.waiting) {
@@ -171,7 +169,7 @@ export class ClientHub {
     const m = msg as Record<string, unknown>;
     if (m.type === 'drawn') {
       if (typeof m.id !== 'number' || !Number.isInteger(m.id)) return fail('drawn: id must be an integer frame id');
-      const captured = this.options.captureTimeOf(m.id);
+      const captured = this.captureTimes.get(m.id);
       if (captured !== undefined) {
         const age = Date.now() - captured;
         client.frameAge.push(age);
@@ -187,37 +185,31 @@ export class ClientHub {
   }
 
   private async onControl(client: Client, m: Record<string, unknown>): Promise<void> {
-    const action = typeof m.action === 'string' ? m.action : '(none)';
+    // Echoed to the sender only, and cut short; logged JSON-quoted (no forged log lines from a newline in it).
+    const action = typeof m.action === 'string' ? m.action.slice(0, 64) : '(none)';
     const answer = (ok: boolean, message: string): void => {
       if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify({ type: 'control-result', action, ok, message }));
     };
     if (!this.tokenDigest) return answer(false, 'controls are disabled: the server has no control token configured');
     if (typeof m.token !== 'string' || !timingSafeEqual(digest(m.token), this.tokenDigest)) {
-      this.options.log?.(`viewer ${client.address}: control "${action}" refused (wrong or missing token)`);
+      this.options.log?.(`viewer ${client.address}: control ${JSON.stringify(action)} refused (wrong or missing token)`);
       return answer(false, 'refused: wrong or missing control token');
     }
-    const known = ['set-source', 'set-model', 'set-postprocess', 'set-jpeg-quality', 'set-smoothing'];
-    if (!known.includes(action)) return answer(false, `unknown action ${JSON.stringify(action)}; expected one of ${known.join(', ')}`);
-    const value = m.value;
-    if (typeof value !== 'string' && typeof value !== 'number') return answer(false, `${action}: value must be a string or a number`);
+    const parsed = parseControlAction(m.action, m.value);
+    if (!parsed.ok) return answer(false, parsed.message);
     try {
-      const message = await this.options.onControl({ action, value } as ControlAction);
+      const message = await this.options.onControl(parsed.action);
       answer(true, message);
     } catch (err) {
       answer(false, (err as Error).message);
     }
   }
 
-  private sendFrame(client: Client, payload: FramePayload): void {
+  private sendFrame(client: Client, payload: OutgoingFrame): void {
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    const message = encodeFrameMessage(
-      { ...payload.header, dropped: { ...payload.dropped, client: client.dropped } },
-      payload.jpeg,
-      payload.classMap,
-    );
     client.sending = true;
     client.sendingSince = performance.now();
-    client.ws.send(message, { binary: true }, (err) => {
+    client.ws.send(payload.message, { binary: true }, (err) => {
       client.sending = false;
       if (err) return;
       client.sent++;
@@ -246,6 +238,7 @@ export class ClientHub {
         type: 'stats',
         frameAge: s.count > 0 ? { p50: s.p50, p90: s.p90, p99: s.p99, last: client.frameAge.last(), count: s.count } : null,
         ...rates,
+        slowLink: client.dropped,
       };
       client.ws.send(JSON.stringify(stats));
     }

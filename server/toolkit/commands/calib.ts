@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ModelInfo } from '../../stages/infer/backend.ts';
+import type { ModelInfo } from '../../model/model-info.ts';
 import { nv12ToTensor, resizeNv12, rgbToNv12, rgbToTensor } from '../../kernels/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { Progress } from '../../util/progress.ts';

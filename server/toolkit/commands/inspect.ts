@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { TensorLayout } from '../../stages/infer/backend.ts';
+import type { TensorLayout } from '../../model/model-info.ts';
 import { listTensorFiles, readCalibManifest, type CalibManifest } from '../tensors/calib-manifest.ts';
 import {
   EXIT_FAILED_CHECKS,

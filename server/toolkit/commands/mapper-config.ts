@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ModelInfo } from '../../stages/infer/backend.ts';
+import type { ModelInfo } from '../../model/model-info.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { readCalibManifest, listTensorFiles } from '../tensors/calib-manifest.ts';
 import {

@@ -10,7 +10,8 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Backend, ModelInfo, Tensor } from '../../stages/infer/backend.ts';
+import type { Backend } from '../../stages/infer/backend.ts';
+import type { ModelInfo, Tensor } from '../../model/model-info.ts';
 import { OnnxBackend } from '../../stages/infer/onnx-backend.ts';
 import type { ClassMap, Nv12Image } from '../../stages/frame-context.ts';
 import { argmax, nv12ToTensor, overlayRgb, resizeClassMap, resizeNv12, resizeRgb, rgbToNv12, rgbToTensor } from '../../kernels/index.ts';

@@ -2,7 +2,7 @@
  * What a calibration or runtime input file must look like, derived from the model (ONNX input,
  * preprocessing) and, when given, the hb_mapper config: dtype, layout, shape, byte size and value domain.
  */
-import type { ModelInfo, TensorLayout } from '../../stages/infer/backend.ts';
+import type { ModelInfo, TensorLayout } from '../../model/model-info.ts';
 import { UsageError } from '../../cli/args.ts';
 import { formatShape, groupDigits } from '../report/findings.ts';
 import { IMAGE_RT_TYPES, type MapperConfigView } from '../hb-mapper/mapper-yaml.ts';

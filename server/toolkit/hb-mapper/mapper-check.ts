@@ -3,7 +3,7 @@
  * colour range and the calibration files it points at. Each disagreement is a finding that names the key,
  * what the model needs, what the YAML says, and the fix.
  */
-import type { ModelInfo } from '../../stages/infer/backend.ts';
+import type { ModelInfo } from '../../model/model-info.ts';
 import { finding, formatShape, type Finding } from '../report/findings.ts';
 import { fmt, hbMeanScale, IMAGE_RT_TYPES, type MapperConfigView } from './mapper-yaml.ts';
 import { findTransformerSensitiveNodes, normalisationInsideGraph, type GraphSummary } from './sensitive-nodes.ts';

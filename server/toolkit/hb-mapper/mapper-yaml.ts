@@ -4,7 +4,7 @@
  * Key names and meanings: ../shared/notes/rdk-x5-runtime.md (collected from public D-Robotics docs).
  */
 import YAML from 'yaml';
-import type { PreprocessSpec } from '../../stages/infer/backend.ts';
+import type { PreprocessSpec } from '../../model/model-info.ts';
 import type { SensitiveNode } from './sensitive-nodes.ts';
 
 export type RtInputType = 'nv12' | 'rgb' | 'bgr' | 'yuv444' | 'gray' | 'featuremap';

@@ -3,7 +3,7 @@
  * (naming the dtype the size actually fits), truncation, layout (from the .npy header or from spatial
  * smoothness), NaN/Inf, and the value domain (raw 0-255 vs 0-1 vs normalised).
  */
-import type { TensorLayout } from '../../stages/infer/backend.ts';
+import type { TensorLayout } from '../../model/model-info.ts';
 import { describeExpectation, expectedBytes, expectedElements, expectedShape, type InputExpectation } from '../diagnosis/input-expectation.ts';
 import { finding, formatShape, groupDigits, type Finding } from '../report/findings.ts';
 import { decodeToFloat32, DTYPE_BYTES, type FileDType, type TensorFile } from './tensor-file.ts';

@@ -4,7 +4,7 @@
  * smoothness: neighbouring pixels of natural images are similar, so the layout under which the tensor
  * looks smoother is the layout it was written in.
  */
-import type { TensorLayout } from '../../stages/infer/backend.ts';
+import type { TensorLayout } from '../../model/model-info.ts';
 
 export interface ChannelStats {
   mean: number;

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ClientHub, type ClientHubOptions } from '../../../server/stages/stream/client-hub.ts';
-import { decodeFrameMessage, type ControlAction } from '../../../server/protocol/messages.ts';
+import { decodeFrameMessage, encodeFrameMessage, type ControlAction } from '../../../server/protocol/index.ts';
+import type { OutgoingFrame } from '../../../server/stages/stream/frame-message.ts';
 
 const TOKEN = 'a-very-secret-control-token';
 const cleanups: (() => void)[] = [];
@@ -25,7 +26,6 @@ async function startHub(overrides: Partial<ClientHubOptions> = {}) {
       controls.push(a);
       return `did ${a.action}`;
     },
-    captureTimeOf: (id) => (id === 5 ? Date.now() - 40 : undefined),
     streamRates: () => ({ fps: { source: 30, inference: 10, sent: 10 }, modelMs: 90 }),
     ...overrides,
   });
@@ -64,24 +64,21 @@ const until = async (cond: () => boolean, what: string, ms = 5000) => {
   }
 };
 
-function payload(id: number, jpegBytes = 100) {
-  return {
-    header: {
-      type: 'frame' as const,
-      id,
-      captureTime: Date.now(),
-      width: 8,
-      height: 8,
-      overlaid: false,
-      classMap: { width: 8, height: 8, bytesPerPixel: 1 as const, encoding: 'raw' as const },
-      stages: {},
-      classes: [] as [number, number][],
-      smoothing: 0,
-    },
-    dropped: { source: 0, inference: 0 },
-    jpeg: new Uint8Array(jpegBytes),
-    classMap: new Uint8Array(64),
+function payload(id: number, jpegBytes = 100, captureTime = Date.now()): OutgoingFrame {
+  const header = {
+    type: 'frame' as const,
+    id,
+    captureTime,
+    width: 8,
+    height: 8,
+    overlaid: false,
+    classMap: { width: 8, height: 8, bytesPerPixel: 1 as const, encoding: 'raw' as const },
+    stages: {},
+    classes: [] as [number, number][],
+    smoothing: 0,
+    dropped: { inferenceBusy: 0, renderBusy: 0 },
   };
+  return { id, captureTime, message: encodeFrameMessage(header, new Uint8Array(jpegBytes), new Uint8Array(64)) };
 }
 
 describe('ClientHub', () => {
@@ -93,7 +90,10 @@ describe('ClientHub', () => {
     expect(c.texts[1]).toMatchObject({ type: 'status', state: 'live' });
     hub.broadcast(payload(1));
     await until(() => c.frames.length === 1, 'a frame');
-    expect(decodeFrameMessage(new Uint8Array(c.frames[0]!)).header).toMatchObject({ id: 1, dropped: { client: 0 } });
+    expect(decodeFrameMessage(new Uint8Array(c.frames[0]!)).header).toMatchObject({ id: 1 });
+    // Per-viewer drops travel in the viewer's stats, not in the shared frame message.
+    await until(() => c.texts.some((t) => t.type === 'stats'), 'stats', 4000);
+    expect(c.texts.find((t) => t.type === 'stats')).toMatchObject({ slowLink: 0 });
   });
 
   it('accepts same-origin and configured origins, refuses others', async () => {
@@ -162,8 +162,10 @@ describe('ClientHub', () => {
 
   it('measures frame age from drawn acks and reports it in stats', async () => {
     const hooked: number[] = [];
-    const { port } = await startHub({ onFrameAge: (ms) => hooked.push(ms) });
+    const { hub, port } = await startHub({ onFrameAge: (ms) => hooked.push(ms) });
     const c = await connect(port);
+    hub.broadcast(payload(5, 100, Date.now() - 40));
+    await until(() => c.frames.length === 1, 'frame 5');
     c.ws.send(JSON.stringify({ type: 'drawn', id: 5 }));
     c.ws.send(JSON.stringify({ type: 'drawn', id: 999 })); // unknown ids are ignored
     await until(() => c.texts.some((t) => t.type === 'stats' && t.frameAge !== null), 'stats with frame age', 4000);
@@ -174,6 +176,17 @@ describe('ClientHub', () => {
     expect(hooked).toHaveLength(1);
     expect(hooked[0]).toBeGreaterThanOrEqual(40);
     expect(stats.fps).toEqual({ source: 30, inference: 10, sent: 10 });
+  });
+
+  it('encodes each frame once: every viewer receives the same bytes', async () => {
+    const { hub, port } = await startHub();
+    const a = await connect(port);
+    const b = await connect(port);
+    const frame = payload(3, 300);
+    hub.broadcast(frame);
+    await until(() => a.frames.length === 1 && b.frames.length === 1, 'the frame at both viewers');
+    expect(Buffer.compare(a.frames[0]!, b.frames[0]!)).toBe(0);
+    expect(Buffer.compare(a.frames[0]!, Buffer.from(frame.message))).toBe(0);
   });
 
   it('gives a client that does not read fewer frames, never a growing buffer, then disconnects it', async () => {

@@ -30,7 +30,7 @@ export interface Compositor {
   setColours(colours: ClassColours): void;
   /** Draws the frame into the whole canvas at its current size. */
   draw(frame: CompositeFrame, view: ViewSettings): void;
-  /** False after the GPU context was lost: the caller makes a new compositor. */
+  /** False while the GPU context is lost; a WebGL compositor restores itself when the browser gives the context back. */
   readonly usable: boolean;
   destroy(): void;
 }

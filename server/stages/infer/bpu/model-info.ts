@@ -4,7 +4,7 @@
  * from what the model file says.
  */
 import { basename } from 'node:path';
-import type { ModelInfo, ModelInputSpec, ModelOutputSpec, Quantization, TensorDType } from '../backend.ts';
+import type { ModelInfo, ModelInputSpec, ModelOutputSpec, Quantization, TensorDType } from '../../../model/model-info.ts';
 import { BpuBackendError } from './errors.ts';
 import { axesOf, isIntegerType, shapeText, type BpuTensorInfo, type BpuTensorType } from './tensor-info.ts';
 import type { NativeOutputDType } from './native.ts';

@@ -3,7 +3,7 @@
  * given), run before anything reaches the addon.
  */
 import type { Nv12Image } from '../../frame-context.ts';
-import type { Tensor, TensorDType } from '../backend.ts';
+import type { Tensor, TensorDType } from '../../../model/model-info.ts';
 import { BpuBackendError } from './errors.ts';
 import { shapeText } from './tensor-info.ts';
 

@@ -8,9 +8,9 @@
 import { fileURLToPath } from 'node:url';
 import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
 import { bpuTestDouble } from '../../../../server/stages/infer/bpu/native.ts';
-import type { Tensor } from '../../../../server/stages/infer/backend.ts';
+import type { Tensor } from '../../../../server/model/model-info.ts';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/bpu/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../../../fixtures/bpu/${name}`, import.meta.url));
 
 function nv12(width: number, height: number, stride: number, seed: number) {
   const data = new Uint8Array(stride * height * 1.5);

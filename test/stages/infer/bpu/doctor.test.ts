@@ -115,7 +115,7 @@ describe('bpuAvailability', () => {
   it('is none, with the reason, when the addon is not built', () => {
     const script = `import('./server/stages/infer/bpu-backend.ts').then((m) => console.log(JSON.stringify(m.bpuAvailability())));`;
     const res = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
-      cwd: join(import.meta.dirname, '..', '..'),
+      cwd: join(import.meta.dirname, '..', '..', '..', '..'),
       env: { ...process.env, SEGSTREAM_BPU_ADDON: join(tempDir(), 'segstream_bpu.node') },
       encoding: 'utf8',
     });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
-import type { Tensor } from '../../../../server/stages/infer/backend.ts';
+import type { Tensor } from '../../../../server/model/model-info.ts';
 import { affine, dequant, expectNothingAlive, expectedOutput, fixture, storeInt, type Layout } from './helpers.ts';
 
 const MODELS = fixture('quantized-outputs.json');

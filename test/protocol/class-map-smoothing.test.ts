@@ -1,6 +1,6 @@
 /** The class-map majority vote against a per-pixel reference, including ties and resets. */
 import { describe, expect, it } from 'vitest';
-import { ClassMapSmoother } from '../../client/src/lib/smoothing.ts';
+import { ClassMapSmoother } from '../../server/protocol/index.ts';
 
 /** Reference: most frequent value, ties to the newest frame. */
 function reference(frames: number[][], i: number): number {

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Static checks: the server, tests and tools type-check; the shared protocol type-checks without Node's types (so it
+# stays usable in the browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p server/protocol/tsconfig.json

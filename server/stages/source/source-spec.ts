@@ -1,0 +1,39 @@
+/** Facts about a configured source that do not need a pipeline: which device it opens, and what it reads. */
+import { accessSync, constants as fsConstants } from 'node:fs';
+import type { SourceSpec } from '../../../pipelines/index.ts';
+import { withoutCredentials } from '../../util/redact.ts';
+
+/** The camera device node a source opens, if it is a camera (defaults as in pipelines/usb.ts and x5-mipi.ts). */
+export function cameraDevice(spec: SourceSpec): string | null {
+  if (spec.kind === 'usb') return spec.device ?? '/dev/video0';
+  if (spec.kind === 'x5-mipi') return spec.device ?? '/dev/video8';
+  return null;
+}
+
+/** Why a camera device node cannot be opened, or null when it can. */
+export function deviceProblem(device: string): string | null {
+  try {
+    accessSync(device, fsConstants.R_OK | fsConstants.W_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `camera device ${device} not found (unplugged?)`;
+    if (code === 'EACCES') return `no permission to open camera device ${device} (is the user in the "video" group?)`;
+    return `camera device ${device} cannot be opened: ${code ?? (err as Error).message}`;
+  }
+}
+
+/** What a source reads, for status messages that every viewer sees (so without URL credentials). */
+export function describeInput(spec: SourceSpec): string {
+  switch (spec.kind) {
+    case 'test':
+      return 'test pattern';
+    case 'file':
+      return spec.path;
+    case 'usb':
+    case 'x5-mipi':
+      return cameraDevice(spec) ?? spec.kind;
+    case 'rtsp':
+      return withoutCredentials(spec.url);
+  }
+}
