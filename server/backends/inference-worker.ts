@@ -69,7 +69,10 @@ async function runFrame(request: FrameRequest): Promise<void> {
     let t = performance.now();
     let input: Tensor | null = null;
     let nv12Input: Nv12Image | null = null;
-    if (model.input.kind === 'nv12') {
+    const inPlace = model.input.kind === 'nv12' ? nv12Target(backend) : null;
+    if (inPlace) {
+      // The frame is resized straight into the BPU's input memory (no copy), inside the run below.
+    } else if (model.input.kind === 'nv12') {
       nv12Input = kernels.resizeNv12(image, model.input.width, model.input.height);
     } else {
       const { mean, std, rescale, channelOrder } = model.preprocess;
@@ -89,14 +92,21 @@ async function runFrame(request: FrameRequest): Promise<void> {
       const shape = model.input.layout === 'NCHW' ? [1, 3, model.input.height, model.input.width] : [1, model.input.height, model.input.width, 3];
       input = { dtype: 'float32', shape, data };
     }
-    const preprocessMs = performance.now() - t;
+    let preprocessMs = performance.now() - t;
 
     t = performance.now();
-    const result =
-      nv12Input !== null
+    let resizeMs = 0;
+    const result = inPlace
+      ? await inPlace((target) => {
+          const start = performance.now();
+          kernels.resizeNv12(image, model.input.width, model.input.height, { out: target });
+          resizeMs = performance.now() - start;
+        })
+      : nv12Input !== null
         ? await runNv12(backend, nv12Input)
         : await backend.run(input!);
-    const inferMs = performance.now() - t;
+    const inferMs = performance.now() - t - resizeMs;
+    preprocessMs += resizeMs;
 
     t = performance.now();
     const out = model.output;
@@ -139,6 +149,12 @@ async function runFrame(request: FrameRequest): Promise<void> {
   } catch (err) {
     reply({ type: 'frame-error', id: request.id, image, message: (err as Error).message }, transferables(image.data));
   }
+}
+
+/** The backend's way to run a frame written straight into its input memory (the BPU backend has one). */
+function nv12Target(b: Backend): ((fill: (target: Nv12Image) => void) => Promise<InferenceResult>) | null {
+  const withTarget = b as Backend & { runNv12With?: (fill: (target: Nv12Image) => void) => Promise<InferenceResult> };
+  return typeof withTarget.runNv12With === 'function' ? withTarget.runNv12With.bind(b) : null;
 }
 
 /** NV12-input models exist only on the BPU backend, which takes the image with its strides. */
