@@ -13,7 +13,7 @@ npx vitest run
 step "browser tests against the real server"
 SEGSTREAM_BROWSER_SERVER=real npx vitest run test/browser/stream.test.ts test/browser/legend.test.ts \
   test/browser/reconnect.test.ts test/browser/controls.test.ts test/browser/snapshot.test.ts
-for extra in scripts/native-tests.sh scripts/bpu-cross-compile.sh scripts/bpu-asan.sh; do
+for extra in scripts/native-tests.sh scripts/bpu-header-check.sh scripts/bpu-cross-compile.sh scripts/bpu-asan.sh; do
   if [ -x "$extra" ]; then
     step "$extra"
     "$extra"
