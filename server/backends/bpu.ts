@@ -156,7 +156,11 @@ export class BpuBackend implements Backend {
       });
       return new BpuBackend(model, { inputs, outputs }, native, plan, list, slots);
     } catch (err) {
-      native.close(true);
+      try {
+        native.close(true);
+      } catch {
+        // the reason the load failed matters more than a failure to clean up after it
+      }
       throw err instanceof BpuBackendError ? err : fromNative(err, list);
     }
   }

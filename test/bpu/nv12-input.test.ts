@@ -163,6 +163,18 @@ describe('NV12_SEPARATE feed of a model that reports NV12', () => {
     }
   });
 
+  it('resizeNv12 into a target checks its size, its buffer and the options it combines with', () => {
+    const source = makeNv12(64, 20).image;
+    const target = makeNv12(24, 8, { strideY: 32, strideUV: 32 }).image;
+    expect(() => kernels.resizeNv12(source, 32, 8, { out: target })).toThrow('opts.out is 24x8, expected 32x8');
+    expect(() => kernels.resizeNv12(source, 24, 8, { out: target, alignWidth: 16 })).toThrow('opts.out and opts.alignWidth cannot be combined');
+    expect(() => kernels.resizeNv12(source, 24, 8, { out: { ...target, data: source.data } })).toThrow("opts.out must not share the input image's buffer");
+    const written = kernels.resizeNv12(source, 24, 8, { out: target });
+    expect(written.data).toBe(target.data);
+    expect(written).toEqual(target);
+    expect(planesOf(written)).toEqual(planesOf(kernels.resizeNv12(source, 24, 8)));
+  });
+
   it('the lent image must be written by fill only; a throwing fill runs nothing and frees the slot', async () => {
     const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_w24_f32' });
     try {
