@@ -169,6 +169,31 @@ describe('a task released while it still runs (hbDNNReleaseTask does not wait)',
   });
 });
 
+describe('a runtime that keeps failing at hbDNNWaitTaskDone', () => {
+  it('after 4 such runs (their memory kept) the model refuses to run, and close() still frees everything', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    const double = testDouble();
+    try {
+      for (let i = 0; i < 4; i++) {
+        double.failAt('hbDNNWaitTaskDone', 1, -6000012);
+        await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({ call: 'hbDNNWaitTaskDone' });
+      }
+      // Each failed run set its input and output memory aside (kept, not freed); the next run took new memory.
+      expect(double.stats()).toMatchObject({ liveAllocations: 4 * 2, allocations: expect.any(Number) });
+      expect(double.stats().liveAllocatedBytes).toBe(4 * (32 * 8 * 1.5 + 4 * 8 * 48 * 4));
+      const calls = double.stats().inferCalls;
+      await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({
+        reason: 'runtime-stuck',
+        message: expect.stringMatching(/: 4 runs failed at hbDNNWaitTaskDone and their tasks may still run on the BPU; .*close and load the model again$/),
+      });
+      expect(double.stats().inferCalls).toBe(calls);
+    } finally {
+      await bpu.close();
+    }
+    expectNothingAlive();
+  });
+});
+
 describe('garbage collection', () => {
   it('a model dropped without close() frees its memory when collected', () => {
     const script = `

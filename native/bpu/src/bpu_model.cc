@@ -210,6 +210,7 @@ void BpuModel::FreeSlot(Slot& slot, std::vector<BpuError>& errors) {
 void BpuModel::RetireSlot(Slot& slot) {
   // The released task may still read the input and write the outputs: keep that memory out of use (and unfreed)
   // until the runtime says the model has no tasks left; the slot gets fresh memory on its next run.
+  std::lock_guard<std::mutex> lock(retiredMu_);
   if (slot.inputBlock.virAddr) retired_.push_back(slot.inputBlock);
   for (hbDNNTensor& t : slot.outputs)
     if (t.sysMem[0].virAddr) retired_.push_back(t.sysMem[0]);
@@ -280,8 +281,13 @@ void BpuModel::FillInput(Slot& slot, const RunInput& input) {
 double BpuModel::Run(int slotIndex, const RunInput& input, const RunOutput& output) {
   if (!dnn_) throw BpuError("closed", subject_ + " is closed");
   if (slotIndex < 0 || slotIndex >= slots()) throw BpuError("invalid-argument", "no slot " + std::to_string(slotIndex));
-  if (retiredRuns_ >= kMaxRetiredRuns)
-    throw BpuError("runtime-stuck", subject_ + ": " + std::to_string(retiredRuns_) + " runs failed at hbDNNWaitTaskDone and " +
+  int retiredRuns;
+  {
+    std::lock_guard<std::mutex> lock(retiredMu_);
+    retiredRuns = retiredRuns_;
+  }
+  if (retiredRuns >= kMaxRetiredRuns)
+    throw BpuError("runtime-stuck", subject_ + ": " + std::to_string(retiredRuns) + " runs failed at hbDNNWaitTaskDone and " +
                                         "their tasks may still run on the BPU; segstream keeps their memory and runs no more: " +
                                         "close and load the model again");
   Slot& slot = slots_[static_cast<size_t>(slotIndex)];
@@ -328,6 +334,7 @@ double BpuModel::Run(int slotIndex, const RunInput& input, const RunOutput& outp
 }
 
 bool BpuModel::Close(std::vector<BpuError>& errors, bool final) {
+  // No run is in flight (the caller makes sure), so nothing else touches retired_ now.
   for (Slot& slot : slots_) FreeSlot(slot, errors);
   slots_.clear();
   dnn_ = nullptr;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,10 @@ class BpuModel {
   // Bytes copied from callers' frames and tensors into BPU memory so far (0 for in-place runs).
   int64_t inputBytesCopied() const { return inputBytesCopied_.load(); }
   // Memory blocks kept after their task was released unfinished (freed only once the model is released).
-  int retiredBlocks() const { return static_cast<int>(retired_.size()); }
+  int retiredBlocks() const {
+    std::lock_guard<std::mutex> lock(retiredMu_);
+    return static_cast<int>(retired_.size());
+  }
 
   // The NV12 input memory of `slot` (allocating it if a failed run retired the previous one). JS thread only,
   // while the slot is not running.
@@ -119,6 +123,8 @@ class BpuModel {
   hbDNNTensorProperties feedProps_{};  // input 0's properties as handed to the runtime
   int slotCount_ = 0;
   std::vector<Slot> slots_;
+  // Memory of released tasks that may still run; two slots can retire memory at once (pipelining).
+  mutable std::mutex retiredMu_;
   std::vector<hbSysMem> retired_;
   int retiredRuns_ = 0;
   std::atomic<int64_t> inputBytesCopied_{0};
