@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compile/link check of the BPU backend for the RDK X5's architecture (aarch64) with Debian's cross compiler,
-# against the test double's hb_dnn header (the vendor header is not available off-board):
+# against the test double's hb_dnn headers, which have the board headers' shape (scripts/bpu-header-check.sh checks
+# that shape and compiles the backend with -Werror for x86-64 and aarch64, also against a board's headers):
 #   1. the hb_dnn test double as libdnn.so;
 #   2. the addon as the board build makes it (no test-double define, -ldnn -lpthread -lrt -ldl,
 #      -Wl,--allow-shlib-undefined), Node headers from /usr/include/node; also proves that the vendor samples'

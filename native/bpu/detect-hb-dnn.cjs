@@ -4,6 +4,7 @@
 //   node detect-hb-dnn.cjs mode      -> "board" | "double"
 //   node detect-hb-dnn.cjs include   -> directory that holds dnn/hb_dnn.h
 //   node detect-hb-dnn.cjs libdir    -> directory that holds libdnn.so ("" for the double: gyp builds it)
+//   node detect-hb-dnn.cjs searched  -> the directories searched for libdnn.so by default (JSON)
 // Environment: SEGSTREAM_HB_DNN_INCLUDE (directory containing dnn/hb_dnn.h), SEGSTREAM_HB_DNN_LIB (directory
 // containing libdnn.so). When set they must be right: a wrong override fails the build instead of silently
 // falling back to the double.
@@ -13,7 +14,9 @@ const path = require('node:path');
 
 const DOUBLE_INCLUDE = path.resolve(__dirname, '..', 'testing', 'include');
 const DEFAULT_INCLUDE = '/usr/include';
-const DEFAULT_LIB_DIRS = ['/usr/lib/hbbpu', '/usr/lib', '/usr/lib/aarch64-linux-gnu'];
+// /usr/lib is where the X5 hobot-dnn package installs libdnn.so; a third-party Yocto recipe for RDK OS puts it in
+// /usr/hobot/lib; /usr/lib/hbbpu is the RDK X3 layout.
+const DEFAULT_LIB_DIRS = ['/usr/lib/hbbpu', '/usr/lib', '/usr/lib/aarch64-linux-gnu', '/usr/hobot/lib'];
 
 function fail(message) {
   process.stderr.write(`native/bpu: ${message}\n`);
@@ -53,6 +56,6 @@ function detect() {
 }
 
 const query = process.argv[2];
-const result = detect();
-if (!(query in result)) fail(`unknown query '${query}' (mode, include, libdir)`);
+const result = query === 'searched' ? { searched: JSON.stringify(DEFAULT_LIB_DIRS) } : detect();
+if (!(query in result)) fail(`unknown query '${query}' (mode, include, libdir, searched)`);
 process.stdout.write(result[query]);

@@ -291,7 +291,7 @@ export class SegStreamApp implements ControlTarget {
     this.log(
       `model: ${model.name} (${model.path}) backend ${ref.backend}, input ${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height} ${model.input.layout}, ` +
         `output ${model.output.name} ${model.output.classes} classes at ${model.output.width}x${model.output.height}` +
-        (String(model.details.runtime ?? '').includes('test double')
+        (model.details.hbDnnRuntime === 'test-double'
           ? " -- BPU TEST DOUBLE (no board): outputs are a synthetic function of the input and timings are not the BPU's"
           : model.untrainedDemo
             ? ' -- UNTRAINED DEMO MODEL: masks are meaningless, speed is real'

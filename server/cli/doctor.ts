@@ -1,7 +1,7 @@
 /**
- * `segstream doctor`: what this machine can run and why not. Backends (ONNX Runtime loads? BPU on a board, on
- * the test double, or not at all, and why), the GStreamer version and the elements segstream's pipelines use,
- * and the cameras (/dev/video* with their V4L2 names).
+ * `segstream doctor`: what this machine can run and why not. Backends (ONNX Runtime loads? a board BPU, and
+ * why not; separately, segstream's hb_dnn test double, which is never reported as a BPU), the GStreamer version
+ * and the elements segstream's pipelines use, and the cameras (/dev/video* with their V4L2 names).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -16,7 +16,7 @@ export const GST_ELEMENTS = ['videotestsrc', 'v4l2src', 'decodebin', 'rtspsrc', 
 
 /** Where the BPU build looks for the board's hb_dnn (mirrors native/bpu/detect-hb-dnn.cjs). */
 const DEFAULT_HB_INCLUDE = '/usr/include';
-const DEFAULT_HB_LIB_DIRS = ['/usr/lib/hbbpu', '/usr/lib', '/usr/lib/aarch64-linux-gnu'];
+export const DEFAULT_HB_LIB_DIRS = ['/usr/lib/hbbpu', '/usr/lib', '/usr/lib/aarch64-linux-gnu', '/usr/hobot/lib'];
 
 export interface DoctorOptions {
   /** gst-inspect-1.0 executable (default: from PATH). */
@@ -39,6 +39,10 @@ export interface OnnxStatus {
   reason: string;
 }
 
+/**
+ * The board BPU. `available` only when the addon is built against the board's hb_dnn; `mode` says what the
+ * addon was built against ('test-double' is not a BPU: see BpuDoubleStatus).
+ */
 export interface BpuStatus extends BpuAvailability {
   addonPath: string;
   /** dnn/hb_dnn.h of the board, as the build would look for it now. */
@@ -48,6 +52,12 @@ export interface BpuStatus extends BpuAvailability {
   aarch64: boolean;
   /** One line: why the board BPU is or is not usable here. */
   board: string;
+}
+
+/** segstream's hb_dnn test double: runs the BPU code paths on synthetic outputs; never a BPU. */
+export interface BpuDoubleStatus {
+  available: boolean;
+  reason: string;
 }
 
 export interface GstElementStatus {
@@ -70,7 +80,7 @@ export interface CameraInfo {
 
 export interface DoctorReport {
   platform: { os: string; arch: string; node: string };
-  backends: { onnx: OnnxStatus; bpu: BpuStatus };
+  backends: { onnx: OnnxStatus; bpu: BpuStatus; 'bpu-double': BpuDoubleStatus };
   gstreamer: GstStatus;
   cameras: CameraInfo[];
   /** Where cameras were looked for, and anything that stopped the search. */
@@ -111,8 +121,7 @@ function readOnnxVersion(): string | null {
   }
 }
 
-function checkBpu(o: DoctorOptions): BpuStatus {
-  const availability = bpuAvailability();
+function checkBpu(o: DoctorOptions, availability: BpuAvailability): BpuStatus {
   const includeDir = o.hbIncludeDir ?? process.env.SEGSTREAM_HB_DNN_INCLUDE ?? DEFAULT_HB_INCLUDE;
   const header = path.join(includeDir, 'dnn', 'hb_dnn.h');
   const libDirs = o.hbLibDirs ?? (process.env.SEGSTREAM_HB_DNN_LIB ? [process.env.SEGSTREAM_HB_DNN_LIB] : DEFAULT_HB_LIB_DIRS);
@@ -133,8 +142,16 @@ function checkBpu(o: DoctorOptions): BpuStatus {
   } else {
     board = `no board BPU here: ${missing.join('; ')}`;
   }
+  const onBoard = availability.mode === 'board';
+  const reason = onBoard
+    ? availability.reason
+    : availability.mode === 'test-double'
+      ? 'no BPU: the addon is built against segstream\'s hb_dnn test double (reported as bpu-double), not a board\'s libdnn'
+      : availability.reason;
   return {
     ...availability,
+    available: onBoard && availability.available,
+    reason,
     addonPath: bpuAddonPath(),
     boardHeader: { path: header, found: headerFound },
     libdnn: { searched: libDirs, found: lib },
@@ -142,6 +159,12 @@ function checkBpu(o: DoctorOptions): BpuStatus {
     aarch64,
     board,
   };
+}
+
+function checkBpuDouble(availability: BpuAvailability): BpuDoubleStatus {
+  if (availability.mode === 'test-double') return { available: true, reason: availability.reason };
+  if (availability.mode === 'board') return { available: false, reason: 'the addon is built against the board\'s hb_dnn, not the test double' };
+  return { available: false, reason: availability.reason };
 }
 
 async function checkGst(o: DoctorOptions): Promise<GstStatus> {
@@ -195,9 +218,10 @@ async function findCameras(o: DoctorOptions): Promise<{ cameras: CameraInfo[]; n
 
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const [onnx, gstreamer, cams] = await Promise.all([checkOnnx(options.skipOnnx ?? false), checkGst(options), findCameras(options)]);
+  const availability = bpuAvailability();
   return {
     platform: { os: `${os.type()} ${os.release()}`, arch: os.arch(), node: process.version },
-    backends: { onnx, bpu: checkBpu(options) },
+    backends: { onnx, bpu: checkBpu(options, availability), 'bpu-double': checkBpuDouble(availability) },
     gstreamer,
     cameras: cams.cameras,
     camerasNote: cams.note,
@@ -211,10 +235,12 @@ export function formatDoctor(r: DoctorReport): string {
   row('platform', `${r.platform.os}, ${bpu.arch}, node ${r.platform.node}`);
   lines.push('backends');
   row('  onnx', `${r.backends.onnx.available ? 'available' : 'unavailable'}: ${r.backends.onnx.reason}`);
-  const mode = bpu.mode === 'board' ? 'available (board)' : bpu.mode === 'test-double' ? 'test double only' : 'unavailable';
+  const mode = bpu.available ? 'available (board)' : bpu.mode === 'test-double' ? 'test double only' : 'unavailable';
   row('  bpu', `${mode}: ${bpu.reason}`);
   row('', bpu.board);
   row('', `board header ${bpu.boardHeader.path}: ${bpu.boardHeader.found ? 'found' : 'missing'}; libdnn.so: ${bpu.libdnn.found ?? 'missing'}`);
+  const double = r.backends['bpu-double'];
+  row('  bpu-double', `${double.available ? 'built (synthetic outputs, not a BPU)' : 'not in use'}: ${double.reason}`);
   row('gstreamer', r.gstreamer.available ? `${r.gstreamer.version ?? 'unknown version'}: ${r.gstreamer.reason}` : `unavailable: ${r.gstreamer.reason}`);
   for (const e of r.gstreamer.elements) row(`  ${e.name}`, e.found ? `ok${e.plugin ? ` (plugin ${e.plugin})` : ''}` : 'missing');
   if (r.cameras.length === 0) {

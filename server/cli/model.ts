@@ -7,6 +7,8 @@ const HELP = `usage: segstream model <subcommand>
 
   model info <model.onnx> [--config config.json] [--preprocessor preprocessor_config.json] [--json]
       what segstream reads from a model: input/output names, shapes, layout, classes, preprocessing
+  model info <model.bin> [--backend bpu] [--model-name NAME] [--json]
+      a BPU model's tensor properties through hb_dnn, laid out like hrt_model_exec model_info
   model demo [--out DIR] [--size N] [--classes N] [--variant b0|tiny]
       write the generated SegFormer-B0-shaped demo model (UNTRAINED: meaningless masks, real speed)
   model fetch <hf-id> [options]
@@ -27,11 +29,27 @@ export async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { config: { type: 'string' }, preprocessor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' },
+        preprocessor: { type: 'string' },
+        backend: { type: 'string' },
+        'model-name': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help || positionals.length !== 1) {
       process.stdout.write(HELP);
       return values.help ? 0 : 2;
+    }
+    if (values.backend !== undefined && values.backend !== 'onnx' && values.backend !== 'bpu') {
+      throw new Error(`--backend: expected onnx or bpu, got ${JSON.stringify(values.backend)}`);
+    }
+    if (values.backend === 'bpu' || (values.backend === undefined && positionals[0]!.toLowerCase().endsWith('.bin'))) {
+      const { describeBpuModelFile } = await import('../stages/infer/bpu/describe.ts');
+      const name = values['model-name'];
+      process.stdout.write(await describeBpuModelFile(positionals[0]!, { ...(name ? { modelName: name } : {}), json: values.json ?? false }));
+      return 0;
     }
     const info = await loadModelInfo(positionals[0]!, {
       ...(values.config ? { configPath: values.config } : {}),

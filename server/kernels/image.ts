@@ -170,6 +170,11 @@ export async function nv12ToRgbAsync(image: Nv12Image, opts: Nv12ToRgbOptions): 
 export interface ResizeNv12Options {
   /** 16 pads each row (strideY, strideUV) to a multiple of 16 bytes, repeating the last pixel. Default 1. */
   alignWidth?: 1 | 16;
+  /**
+   * Write into this image (outWidth x outHeight, with its own strides and UV offset) instead of a new one, e.g.
+   * memory the BPU reads directly. It must not share the input's buffer. Not combined with alignWidth.
+   */
+  out?: Nv12Image;
   simd?: boolean;
 }
 
@@ -182,12 +187,19 @@ export function resizeNv12(image: Nv12Image, outWidth: number, outHeight: number
   const o = v.object(fn, 'opts', opts);
   const align = o.alignWidth === undefined ? 1 : o.alignWidth;
   if (align !== 1 && align !== 16) v.fail(fn, `opts.alignWidth must be 1 or 16, got ${v.describe(align)}`);
-  const stride = Math.ceil(outW / align) * align;
-  const data = outputBytes((stride * outH * 3) / 2);
-  const out: Nv12Image = { data, width: outW, height: outH, strideY: stride, strideUV: stride, offsetUV: stride * outH };
+  let out: Nv12Image;
+  if (o.out !== undefined) {
+    if (o.alignWidth !== undefined) v.fail(fn, 'opts.out and opts.alignWidth cannot be combined (the target has its own strides)');
+    out = v.nv12(fn, 'opts.out', o.out);
+    if (out.width !== outW || out.height !== outH) v.fail(fn, `opts.out is ${out.width}x${out.height}, expected ${outW}x${outH}`);
+    if (out.data.buffer === img.data.buffer) v.fail(fn, "opts.out must not share the input image's buffer");
+  } else {
+    const stride = Math.ceil(outW / align) * align;
+    out = { data: outputBytes((stride * outH * 3) / 2), width: outW, height: outH, strideY: stride, strideUV: stride, offsetUV: stride * outH };
+  }
   native().resizeNv12({
     ...nv12Fields(img),
-    out: data, outW, outH, outStrideY: stride, outStrideUV: stride, outOffsetUV: stride * outH,
+    out: out.data, outW, outH, outStrideY: out.strideY, outStrideUV: out.strideUV, outOffsetUV: out.offsetUV,
     scalar: !v.simdFlag(fn, o.simd),
   });
   return out;

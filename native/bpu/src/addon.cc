@@ -1,6 +1,6 @@
 // Node binding of the BPU backend: loads models and runs inference on the libuv thread pool (AsyncWorker),
 // never on the JavaScript thread. Argument validation with precise messages lives in TypeScript
-// (server/backends/bpu.ts); this layer re-checks only what memory safety depends on.
+// (server/stages/infer/bpu-backend.ts); this layer re-checks only what memory safety depends on.
 #include <napi.h>
 
 #include <memory>
@@ -71,6 +71,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "BpuNativeModel",
                        {InstanceMethod<&ModelWrap::Describe>("describe"), InstanceMethod<&ModelWrap::Run>("run"),
+                        InstanceMethod<&ModelWrap::InputImage>("inputImage"), InstanceMethod<&ModelWrap::Counters>("counters"),
                         InstanceMethod<&ModelWrap::Close>("close")});
   }
 
@@ -80,22 +81,43 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     model_.reset(data->pendingModel);
     data->pendingModel = nullptr;
     busy_.assign(static_cast<size_t>(model_->slots()), false);
+    targets_.resize(static_cast<size_t>(model_->slots()));
+    targetGenerations_.assign(static_cast<size_t>(model_->slots()), 0);
   }
 
-  ~ModelWrap() override {
-    if (model_) model_->Close();  // garbage-collected without close(): still free the BPU memory
-  }
+  // Garbage-collected without close(): the model's destructor still frees the BPU memory. No lent input buffer
+  // can outlive it: each one keeps this object alive (its `owner` property).
+  ~ModelWrap() override = default;
 
   BpuModel* model() { return model_.get(); }
   void SetBusy(int slot, bool busy) { busy_[static_cast<size_t>(slot)] = busy; }
+  // Detaches the lent input buffer of `slot` if a run replaced the memory behind it (JS thread).
+  void DetachStale(int slot) {
+    if (model_ && model_->InputGeneration(slot) != targetGenerations_[static_cast<size_t>(slot)]) DetachTarget(slot);
+  }
 
  private:
   Napi::Value Describe(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value InputImage(const Napi::CallbackInfo& info);
+  Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+
+  void DetachTarget(int slot) {
+    Napi::Reference<Napi::ArrayBuffer>& ref = targets_[static_cast<size_t>(slot)];
+    if (!ref.IsEmpty()) {
+      Napi::ArrayBuffer buf = ref.Value();
+      if (!buf.IsEmpty() && !buf.IsDetached()) buf.Detach();  // every view of it now has length 0
+      ref.Reset();
+    }
+    targetGenerations_[static_cast<size_t>(slot)] = 0;
+  }
 
   std::unique_ptr<BpuModel> model_;
   std::vector<bool> busy_;
+  // The input memory lent to JavaScript per slot (weak: JS decides how long it keeps it), and its generation.
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> targets_;
+  std::vector<uint64_t> targetGenerations_;
 };
 
 class LoadWorker : public Napi::AsyncWorker {
@@ -167,12 +189,14 @@ class RunWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     wrap_->SetBusy(slot_, false);
+    wrap_->DetachStale(slot_);
     deferred_.Resolve(Napi::Number::New(Env(), ms_));
   }
 
   void OnError(const Napi::Error&) override {
     Napi::HandleScope scope(Env());
     wrap_->SetBusy(slot_, false);
+    wrap_->DetachStale(slot_);
     deferred_.Reject(MakeError(Env(), *error_).Value());
   }
 
@@ -214,6 +238,58 @@ Napi::Value ModelWrap::Describe(const Napi::CallbackInfo& info) {
   o.Set("inputs", inputs);
   o.Set("outputs", outputs);
   o.Set("slots", Napi::Number::New(env, model_->slots()));
+  o.Set("inputSource", Napi::Number::New(env, model_->inputSource()));
+  if (model_->nv12()) {
+    o.Set("nv12Feed", model_->nv12Feed() == segbpu::Nv12Feed::Separate ? "separate" : "packed");
+    o.Set("nv12Stride", Napi::Number::New(env, double(model_->nv12Stride())));
+  } else {
+    o.Set("nv12Feed", env.Null());
+    o.Set("nv12Stride", Napi::Number::New(env, 0));
+  }
+  return o;
+}
+
+// inputImage(slot) -> { buffer: ArrayBuffer over the slot's BPU input memory, width, height, stride, offsetUV }.
+// Writing a frame there and running it with that buffer copies nothing. The buffer is detached (length 0) once
+// the memory behind it is replaced or freed.
+Napi::Value ModelWrap::InputImage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!model_ || !model_->slots()) throw Napi::Error::New(env, "the model is closed");
+  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "inputImage(slot): bad arguments");
+  const int slot = info[0].As<Napi::Number>().Int32Value();
+  if (slot < 0 || slot >= model_->slots()) throw Napi::RangeError::New(env, "slot out of range");
+  if (busy_[static_cast<size_t>(slot)]) throw Napi::Error::New(env, "slot " + std::to_string(slot) + " has an inference in flight");
+  segbpu::Nv12Target t;
+  try {
+    t = model_->InputTarget(slot);
+  } catch (const BpuError& e) {
+    throw MakeError(env, e);
+  }
+  Napi::Reference<Napi::ArrayBuffer>& ref = targets_[static_cast<size_t>(slot)];
+  Napi::ArrayBuffer buf;
+  if (!ref.IsEmpty() && targetGenerations_[static_cast<size_t>(slot)] == t.generation) buf = ref.Value();
+  if (buf.IsEmpty() || buf.IsDetached()) {
+    DetachTarget(slot);
+    buf = Napi::ArrayBuffer::New(env, t.data, t.length);  // external: the model owns the memory
+    buf.Set("owner", info.This());                        // the model (and its memory) lives while the buffer does
+    ref = Napi::Weak(buf);
+    targetGenerations_[static_cast<size_t>(slot)] = t.generation;
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("buffer", buf);
+  o.Set("width", Napi::Number::New(env, t.width));
+  o.Set("height", Napi::Number::New(env, t.height));
+  o.Set("stride", Napi::Number::New(env, double(t.stride)));
+  o.Set("offsetUV", Napi::Number::New(env, double(t.offsetUV)));
+  return o;
+}
+
+// counters() -> { inputBytesCopied, retiredBlocks }
+Napi::Value ModelWrap::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("inputBytesCopied", Napi::Number::New(env, model_ ? double(model_->inputBytesCopied()) : 0));
+  o.Set("retiredBlocks", Napi::Number::New(env, model_ ? model_->retiredBlocks() : 0));
   return o;
 }
 
@@ -273,14 +349,19 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// close(final?: boolean) -> true when closed, false while the runtime still runs a released task of the model
+// (its memory is kept; call again later). close(true) stops waiting and reports what was kept.
 Napi::Value ModelWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!model_) return env.Undefined();
+  if (!model_) return Napi::Boolean::New(env, true);
   for (bool b : busy_)
     if (b) throw Napi::Error::New(env, "close() while an inference of " + model_->subject() + " is in flight");
-  std::vector<BpuError> errors = model_->Close();
-  model_.reset();
-  if (errors.empty()) return env.Undefined();
+  for (int slot = 0; slot < static_cast<int>(targets_.size()); slot++) DetachTarget(slot);
+  const bool final = info.Length() > 0 && info[0].ToBoolean();
+  std::vector<BpuError> errors;
+  const bool done = model_->Close(errors, final);
+  if (done) model_.reset();
+  if (errors.empty()) return Napi::Boolean::New(env, done);
   std::string message;
   for (const BpuError& e : errors) message += (message.empty() ? "" : "; ") + std::string(e.what());
   BpuError first = errors.front();
@@ -289,11 +370,13 @@ Napi::Value ModelWrap::Close(const Napi::CallbackInfo& info) {
   throw err;
 }
 
-// loadModel(files: string[], modelName: string, slots: number) -> Promise<BpuNativeModel>
+// loadModel(files: string[], modelName: string, slots: number, nv12Feed?: 'separate' | 'packed')
+//   -> Promise<BpuNativeModel>
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsArray() || !info[1].IsString() || !info[2].IsNumber())
-    throw Napi::TypeError::New(env, "loadModel(files, modelName, slots): bad arguments");
+  if (info.Length() < 3 || info.Length() > 4 || !info[0].IsArray() || !info[1].IsString() || !info[2].IsNumber() ||
+      (info.Length() == 4 && !info[3].IsString()))
+    throw Napi::TypeError::New(env, "loadModel(files, modelName, slots, nv12Feed?): bad arguments");
   segbpu::LoadOptions o;
   Napi::Array files = info[0].As<Napi::Array>();
   for (uint32_t i = 0; i < files.Length(); i++) {
@@ -303,6 +386,11 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   }
   o.modelName = info[1].As<Napi::String>().Utf8Value();
   o.slots = info[2].As<Napi::Number>().Int32Value();
+  if (info.Length() == 4) {
+    const std::string feed = info[3].As<Napi::String>().Utf8Value();
+    if (feed != "separate" && feed != "packed") throw Napi::RangeError::New(env, "loadModel: nv12Feed must be 'separate' or 'packed'");
+    o.nv12Feed = feed == "packed" ? segbpu::Nv12Feed::Packed : segbpu::Nv12Feed::Separate;
+  }
   auto* worker = new LoadWorker(env, std::move(o));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
@@ -326,6 +414,32 @@ Napi::Object TestDoubleControls(Napi::Env env) {
           o.Set("inferCalls", double(s.inferCalls));
           o.Set("maxConcurrentTasks", double(s.maxConcurrentTasks));
           o.Set("lastNv12RowStride", double(s.lastNv12RowStride));
+          o.Set("runningTasks", double(s.runningTasks));
+          o.Set("cancelledTasks", double(s.cancelledTasks));
+          return o;
+        }));
+  t.Set("lastInput", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+          Napi::Env env = info.Env();
+          hbDNNTensorProperties p{};
+          int64_t sizes[2] = {0, 0};
+          const int32_t planes = hbTestDoubleLastInput(&p, sizes);
+          if (planes <= 0) return env.Null();
+          auto dims = [&](const hbDNNTensorShape& s) {
+            return IntArray(env, std::vector<int32_t>(s.dimensionSize, s.dimensionSize + s.numDimensions));
+          };
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("tensorType", Napi::Number::New(env, p.tensorType));
+          o.Set("layout", Napi::Number::New(env, p.tensorLayout));
+          o.Set("validShape", dims(p.validShape));
+          o.Set("alignedShape", dims(p.alignedShape));
+          o.Set("alignedByteSize", Napi::Number::New(env, p.alignedByteSize));
+          Napi::Array list = Napi::Array::New(env, static_cast<size_t>(planes));
+          for (int32_t i = 0; i < planes; i++) {
+            Napi::Uint8Array bytes = Napi::Uint8Array::New(env, static_cast<size_t>(sizes[i]));
+            hbTestDoubleLastInputPlane(i, bytes.Data(), sizes[i]);
+            list.Set(static_cast<uint32_t>(i), bytes);
+          }
+          o.Set("planes", list);
           return o;
         }));
   t.Set("failAt", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {

@@ -18,6 +18,8 @@ class BpuError : public std::runtime_error {
   int32_t status;    // its return code
 };
 
+// The description of a return code: HB_SYS_* codes of hbSys* calls by name, anything else by hbDNNGetErrorDesc.
+std::string DescribeStatus(int32_t rc, const char* call);
 // Throws a BpuError when rc != 0. `subject` says what the call concerned, e.g. "model 'seg' in 'a.bin'".
 void CheckCall(int32_t rc, const char* call, const std::string& subject);
 // The message CheckCall would throw, without throwing (for clean-up paths that collect errors).

@@ -92,31 +92,75 @@ int64_t TensorSpec::ValidExtent() const {
   return end;
 }
 
+namespace {
+
+// alignedForValid, and which aligned dimension it leaves out (-1 when the ranks agree); empty when the aligned
+// shape cannot hold the valid one.
+std::vector<int32_t> MatchAligned(const std::vector<int32_t>& valid, const std::vector<int32_t>& aligned, int* dropped) {
+  auto without = [&](int skip) {
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < aligned.size(); i++)
+      if (static_cast<int>(i) != skip) out.push_back(aligned[i]);
+    for (size_t i = 0; i < valid.size(); i++)
+      if (out[i] < valid[i]) return std::vector<int32_t>{};
+    return out;
+  };
+  *dropped = -1;
+  if (aligned.size() == valid.size()) return without(-1);
+  if (aligned.size() != valid.size() + 1) return {};
+  for (size_t skip = 1; skip < aligned.size(); skip++) {  // never the batch dimension
+    if (aligned[skip] != 1) continue;
+    std::vector<int32_t> out = without(static_cast<int>(skip));
+    if (!out.empty()) {
+      *dropped = static_cast<int>(skip);
+      return out;
+    }
+  }
+  return {};
+}
+
+std::string ShapeText(const std::vector<int32_t>& s) {
+  std::string t = "(";
+  for (size_t i = 0; i < s.size(); i++) t += (i ? "," : "") + std::to_string(s[i]);
+  return t + ")";
+}
+
+}  // namespace
+
 TensorSpec MakeTensorSpec(const std::string& name, const hbDNNTensorProperties& p, const std::string& subject) {
   TensorSpec t;
   t.name = name;
   t.props = p;
-  const int n = p.validShape.numDimensions;
-  if (n < 1 || n > HB_DNN_TENSOR_MAX_DIMENSIONS || p.alignedShape.numDimensions != n)
-    Invalid(subject, "validShape/alignedShape must have the same 1 to 8 dimensions (got " + std::to_string(n) + " and " +
-                         std::to_string(p.alignedShape.numDimensions) + ")");
+  const int n = p.validShape.numDimensions, m = p.alignedShape.numDimensions;
+  if (n < 1 || n > HB_DNN_TENSOR_MAX_DIMENSIONS || m < 1 || m > HB_DNN_TENSOR_MAX_DIMENSIONS)
+    Invalid(subject, "validShape/alignedShape must have 1 to 8 dimensions (got " + std::to_string(n) + " and " + std::to_string(m) + ")");
   t.validShape = Dims(p.validShape);
   t.alignedShape = Dims(p.alignedShape);
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < n; i++)
     if (t.validShape[i] < 1) Invalid(subject, "validShape dimension " + std::to_string(i) + " is " + std::to_string(t.validShape[i]));
-    if (t.alignedShape[i] < t.validShape[i]) Invalid(subject, "alignedShape dimension " + std::to_string(i) + " is smaller than validShape's");
-  }
+  int dropped = -1;
+  t.alignedForValid = MatchAligned(t.validShape, t.alignedShape, &dropped);
+  if (t.alignedForValid.empty())
+    Invalid(subject, "alignedShape " + ShapeText(t.alignedShape) + " does not hold validShape " + ShapeText(t.validShape) +
+                         " (equal ranks with no aligned dimension smaller, or one extra size-1 aligned dimension)");
   t.elementBytes = ElementBytes(p.tensorType);
   if (t.elementBytes == 0) return t;  // unsupported type: the caller reports it by name
-  // Image inputs come with zero strides: derive them from the aligned shape, as for any tensor without strides.
-  const bool given = p.stride[n - 1] != 0;
   t.strides.resize(static_cast<size_t>(n));
-  int64_t step = t.elementBytes;
-  for (int i = n - 1; i >= 0; i--) {
-    t.strides[i] = given ? p.stride[i] : step;
-    if (t.strides[i] < 0) Invalid(subject, "negative stride");
-    step *= t.alignedShape[i];
+  if (dropped >= 0 && p.stride[n] != 0) {
+    // Strides reported per aligned dimension (an entry past the valid rank is set): leave out the extra one.
+    for (int i = 0, k = 0; i <= n; i++)
+      if (i != dropped) t.strides[static_cast<size_t>(k++)] = p.stride[i];
+  } else {
+    // Image inputs come with zero strides: derive them from the aligned sizes, as for any tensor without strides.
+    const bool given = p.stride[n - 1] != 0;
+    int64_t step = t.elementBytes;
+    for (int i = n - 1; i >= 0; i--) {
+      t.strides[i] = given ? p.stride[i] : step;
+      step *= t.alignedForValid[i];
+    }
   }
+  for (int64_t s : t.strides)
+    if (s < 0) Invalid(subject, "negative stride");
   if (!IsNv12(p.tensorType) && p.alignedByteSize < t.ValidExtent())
     Invalid(subject, "the valid region read through the strides needs " + std::to_string(t.ValidExtent()) +
                          " bytes but alignedByteSize is " + std::to_string(p.alignedByteSize));

@@ -13,8 +13,11 @@ namespace segbpu {
 struct TensorSpec {
   std::string name;
   hbDNNTensorProperties props{};  // as the runtime returned them (pointer fields owned by the runtime)
-  std::vector<int32_t> validShape, alignedShape;
-  std::vector<int64_t> strides;  // byte strides of alignedShape: the runtime's, or derived when it gives zeros
+  std::vector<int32_t> validShape, alignedShape;  // as reported (alignedShape is 4-D on the X5 runtime)
+  // The aligned size of each valid dimension. Equal ranks map one to one; a 3-D validShape (e.g. a (1,H,W)
+  // class map) with the 4-D alignedShape the runtime always reports leaves out one size-1 aligned dimension.
+  std::vector<int32_t> alignedForValid;
+  std::vector<int64_t> strides;  // byte strides per valid dimension: the runtime's, or derived when it gives zeros
   int elementBytes = 0;
   // Quantisation copied out: scales/zero points (SCALE) or shifts (SHIFT), per tensor (1) or along `axis`.
   std::vector<float> scales;

@@ -106,9 +106,13 @@ class InputReader {
     channels_ = v.dimensionSize[ax_.c];
     height_ = v.dimensionSize[ax_.h];
     width_ = v.dimensionSize[ax_.w];
-    if (type_ == HB_DNN_IMG_TYPE_NV12) rowStride_ = width_;
-    else if (type_ == HB_DNN_IMG_TYPE_NV12_SEPARATE) rowStride_ = in.props.alignedShape.dimensionSize[ax_.w];
-    else strides_ = EffectiveStrides(in.props);
+    if (type_ == HB_DNN_IMG_TYPE_NV12 || type_ == HB_DNN_IMG_TYPE_NV12_SEPARATE) {
+      // Rows at the caller's alignedShape W; packed UV follows the aligned Y plane.
+      rowStride_ = in.props.alignedShape.dimensionSize[ax_.w];
+      uvOffset_ = int64_t(rowStride_) * in.props.alignedShape.dimensionSize[ax_.h];
+    } else {
+      strides_ = EffectiveStrides(in.props);
+    }
   }
   int channels() const { return channels_; }
   int height() const { return height_; }
@@ -117,7 +121,7 @@ class InputReader {
   double At(int c, int y, int x) const {
     if (type_ == HB_DNN_IMG_TYPE_NV12 || type_ == HB_DNN_IMG_TYPE_NV12_SEPARATE) {
       if (c == 0) return in_.plane0[int64_t(y) * rowStride_ + x];
-      const uint8_t* uv = type_ == HB_DNN_IMG_TYPE_NV12 ? in_.plane0 + int64_t(height_) * width_ : in_.plane1;
+      const uint8_t* uv = type_ == HB_DNN_IMG_TYPE_NV12 ? in_.plane0 + uvOffset_ : in_.plane1;
       return uv[int64_t(y / 2) * rowStride_ + (x & ~1) + (c == 1 ? 0 : 1)];
     }
     int64_t off = int64_t(c) * strides_[ax_.c] + int64_t(y) * strides_[ax_.h] + int64_t(x) * strides_[ax_.w];
@@ -129,7 +133,7 @@ class InputReader {
   Axes ax_;
   int32_t type_;
   int channels_, height_, width_;
-  int64_t rowStride_ = 0;
+  int64_t rowStride_ = 0, uvOffset_ = 0;
   std::vector<int64_t> strides_;
 };
 

@@ -1,11 +1,18 @@
-// segstream's hb_dnn test double: the subset of the RDK X5 runtime API that segstream uses, over JSON "models".
+// segstream's hb_dnn test double: the RDK X5 runtime API (dnn/hb_dnn.h, hb_sys.h, hb_dnn_status.h and the part
+// of hb_dnn_ext.h segstream uses) over JSON "models".
 //
 // Faithful where it matters to the caller's code paths, strict where the real runtime would silently misbehave:
 // - cached memory has a CPU view (virAddr) and a separate device copy: CLEAN copies CPU -> device, INVALIDATE
 //   copies device -> CPU, inference reads and writes only the device copies. A caller that forgets a flush sees
-//   stale bytes, as it would on the board.
-// - inference runs on its own thread; hbDNNInfer returns at once and hbDNNWaitTaskDone waits.
-// - flushing or freeing memory that a running task uses, or releasing a model with live tasks, is an error.
+//   stale bytes, as it would on the board. hbSysMem entries may describe part of an allocation (as a camera
+//   buffer's Y and UV planes do), found by address.
+// - inference runs on its own thread; hbDNNInfer returns at once and hbDNNWaitTaskDone waits. hbDNNReleaseTask
+//   does not wait either: an unfinished task is cancelled in the background and keeps its memory busy until its
+//   thread ends, as the board documents.
+// - a model reporting NV12 takes NV12 (packed, rows at the caller's alignedShape W) or, when the caller switches
+//   the tensor type, NV12_SEPARATE (Y in sysMem[0], UV in sysMem[1], row stride in alignedShape W).
+// - flushing or freeing memory a running task uses, feeding it to a second task, or releasing a model whose tasks
+//   still exist, is an error.
 // - any call can be told to fail (hbTestDoubleFailAt / SEGSTREAM_HBDNN_DOUBLE_FAIL), and everything alive is
 //   counted (hbTestDoubleGetStats) so tests can prove nothing leaks.
 #include <algorithm>
@@ -24,7 +31,10 @@
 
 #include "compute.h"
 #include "dnn/hb_dnn.h"
+#include "dnn/hb_dnn_ext.h"
+#include "dnn/hb_dnn_status.h"
 #include "dnn/hb_dnn_test_double.h"
+#include "dnn/hb_sys.h"
 #include "model_desc.h"
 
 #define HB_DOUBLE_EXPORT extern "C" __attribute__((visibility("default")))
@@ -39,6 +49,7 @@ const char* const kCallNames[] = {"hbDNNInitializeFromFiles",
                                   "hbDNNGetInputCount",
                                   "hbDNNGetInputName",
                                   "hbDNNGetInputTensorProperties",
+                                  "hbDNNGetInputSource",
                                   "hbDNNGetOutputCount",
                                   "hbDNNGetOutputName",
                                   "hbDNNGetOutputTensorProperties",
@@ -51,10 +62,18 @@ const char* const kCallNames[] = {"hbDNNInitializeFromFiles",
 
 struct Allocation {
   std::unique_ptr<uint8_t[]> cpu;
-  std::unique_ptr<uint8_t[]> device;
+  std::unique_ptr<uint8_t[]> device;  // null for uncached memory: the CPU view is the device's
   uint32_t size = 0;
   uint64_t phy = 0;
   int busy = 0;  // running tasks that read or write it
+  uint8_t* Device() { return device ? device.get() : cpu.get(); }
+};
+
+// Part of an allocation, as an hbSysMem entry describes it.
+struct Range {
+  Allocation* a = nullptr;
+  int64_t offset = 0;
+  int64_t size = 0;
 };
 
 struct Packed {
@@ -67,7 +86,12 @@ struct Task {
   Packed* packed = nullptr;
   std::vector<Allocation*> used;
   bool done = false;
+  bool released = false;   // the handle is gone; the thread may still run
+  bool cancelled = false;  // released before it finished: it stops without computing
   int32_t status = HB_DNN_SUCCESS;
+  std::string why;  // for a failed status
+  hbDNNTaskDoneCb callback = nullptr;
+  void* userdata = nullptr;
 };
 
 struct Armed {
@@ -75,18 +99,25 @@ struct Armed {
   int32_t code;
 };
 
+struct LastInput {
+  hbDNNTensorProperties props{};
+  std::vector<uint8_t> planes[2];
+  int count = 0;
+};
+
 struct State {
   std::mutex mu;
   std::condition_variable changed;  // task completion and hold release
-  std::map<void*, std::unique_ptr<Allocation>> allocations;  // by virAddr
+  std::map<uint8_t*, std::unique_ptr<Allocation>> allocations;  // by CPU address
   std::set<Packed*> packed;
   std::map<const ModelDesc*, Packed*> models;  // live model handles
-  std::map<Task*, std::unique_ptr<Task>> tasks;
+  std::map<Task*, std::unique_ptr<Task>> tasks;  // handles not released, and released tasks still running
   std::map<std::string, std::vector<Armed>> failures;
   bool hold = false;
   uint64_t nextPhy = 0x10000000;
   int64_t liveBytes = 0;
   int64_t running = 0;
+  LastInput lastInput;
   hbTestDoubleStats counters{};
 };
 
@@ -101,7 +132,6 @@ int32_t Fail(int32_t code, const std::string& why) {
   t_lastError = why;
   return code;
 }
-
 bool KnownCall(const std::string& name) {
   for (const char* n : kCallNames)
     if (name == n) return true;
@@ -164,9 +194,21 @@ int32_t Injected(const char* call) {
       return injected_;                    \
   } while (0)
 
-Allocation* FindAllocation(const hbSysMem& m) {
-  auto it = S().allocations.find(m.virAddr);
-  return it == S().allocations.end() ? nullptr : it->second.get();
+// The allocation an hbSysMem entry points into, with its phyAddr at the same offset (caller holds the lock).
+bool FindRange(const hbSysMem& m, Range* out) {
+  uint8_t* p = static_cast<uint8_t*>(m.virAddr);
+  auto it = S().allocations.upper_bound(p);
+  if (it == S().allocations.begin()) return false;
+  --it;
+  Allocation* a = it->second.get();
+  const int64_t offset = p - it->first;
+  if (offset < 0 || offset + int64_t(m.memSize) > int64_t(a->size) || m.phyAddr != a->phy + uint64_t(offset)) return false;
+  *out = {a, offset, int64_t(m.memSize)};
+  return true;
+}
+
+bool Overlap(const Range& x, const Range& y) {
+  return x.a == y.a && x.offset < y.offset + y.size && y.offset < x.offset + x.size;
 }
 
 bool SameShape(const hbDNNTensorShape& a, const hbDNNTensorShape& b) {
@@ -190,43 +232,55 @@ int64_t ValidExtent(const hbDNNTensorProperties& p) {
   return end;
 }
 
-// Checks one input tensor against the model (caller holds the lock); fills the planes' allocations.
-int32_t CheckInput(const TensorDesc& want, const hbDNNTensor& got, std::vector<Allocation*>& planes, int index) {
+// Checks one input tensor against the model (caller holds the lock); fills the ranges of its planes.
+int32_t CheckInput(const TensorDesc& want, const hbDNNTensor& got, std::vector<Range>& planes, int index) {
   const std::string who = "input " + std::to_string(index) + " '" + want.name + "'";
   const hbDNNTensorProperties& p = got.properties;
   const hbDNNTensorProperties& w = want.base;
-  if (p.tensorType != w.tensorType)
+  const bool separate = w.tensorType == HB_DNN_IMG_TYPE_NV12 && p.tensorType == HB_DNN_IMG_TYPE_NV12_SEPARATE;
+  if (p.tensorType != w.tensorType && !separate)
     return Fail(HB_DNN_INVALID_ARGUMENT, who + ": tensorType " + TensorTypeName(p.tensorType) + ", model has " +
-                                             TensorTypeName(w.tensorType));
+                                             TensorTypeName(w.tensorType) +
+                                             (w.tensorType == HB_DNN_IMG_TYPE_NV12 ? " (NV12_SEPARATE may be used instead)" : ""));
   if (p.tensorLayout != w.tensorLayout) return Fail(HB_DNN_INVALID_ARGUMENT, who + ": tensorLayout differs from the model's");
   if (!SameShape(p.validShape, w.validShape))
     return Fail(HB_DNN_INVALID_ARGUMENT, who + ": validShape " + ShapeText(p.validShape) + ", model has " + ShapeText(w.validShape));
   Axes ax = AxesOf(w.tensorLayout);
   const int32_t H = w.validShape.dimensionSize[ax.h], W = w.validShape.dimensionSize[ax.w];
   std::vector<int64_t> need;
-  if (w.tensorType == HB_DNN_IMG_TYPE_NV12_SEPARATE) {
-    // The caller states its row stride in alignedShape's W; everything else must match the model.
+  if (separate) {
+    // The caller states its row stride in alignedShape's W (16-aligned); every other dimension is the valid one.
     const int32_t stride = p.alignedShape.dimensionSize[ax.w];
-    if (p.alignedShape.numDimensions != 4 || stride < W || stride % 16 != 0)
-      return Fail(HB_DNN_INVALID_ARGUMENT, who + ": alignedShape W (the row stride) must be >= " + std::to_string(W) +
-                                               " and a multiple of 16, got " + std::to_string(stride));
-    need = {int64_t(stride) * (H - 1) + W, int64_t(stride) * (H / 2 - 1) + W};
+    hbDNNTensorShape expect = w.validShape;
+    expect.dimensionSize[ax.w] = stride;
+    if (!SameShape(p.alignedShape, expect) || stride < W || stride % 16 != 0)
+      return Fail(HB_DNN_INVALID_ARGUMENT, who + ": NV12_SEPARATE alignedShape must be the validShape with W = the row stride (>= " +
+                                               std::to_string(W) + ", a multiple of 16), got " + ShapeText(p.alignedShape));
+    need = {int64_t(stride) * H, int64_t(stride) * H / 2};
+  } else if (w.tensorType == HB_DNN_IMG_TYPE_NV12) {
+    // Rows at alignedShape W: the model's alignedShape, or the validShape when the caller wrote rows at W.
+    if (!SameShape(p.alignedShape, w.alignedShape) && !SameShape(p.alignedShape, w.validShape))
+      return Fail(HB_DNN_INVALID_ARGUMENT, who + ": NV12 alignedShape " + ShapeText(p.alignedShape) + " is neither the model's " +
+                                               ShapeText(w.alignedShape) + " nor its validShape");
+    need = {int64_t(p.alignedShape.dimensionSize[ax.h]) * p.alignedShape.dimensionSize[ax.w] * 3 / 2};
   } else {
     if (!SameShape(p.alignedShape, w.alignedShape))
       return Fail(HB_DNN_INVALID_ARGUMENT, who + ": alignedShape " + ShapeText(p.alignedShape) + ", model has " +
                                                ShapeText(w.alignedShape));
-    need = {w.tensorType == HB_DNN_IMG_TYPE_NV12 ? int64_t(H) * W * 3 / 2 : std::max<int64_t>(ValidExtent(p), w.alignedByteSize)};
+    need = {std::max<int64_t>(ValidExtent(p), w.alignedByteSize)};
   }
   for (size_t i = 0; i < need.size(); i++) {
     const hbSysMem& m = got.sysMem[i];
-    Allocation* a = FindAllocation(m);
-    if (!a) return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[" + std::to_string(i) + "] is not memory from hbSysAllocCachedMem");
-    if (m.phyAddr != a->phy || m.memSize > a->size)
-      return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[" + std::to_string(i) + "] phyAddr/memSize do not match the allocation");
+    const std::string mem = who + ": sysMem[" + std::to_string(i) + "]";
+    Range r;
+    if (!FindRange(m, &r)) return Fail(HB_DNN_INVALID_ARGUMENT, mem + " is not (part of) memory from hbSysAlloc*Mem, or its phyAddr does not match");
     if (int64_t(m.memSize) < need[i])
-      return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[" + std::to_string(i) + "] holds " + std::to_string(m.memSize) +
-                                               " bytes, needs " + std::to_string(need[i]));
-    planes.push_back(a);
+      return Fail(HB_DNN_INVALID_ARGUMENT, mem + " holds " + std::to_string(m.memSize) + " bytes, needs " + std::to_string(need[i]));
+    if (separate && m.phyAddr % 16 != 0) return Fail(HB_DNN_INVALID_ARGUMENT, mem + " phyAddr is not 16-byte aligned");
+    if (r.a->busy) return Fail(HB_DNN_INVALID_ARGUMENT, mem + " is in use by a task that is still running");
+    for (const Range& other : planes)
+      if (Overlap(r, other)) return Fail(HB_DNN_INVALID_ARGUMENT, mem + " overlaps another plane");
+    planes.push_back(r);
   }
   return HB_DNN_SUCCESS;
 }
@@ -234,19 +288,51 @@ int32_t CheckInput(const TensorDesc& want, const hbDNNTensor& got, std::vector<A
 void RunTask(Task* task, const ModelDesc* model, InputPlanes in, std::vector<OutputPlane> outs) {
   State& s = S();
   int32_t status = HB_DNN_SUCCESS;
+  std::string why;
+  bool cancelled;
   {
     std::unique_lock<std::mutex> lock(s.mu);
-    if (!s.changed.wait_for(lock, std::chrono::seconds(10), [&] { return !s.hold; })) status = HB_DNN_RUN_TASK_FAILED;
+    // A held task stands for work the BPU is busy with: even a cancelled one stops only when the hold ends, so
+    // tests can see a released task still using its memory.
+    if (!s.changed.wait_for(lock, std::chrono::seconds(10), [&] { return !s.hold; })) {
+      status = HB_DNN_RUN_TASK_FAILED;
+      why = "hbDNNWaitTaskDone: the task failed (inference was held too long)";
+    }
+    cancelled = task->cancelled;
   }
-  if (status == HB_DNN_SUCCESS) {
+  if (status == HB_DNN_SUCCESS && !cancelled) {
     if (model->inferDelayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(model->inferDelayMs));
-    Compute(*model, in, outs);
+    std::lock_guard<std::mutex> lock(s.mu);
+    cancelled = task->cancelled;
   }
+  if (status == HB_DNN_SUCCESS && !cancelled) {
+    if (model->incompatibleAtWait) {
+      // What the X5 runtime was seen doing with a model built for another chip: it loads, then the BPU platform
+      // layer logs "Incompatible Platform" and the task fails. The code it returns is not public: this one is ours.
+      status = HB_DNN_RUN_TASK_FAILED;
+      why = "Incompatible Platform: model '" + model->name + "' in " + model->file + " was compiled for march " + model->march +
+            "; the bayes-e BPU cannot parse its instructions";
+    } else {
+      Compute(*model, in, outs);
+    }
+  }
+  hbDNNTaskDoneCb callback = nullptr;
+  void* userdata = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!task->released) {
+      callback = task->callback;
+      userdata = task->userdata;
+    }
+  }
+  if (callback) callback(task, status, userdata);
   std::lock_guard<std::mutex> lock(s.mu);
   for (Allocation* a : task->used) a->busy--;
   task->status = status;
+  task->why = why;
   task->done = true;
   s.running--;
+  if (task->released) s.tasks.erase(task);  // nobody will wait for it: the thread was detached at release
   s.changed.notify_all();
 }
 
@@ -257,80 +343,139 @@ using namespace hbdouble;
 
 // ---------------------------------------------------------------------------------------------- system memory
 
-HB_DOUBLE_EXPORT int32_t hbSysAllocCachedMem(hbSysMem* mem, uint32_t size) {
-  INJECT("hbSysAllocCachedMem");
-  if (!mem || size == 0) return Fail(HB_DNN_INVALID_ARGUMENT, "hbSysAllocCachedMem: null mem or zero size");
+namespace {
+int32_t Allocate(hbSysMem* mem, uint32_t size, bool cached, const char* call) {
+  if (!mem || size == 0) return Fail(HB_SYS_INVALID_ARGUMENT, std::string(call) + ": null mem or zero size");
   auto a = std::make_unique<Allocation>();
   a->cpu.reset(new (std::nothrow) uint8_t[size]);
-  a->device.reset(new (std::nothrow) uint8_t[size]);
-  if (!a->cpu || !a->device) return Fail(HB_DNN_OUT_OF_MEMORY, "hbSysAllocCachedMem: out of memory");
-  // Fresh memory holds garbage, and the two views disagree until a flush: callers must not rely on zeros.
+  if (cached) a->device.reset(new (std::nothrow) uint8_t[size]);
+  if (!a->cpu || (cached && !a->device)) return Fail(HB_SYS_OUT_OF_MEMORY, std::string(call) + ": out of memory");
+  // Fresh memory holds garbage, and the two views of cached memory disagree until a flush.
   std::memset(a->cpu.get(), 0xCD, size);
-  std::memset(a->device.get(), 0xDD, size);
+  if (cached) std::memset(a->device.get(), 0xDD, size);
   a->size = size;
   std::lock_guard<std::mutex> lock(S().mu);
   a->phy = S().nextPhy;
-  S().nextPhy += (uint64_t(size) + 0xFFF) & ~uint64_t(0xFFF);
+  S().nextPhy += (uint64_t(size) + 0xFFF) & ~uint64_t(0xFFF);  // page-aligned, like the board's allocator
   mem->phyAddr = a->phy;
   mem->virAddr = a->cpu.get();
   mem->memSize = size;
   S().liveBytes += size;
   S().counters.allocations++;
   S().allocations[a->cpu.get()] = std::move(a);
-  return HB_DNN_SUCCESS;
+  return HB_SYS_SUCCESS;
 }
+}  // namespace
+
+HB_DOUBLE_EXPORT int32_t hbSysAllocCachedMem(hbSysMem* mem, uint32_t size) {
+  INJECT("hbSysAllocCachedMem");
+  return Allocate(mem, size, true, "hbSysAllocCachedMem");
+}
+
+HB_DOUBLE_EXPORT int32_t hbSysAllocMem(hbSysMem* mem, uint32_t size) { return Allocate(mem, size, false, "hbSysAllocMem"); }
 
 HB_DOUBLE_EXPORT int32_t hbSysFlushMem(hbSysMem* mem, int32_t flag) {
   INJECT("hbSysFlushMem");
-  if (!mem) return Fail(HB_DNN_INVALID_ARGUMENT, "hbSysFlushMem: null mem");
+  if (!mem) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFlushMem: null mem");
   std::lock_guard<std::mutex> lock(S().mu);
-  Allocation* a = FindAllocation(*mem);
-  if (!a) return Fail(HB_DNN_INVALID_ARGUMENT, "hbSysFlushMem: not memory from hbSysAllocCachedMem");
-  if (a->busy) return Fail(HB_DNN_API_USE_ERROR, "hbSysFlushMem: memory is in use by a running task");
-  if (flag == HB_SYS_MEM_CACHE_CLEAN) {
-    std::memcpy(a->device.get(), a->cpu.get(), a->size);
-    S().counters.cleanFlushes++;
-  } else if (flag == HB_SYS_MEM_CACHE_INVALIDATE) {
-    std::memcpy(a->cpu.get(), a->device.get(), a->size);
-    S().counters.invalidateFlushes++;
-  } else {
-    return Fail(HB_DNN_INVALID_ARGUMENT, "hbSysFlushMem: flag must be CLEAN (2) or INVALIDATE (1)");
+  Range r;
+  if (!FindRange(*mem, &r)) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFlushMem: not (part of) memory from hbSysAlloc*Mem");
+  if (r.a->busy) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFlushMem: memory is in use by a running task");
+  if (flag != HB_SYS_MEM_CACHE_CLEAN && flag != HB_SYS_MEM_CACHE_INVALIDATE)
+    return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFlushMem: flag must be CLEAN (2) or INVALIDATE (1)");
+  if (r.a->device) {
+    uint8_t* cpu = r.a->cpu.get() + r.offset;
+    uint8_t* dev = r.a->device.get() + r.offset;
+    if (flag == HB_SYS_MEM_CACHE_CLEAN) std::memcpy(dev, cpu, size_t(r.size));
+    else std::memcpy(cpu, dev, size_t(r.size));
   }
-  return HB_DNN_SUCCESS;
+  (flag == HB_SYS_MEM_CACHE_CLEAN ? S().counters.cleanFlushes : S().counters.invalidateFlushes)++;
+  return HB_SYS_SUCCESS;
+}
+
+HB_DOUBLE_EXPORT int32_t hbSysWriteMem(hbSysMem* dest, char* src, uint32_t size) {
+  if (!dest || !src) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysWriteMem: null argument");
+  std::lock_guard<std::mutex> lock(S().mu);
+  Range r;
+  if (!FindRange(*dest, &r) || size > dest->memSize) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysWriteMem: not memory from hbSysAlloc*Mem, or too small");
+  std::memcpy(r.a->cpu.get() + r.offset, src, size);
+  return HB_SYS_SUCCESS;
+}
+
+HB_DOUBLE_EXPORT int32_t hbSysReadMem(char* dest, hbSysMem* src, uint32_t size) {
+  if (!dest || !src) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysReadMem: null argument");
+  std::lock_guard<std::mutex> lock(S().mu);
+  Range r;
+  if (!FindRange(*src, &r) || size > src->memSize) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysReadMem: not memory from hbSysAlloc*Mem, or too small");
+  std::memcpy(dest, r.a->cpu.get() + r.offset, size);
+  return HB_SYS_SUCCESS;
 }
 
 HB_DOUBLE_EXPORT int32_t hbSysFreeMem(hbSysMem* mem) {
   INJECT("hbSysFreeMem");
-  if (!mem) return Fail(HB_DNN_INVALID_ARGUMENT, "hbSysFreeMem: null mem");
+  if (!mem) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFreeMem: null mem");
   std::lock_guard<std::mutex> lock(S().mu);
-  auto it = S().allocations.find(mem->virAddr);
-  if (it == S().allocations.end()) return Fail(HB_DNN_INVALID_ARGUMENT, "hbSysFreeMem: not memory from hbSysAllocCachedMem (or freed twice)");
-  if (it->second->busy) return Fail(HB_DNN_API_USE_ERROR, "hbSysFreeMem: memory is in use by a running task");
+  auto it = S().allocations.find(static_cast<uint8_t*>(mem->virAddr));
+  if (it == S().allocations.end())
+    return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFreeMem: not the start of memory from hbSysAlloc*Mem (or freed twice)");
+  if (it->second->busy) return Fail(HB_SYS_INVALID_ARGUMENT, "hbSysFreeMem: memory is in use by a running task");
   S().liveBytes -= it->second->size;
   S().allocations.erase(it);
-  return HB_DNN_SUCCESS;
+  return HB_SYS_SUCCESS;
+}
+
+// Deprecated on the board; nothing in segstream may use them.
+HB_DOUBLE_EXPORT int32_t hbSysRegisterMem(hbSysMem*) {
+  return Fail(HB_SYS_REGISTER_MEM_FAILED, "hbSysRegisterMem: deprecated on the board; the double does not register memory");
+}
+
+HB_DOUBLE_EXPORT int32_t hbSysUnregisterMem(hbSysMem*) {
+  return Fail(HB_SYS_REGISTER_MEM_FAILED, "hbSysUnregisterMem: deprecated on the board; the double does not register memory");
 }
 
 // ---------------------------------------------------------------------------------------------- models
 
 HB_DOUBLE_EXPORT const char* hbDNNGetErrorDesc(int32_t code) {
+  // The double's own wording; the board's strings are not published.
   switch (code) {
     case HB_DNN_SUCCESS: return "success";
     case HB_DNN_INVALID_ARGUMENT: return "invalid argument";
     case HB_DNN_INVALID_MODEL: return "invalid model";
+    case HB_DNN_MODEL_NUMBER_EXCEED_LIMIT: return "too many models";
     case HB_DNN_INVALID_PACKED_DNN_HANDLE: return "invalid packed dnn handle";
     case HB_DNN_INVALID_DNN_HANDLE: return "invalid dnn handle";
     case HB_DNN_CAN_NOT_OPEN_FILE: return "can not open file";
     case HB_DNN_OUT_OF_MEMORY: return "out of memory";
     case HB_DNN_TIMEOUT: return "timeout";
+    case HB_DNN_TASK_NUM_EXCEED_LIMIT: return "too many tasks";
+    case HB_DNN_TASK_BATCH_SIZE_EXCEED_LIMIT: return "too many batched tasks";
     case HB_DNN_INVALID_TASK_HANDLE: return "invalid task handle";
     case HB_DNN_RUN_TASK_FAILED: return "run task failed";
     case HB_DNN_MODEL_IS_RUNNING: return "model is running";
     case HB_DNN_INCOMPATIBLE_MODEL: return "Incompatible Platform";
     case HB_DNN_API_USE_ERROR: return "api use error";
+    case HB_DNN_MULTI_PROGRESS_USE_ERROR: return "multi-process use error";
     default: return "unknown error";
   }
 }
+
+HB_DOUBLE_EXPORT const char* hbDNNGetVersion() { return "1.23.10 (segstream hb_dnn test double)"; }
+
+namespace {
+// Registers the models of one load (caller does not hold the lock).
+int32_t Register(std::unique_ptr<Packed> packed, hbPackedDNNHandle_t* handle) {
+  for (size_t i = 0; i < packed->models.size(); i++)
+    for (size_t j = 0; j < i; j++)
+      if (packed->models[i]->name == packed->models[j]->name)
+        return Fail(HB_DNN_INVALID_MODEL, "model name '" + packed->models[i]->name + "' appears twice in the files given");
+  for (const auto& m : packed->models) packed->names.push_back(m->name.c_str());
+  std::lock_guard<std::mutex> lock(S().mu);
+  for (const auto& m : packed->models) S().models[m.get()] = packed.get();
+  *handle = packed.get();
+  S().packed.insert(packed.release());
+  return HB_DNN_SUCCESS;
+}
+}  // namespace
 
 HB_DOUBLE_EXPORT int32_t hbDNNInitializeFromFiles(hbPackedDNNHandle_t* packedHandle, const char** files, int32_t count) {
   INJECT("hbDNNInitializeFromFiles");
@@ -339,22 +484,28 @@ HB_DOUBLE_EXPORT int32_t hbDNNInitializeFromFiles(hbPackedDNNHandle_t* packedHan
   for (int32_t i = 0; i < count; i++) {
     if (!files[i]) return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInitializeFromFiles: null file name");
     try {
-      for (ModelDesc& m : LoadModelFile(files[i])) {
-        for (const auto& existing : packed->models)
-          if (existing->name == m.name)
-            return Fail(HB_DNN_INVALID_MODEL, "model name '" + m.name + "' appears twice in the files given");
-        packed->models.push_back(std::make_unique<ModelDesc>(std::move(m)));
-      }
+      for (ModelDesc& m : LoadModelFile(files[i])) packed->models.push_back(std::make_unique<ModelDesc>(std::move(m)));
     } catch (const LoadError& e) {
       return Fail(e.code, e.what());
     }
   }
-  for (const auto& m : packed->models) packed->names.push_back(m->name.c_str());
-  std::lock_guard<std::mutex> lock(S().mu);
-  for (const auto& m : packed->models) S().models[m.get()] = packed.get();
-  *packedHandle = packed.get();
-  S().packed.insert(packed.release());
-  return HB_DNN_SUCCESS;
+  return Register(std::move(packed), packedHandle);
+}
+
+HB_DOUBLE_EXPORT int32_t hbDNNInitializeFromDDR(hbPackedDNNHandle_t* packedHandle, const void** data, int32_t* lengths, int32_t count) {
+  if (!packedHandle || !data || !lengths || count <= 0) return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInitializeFromDDR: no model data");
+  auto packed = std::make_unique<Packed>();
+  for (int32_t i = 0; i < count; i++) {
+    if (!data[i] || lengths[i] <= 0) return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInitializeFromDDR: empty model data");
+    try {
+      const std::string text(static_cast<const char*>(data[i]), size_t(lengths[i]));
+      for (ModelDesc& m : LoadModelText(text, "model data " + std::to_string(i)))
+        packed->models.push_back(std::make_unique<ModelDesc>(std::move(m)));
+    } catch (const LoadError& e) {
+      return Fail(e.code, e.what());
+    }
+  }
+  return Register(std::move(packed), packedHandle);
 }
 
 HB_DOUBLE_EXPORT int32_t hbDNNGetModelNameList(const char*** names, int32_t* count, hbPackedDNNHandle_t handle) {
@@ -390,7 +541,9 @@ HB_DOUBLE_EXPORT int32_t hbDNNRelease(hbPackedDNNHandle_t handle) {
     Packed* p = static_cast<Packed*>(handle);
     if (!S().packed.count(p)) return Fail(HB_DNN_INVALID_PACKED_DNN_HANDLE, "hbDNNRelease: unknown packed handle (released twice?)");
     for (const auto& t : S().tasks)
-      if (t.second->packed == p) return Fail(HB_DNN_MODEL_IS_RUNNING, "hbDNNRelease: a task of this model was not released");
+      if (t.second->packed == p)
+        return Fail(HB_DNN_MODEL_IS_RUNNING, t.second->released ? "hbDNNRelease: a released task of this model is still running"
+                                                                 : "hbDNNRelease: a task of this model was not released");
     for (const auto& m : p->models) S().models.erase(m.get());
     S().packed.erase(p);
     doomed.reset(p);
@@ -474,6 +627,16 @@ HB_DOUBLE_EXPORT int32_t hbDNNGetOutputTensorProperties(hbDNNTensorProperties* p
   return HB_DNN_SUCCESS;
 }
 
+HB_DOUBLE_EXPORT int32_t hbDNNGetInputSource(int32_t* source, hbDNNHandle_t dnn, int32_t index) {
+  INJECT("hbDNNGetInputSource");
+  std::lock_guard<std::mutex> lock(S().mu);
+  const TensorDesc* t = nullptr;
+  if (int32_t rc = TensorQuery("hbDNNGetInputSource", dnn, index, true, &t)) return rc;
+  if (!source) return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetInputSource: null output");
+  *source = t->inputSource;
+  return HB_DNN_SUCCESS;
+}
+
 // ---------------------------------------------------------------------------------------------- inference
 
 HB_DOUBLE_EXPORT int32_t hbDNNInfer(hbDNNTaskHandle_t* taskHandle, hbDNNTensor** output, const hbDNNTensor* input,
@@ -481,45 +644,55 @@ HB_DOUBLE_EXPORT int32_t hbDNNInfer(hbDNNTaskHandle_t* taskHandle, hbDNNTensor**
   INJECT("hbDNNInfer");
   if (!taskHandle || !output || !*output || !input || !ctrl)
     return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInfer: null task, output, input or control parameter");
+  if (*taskHandle && !ctrl->more) return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInfer: *taskHandle must be null (the double does not batch)");
   std::lock_guard<std::mutex> lock(S().mu);
   const ModelDesc* m = FindModel(dnn);
   if (!m) return Fail(HB_DNN_INVALID_DNN_HANDLE, "hbDNNInfer: unknown model handle");
+  for (const TensorDesc& in : m->inputs)
+    if (in.inputSource == HB_DNN_INPUT_FROM_RESIZER)
+      return Fail(HB_DNN_API_USE_ERROR, "hbDNNInfer: input '" + in.name + "' comes from the resizer: run the model with hbDNNRoiInfer");
   auto task = std::make_unique<Task>();
   task->packed = S().models[m];
 
   InputPlanes planes;
+  LastInput captured;
   for (size_t i = 0; i < m->inputs.size(); i++) {
-    std::vector<Allocation*> allocs;
-    if (int32_t rc = CheckInput(m->inputs[i], input[i], allocs, static_cast<int>(i))) return rc;
+    std::vector<Range> ranges;
+    if (int32_t rc = CheckInput(m->inputs[i], input[i], ranges, static_cast<int>(i))) return rc;
     if (i == 0) {
       planes.props = input[0].properties;
       const int32_t t = planes.props.tensorType;
-      if (t == HB_DNN_IMG_TYPE_NV12 || t == HB_DNN_IMG_TYPE_NV12_SEPARATE) {
-        const Axes ax = AxesOf(planes.props.tensorLayout);
-        S().counters.lastNv12RowStride =
-            (t == HB_DNN_IMG_TYPE_NV12 ? planes.props.validShape : planes.props.alignedShape).dimensionSize[ax.w];
+      if (t == HB_DNN_IMG_TYPE_NV12 || t == HB_DNN_IMG_TYPE_NV12_SEPARATE)
+        S().counters.lastNv12RowStride = planes.props.alignedShape.dimensionSize[AxesOf(planes.props.tensorLayout).w];
+      planes.plane0 = ranges[0].a->Device() + ranges[0].offset;
+      planes.plane1 = ranges.size() > 1 ? ranges[1].a->Device() + ranges[1].offset : nullptr;
+      captured.props = input[0].properties;
+      captured.count = static_cast<int>(ranges.size());
+      for (size_t p = 0; p < ranges.size(); p++) {
+        const uint8_t* dev = ranges[p].a->Device() + ranges[p].offset;
+        captured.planes[p].assign(dev, dev + ranges[p].size);
       }
-      planes.plane0 = allocs[0]->device.get();
-      planes.plane1 = allocs.size() > 1 ? allocs[1]->device.get() : nullptr;
     }
-    task->used.insert(task->used.end(), allocs.begin(), allocs.end());
+    for (const Range& r : ranges) task->used.push_back(r.a);
   }
   std::vector<OutputPlane> outs;
   for (size_t i = 0; i < m->outputs.size(); i++) {
     const hbDNNTensor& t = (*output)[i];
     const TensorDesc& want = m->outputs[i];
     const std::string who = "hbDNNInfer: output " + std::to_string(i) + " '" + want.name + "'";
-    Allocation* a = FindAllocation(t.sysMem[0]);
-    if (!a) return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[0] is not memory from hbSysAllocCachedMem");
-    if (t.sysMem[0].memSize > a->size || int64_t(t.sysMem[0].memSize) < want.base.alignedByteSize)
+    Range r;
+    if (!FindRange(t.sysMem[0], &r)) return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[0] is not (part of) memory from hbSysAlloc*Mem");
+    if (r.size < want.base.alignedByteSize)
       return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[0] smaller than alignedByteSize " + std::to_string(want.base.alignedByteSize));
     if (t.properties.tensorType != want.base.tensorType) return Fail(HB_DNN_INVALID_ARGUMENT, who + ": tensorType differs from the model's");
-    if (std::find(task->used.begin(), task->used.end(), a) != task->used.end())
+    if (r.a->busy) return Fail(HB_DNN_INVALID_ARGUMENT, who + ": sysMem[0] is in use by a task that is still running");
+    if (std::find(task->used.begin(), task->used.end(), r.a) != task->used.end())
       return Fail(HB_DNN_INVALID_ARGUMENT, who + ": the same memory is used twice in one task");
-    outs.push_back({&want, a->device.get(), a->size});
-    task->used.push_back(a);
+    outs.push_back({&want, r.a->Device() + r.offset, static_cast<uint32_t>(r.size)});
+    task->used.push_back(r.a);
   }
   for (Allocation* a : task->used) a->busy++;
+  S().lastInput = std::move(captured);
   S().counters.inferCalls++;
   S().running++;
   S().counters.maxConcurrentTasks = std::max(S().counters.maxConcurrentTasks, S().running);
@@ -530,32 +703,75 @@ HB_DOUBLE_EXPORT int32_t hbDNNInfer(hbDNNTaskHandle_t* taskHandle, hbDNNTensor**
   return HB_DNN_SUCCESS;
 }
 
+HB_DOUBLE_EXPORT int32_t hbDNNRoiInfer(hbDNNTaskHandle_t* taskHandle, hbDNNTensor** output, const hbDNNTensor* input, hbDNNRoi* rois,
+                                       int32_t roiCount, hbDNNHandle_t dnn, hbDNNInferCtrlParam* ctrl) {
+  if (!taskHandle || !output || !input || !rois || roiCount <= 0 || !ctrl)
+    return Fail(HB_DNN_INVALID_ARGUMENT, "hbDNNRoiInfer: null argument or no regions");
+  std::lock_guard<std::mutex> lock(S().mu);
+  if (!FindModel(dnn)) return Fail(HB_DNN_INVALID_DNN_HANDLE, "hbDNNRoiInfer: unknown model handle");
+  return Fail(HB_DNN_API_USE_ERROR, "hbDNNRoiInfer: the test double does not run resizer models");
+}
+
+namespace {
+// A task the caller still holds a handle to (caller holds the lock).
+Task* FindTask(hbDNNTaskHandle_t handle) {
+  auto it = S().tasks.find(static_cast<Task*>(handle));
+  return it == S().tasks.end() || it->second->released ? nullptr : it->second.get();
+}
+}  // namespace
+
+HB_DOUBLE_EXPORT int32_t hbDNNSetTaskDoneCb(hbDNNTaskHandle_t handle, hbDNNTaskDoneCb cb, void* userdata) {
+  int32_t status;
+  {
+    std::lock_guard<std::mutex> lock(S().mu);
+    Task* t = FindTask(handle);
+    if (!t) return Fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNSetTaskDoneCb: unknown task handle");
+    if (!t->done) {
+      t->callback = cb;
+      t->userdata = userdata;
+      return HB_DNN_SUCCESS;
+    }
+    status = t->status;
+  }
+  if (cb) cb(handle, status, userdata);  // already finished: report at once
+  return HB_DNN_SUCCESS;
+}
+
 HB_DOUBLE_EXPORT int32_t hbDNNWaitTaskDone(hbDNNTaskHandle_t handle, int32_t timeoutMs) {
   INJECT("hbDNNWaitTaskDone");
   std::unique_lock<std::mutex> lock(S().mu);
-  auto it = S().tasks.find(static_cast<Task*>(handle));
-  if (it == S().tasks.end()) return Fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNWaitTaskDone: unknown task handle");
-  Task* t = it->second.get();
+  Task* t = FindTask(handle);
+  if (!t) return Fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNWaitTaskDone: unknown task handle");
   if (timeoutMs <= 0) {
     S().changed.wait(lock, [&] { return t->done; });
   } else if (!S().changed.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return t->done; })) {
     return Fail(HB_DNN_TIMEOUT, "hbDNNWaitTaskDone: task still running after the timeout");
   }
-  if (t->status != HB_DNN_SUCCESS) return Fail(t->status, "hbDNNWaitTaskDone: the task failed (inference was held too long)");
+  if (t->status != HB_DNN_SUCCESS) return Fail(t->status, t->why);
   return HB_DNN_SUCCESS;
 }
 
 HB_DOUBLE_EXPORT int32_t hbDNNReleaseTask(hbDNNTaskHandle_t handle) {
   INJECT("hbDNNReleaseTask");
-  std::unique_ptr<Task> task;
+  std::unique_ptr<Task> finished;
   {
     std::lock_guard<std::mutex> lock(S().mu);
-    auto it = S().tasks.find(static_cast<Task*>(handle));
-    if (it == S().tasks.end()) return Fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNReleaseTask: unknown task handle (released twice?)");
-    task = std::move(it->second);
-    S().tasks.erase(it);
+    Task* t = FindTask(handle);
+    if (!t) return Fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNReleaseTask: unknown task handle (released twice?)");
+    if (t->done) {
+      finished = std::move(S().tasks[t]);
+      S().tasks.erase(t);
+    } else {
+      // As on the board: return at once; the task is cancelled (not started) or stopped (running) in the
+      // background and its memory stays in use until its thread ends, which then forgets it.
+      t->released = true;
+      t->cancelled = true;
+      t->thread.detach();
+      S().counters.cancelledTasks++;
+      S().changed.notify_all();
+    }
   }
-  if (task->thread.joinable()) task->thread.join();  // a released task stops existing: wait for its thread
+  if (finished && finished->thread.joinable()) finished->thread.join();  // already done: returns at once
   return HB_DNN_SUCCESS;
 }
 
@@ -587,7 +803,9 @@ HB_DOUBLE_EXPORT void hbTestDoubleGetStats(hbTestDoubleStats* stats) {
   *stats = S().counters;
   stats->liveAllocations = static_cast<int64_t>(S().allocations.size());
   stats->liveAllocatedBytes = S().liveBytes;
-  stats->liveTasks = static_cast<int64_t>(S().tasks.size());
+  stats->liveTasks = 0;
+  for (const auto& t : S().tasks) stats->liveTasks += t.second->released ? 0 : 1;
+  stats->runningTasks = S().running;
   stats->livePackedHandles = static_cast<int64_t>(S().packed.size());
 }
 
@@ -599,9 +817,15 @@ HB_DOUBLE_EXPORT void hbTestDoubleResetCounters(void) {
 HB_DOUBLE_EXPORT int64_t hbTestDoubleReleaseLeaks(void) {
   std::vector<std::unique_ptr<Task>> tasks;
   {
-    std::lock_guard<std::mutex> lock(S().mu);
+    std::unique_lock<std::mutex> lock(S().mu);
     S().hold = false;
     S().changed.notify_all();
+    // Released tasks forget themselves when their threads end: wait for that.
+    S().changed.wait(lock, [] {
+      for (const auto& t : S().tasks)
+        if (t.second->released) return false;
+      return true;
+    });
     for (auto& t : S().tasks) tasks.push_back(std::move(t.second));
     S().tasks.clear();
   }
@@ -627,6 +851,24 @@ HB_DOUBLE_EXPORT const char* hbTestDoubleCallNames(void) {
 }
 
 HB_DOUBLE_EXPORT const char* hbTestDoubleLastError(void) { return t_lastError.c_str(); }
+
+HB_DOUBLE_EXPORT int32_t hbTestDoubleLastInput(hbDNNTensorProperties* props, int64_t planeBytes[2]) {
+  std::lock_guard<std::mutex> lock(S().mu);
+  const LastInput& l = S().lastInput;
+  if (props) *props = l.props;
+  if (planeBytes)
+    for (int i = 0; i < 2; i++) planeBytes[i] = static_cast<int64_t>(l.planes[i].size());
+  return l.count;
+}
+
+HB_DOUBLE_EXPORT int64_t hbTestDoubleLastInputPlane(int32_t plane, uint8_t* dst, int64_t capacity) {
+  std::lock_guard<std::mutex> lock(S().mu);
+  const LastInput& l = S().lastInput;
+  if (plane < 0 || plane >= l.count || !dst || capacity < 0) return -1;
+  const int64_t n = std::min<int64_t>(capacity, static_cast<int64_t>(l.planes[plane].size()));
+  std::memcpy(dst, l.planes[plane].data(), size_t(n));
+  return n;
+}
 
 HB_DOUBLE_EXPORT void hbTestDoubleLeakCanary(void) {
   void* volatile lost = std::malloc(48);

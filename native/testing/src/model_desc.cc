@@ -88,6 +88,19 @@ hbDNNTensorShape ToShape(const std::vector<int32_t>& dims, const std::string& ke
 
 bool IsNv12(int32_t t) { return t == HB_DNN_IMG_TYPE_NV12 || t == HB_DNN_IMG_TYPE_NV12_SEPARATE; }
 
+std::string ShapeList(const std::vector<int32_t>& dims) {
+  std::string s = "(";
+  for (size_t i = 0; i < dims.size(); i++) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + ")";
+}
+
+int32_t ParseInputSource(const std::string& s, const std::string& where) {
+  if (s == "DDR") return HB_DNN_INPUT_FROM_DDR;
+  if (s == "RESIZER") return HB_DNN_INPUT_FROM_RESIZER;
+  if (s == "PYRAMID") return HB_DNN_INPUT_FROM_PYRAMID;
+  Invalid(where, "inputSource must be DDR, RESIZER or PYRAMID, not \"" + s + "\"");
+}
+
 TensorDesc ParseTensor(const JsonValue& j, const std::string& where0, bool isInput) {
   if (j.kind != JsonValue::Kind::Object) Invalid(where0, "each tensor must be an object");
   TensorDesc t;
@@ -95,42 +108,55 @@ TensorDesc ParseTensor(const JsonValue& j, const std::string& where0, bool isInp
   const std::string where = where0 + " tensor \"" + t.name + "\"";
   hbDNNTensorProperties& p = t.base;
   p.tensorType = ParseTensorType(RequireString(j, "tensorType", where), where);
+  // Compiled models report NV12 for nv12 inputs; NV12_SEPARATE is what a caller may switch the tensor to.
+  if (p.tensorType == HB_DNN_IMG_TYPE_NV12_SEPARATE)
+    Invalid(where, "tensorType NV12_SEPARATE: compiled models report NV12 (the caller may switch to NV12_SEPARATE)");
   p.tensorLayout = ParseLayout(RequireString(j, "layout", where), where);
   std::vector<int32_t> valid = Ints(Require(j, "validShape", where), "validShape", where);
   p.validShape = ToShape(valid, "validShape", where);
-  std::vector<int32_t> aligned = valid;
-  if (const JsonValue* a = j.Get("alignedShape")) aligned = Ints(*a, "alignedShape", where);
-  if (aligned.size() != valid.size()) Invalid(where, "alignedShape must have as many dimensions as validShape");
   // 4-D tensors, plus 3-D (N,H,W) outputs: class maps with the channel axis dropped.
   if (p.validShape.numDimensions != 4 && (isInput || p.validShape.numDimensions != 3))
     Invalid(where, "the double models 4-D tensors (and 3-D (N,H,W) outputs)");
+  // The runtime reports alignedShape as 4-D whatever the valid rank (a hardware fact in the vendor docs).
+  std::vector<int32_t> aligned = valid;
+  if (valid.size() == 3) aligned = p.tensorLayout == HB_DNN_LAYOUT_NCHW ? std::vector<int32_t>{valid[0], 1, valid[1], valid[2]}
+                                                                          : std::vector<int32_t>{valid[0], valid[1], valid[2], 1};
+  if (const JsonValue* a = j.Get("alignedShape")) aligned = Ints(*a, "alignedShape", where);
+  if (aligned.size() != 4) Invalid(where, "alignedShape must have 4 dimensions (the runtime's is always 4-D)");
   Axes ax = AxesOf(p.tensorLayout);
-  if (valid[ax.n] != 1) Invalid(where, "the double only models batch size 1");
+  if (valid[0] != 1) Invalid(where, "the double only models batch size 1");
   if (IsNv12(p.tensorType)) {
     if (!isInput) Invalid(where, "NV12 is an input type");
     if (p.tensorLayout == HB_DNN_LAYOUT_NONE || valid[ax.c] != 3) Invalid(where, "NV12 inputs are (1,3,H,W) NCHW or (1,H,W,3) NHWC");
     if (valid[ax.h] % 2 || valid[ax.w] % 2) Invalid(where, "NV12 height and width must be even");
-    if (!j.Has("alignedShape") && p.tensorType == HB_DNN_IMG_TYPE_NV12_SEPARATE) aligned[ax.w] = (valid[ax.w] + 15) / 16 * 16;
   }
-  for (size_t i = 0; i < valid.size(); i++)
-    if (aligned[i] < valid[i]) Invalid(where, "alignedShape must not be smaller than validShape");
   p.alignedShape = ToShape(aligned, "alignedShape", where);
+  int dropped = -1;
+  std::vector<int32_t> alignedForValid = AlignedForValid(p, &dropped);
+  if (alignedForValid.empty()) Invalid(where, "alignedShape " + ShapeList(aligned) + " cannot hold validShape " + ShapeList(valid));
   if (ElementBytes(p.tensorType) == 0) Invalid(where, "the double does not model 4-bit tensors");
 
   if (const JsonValue* s = j.Get("stride")) {
+    // One stride per validShape dimension, or one per alignedShape dimension (4) for a 3-D validShape.
     std::vector<int32_t> st = Ints(*s, "stride", where);
-    if (st.size() != valid.size()) Invalid(where, "stride must have one entry per dimension");
+    if (st.size() != valid.size() && st.size() != aligned.size()) Invalid(where, "stride must have one entry per dimension");
     for (size_t i = 0; i < st.size(); i++) p.stride[i] = st[i];
   } else if (!IsNv12(p.tensorType)) {
     int64_t step = ElementBytes(p.tensorType);
-    for (int i = p.alignedShape.numDimensions - 1; i >= 0; i--) {
+    for (int i = static_cast<int>(valid.size()) - 1; i >= 0; i--) {
       p.stride[i] = static_cast<int32_t>(step);
-      step *= p.alignedShape.dimensionSize[i];
+      step *= alignedForValid[static_cast<size_t>(i)];
     }
+  }
+  if (isInput) {
+    t.inputSource = IsNv12(p.tensorType) ? HB_DNN_INPUT_FROM_PYRAMID : HB_DNN_INPUT_FROM_DDR;
+    if (j.Has("inputSource")) t.inputSource = ParseInputSource(RequireString(j, "inputSource", where), where);
+  } else if (j.Has("inputSource")) {
+    Invalid(where, "inputSource is for inputs");
   }
   int64_t bytes = ElementBytes(p.tensorType);
   if (IsNv12(p.tensorType)) {
-    bytes = int64_t(aligned[ax.h]) * aligned[ax.w] * 3 / 2;
+    bytes = int64_t(aligned[ax.h]) * aligned[ax.w] * 3 / 2;  // as the X5 dumps report: H*W*3/2
   } else {
     for (int32_t d : aligned) bytes *= d;
   }
@@ -219,14 +245,49 @@ int ElementBytes(int32_t t) {
 
 const char* TensorTypeName(int32_t t) { return t >= 0 && t < HB_DNN_TENSOR_TYPE_MAX ? kTypeNames[t] : "?"; }
 
+std::vector<int32_t> AlignedForValid(const hbDNNTensorProperties& p, int* dropped) {
+  const int n = p.validShape.numDimensions, m = p.alignedShape.numDimensions;
+  const int32_t* v = p.validShape.dimensionSize;
+  const int32_t* a = p.alignedShape.dimensionSize;
+  auto fits = [&](int skip) {
+    std::vector<int32_t> out;
+    for (int i = 0; i < m; i++)
+      if (i != skip) out.push_back(a[i]);
+    for (int i = 0; i < n; i++)
+      if (out[static_cast<size_t>(i)] < v[i]) return std::vector<int32_t>{};
+    return out;
+  };
+  if (dropped) *dropped = -1;
+  if (m == n) return fits(-1);
+  if (m != n + 1) return {};
+  for (int skip = 1; skip < m; skip++) {  // never the batch dimension
+    if (a[skip] != 1) continue;
+    std::vector<int32_t> out = fits(skip);
+    if (!out.empty()) {
+      if (dropped) *dropped = skip;
+      return out;
+    }
+  }
+  return {};
+}
+
 std::vector<int64_t> EffectiveStrides(const hbDNNTensorProperties& p) {
-  int n = p.alignedShape.numDimensions;
+  const int n = p.validShape.numDimensions;
+  int dropped = -1;
+  const std::vector<int32_t> aligned = AlignedForValid(p, &dropped);
   std::vector<int64_t> s(static_cast<size_t>(n));
-  bool given = n > 0 && p.stride[n - 1] != 0;
+  if (aligned.empty()) return s;
+  // Strides given per aligned dimension (an entry past the valid rank is set): leave out the dropped one.
+  if (dropped >= 0 && p.stride[n] != 0) {
+    for (int i = 0, k = 0; i <= n; i++)
+      if (i != dropped) s[static_cast<size_t>(k++)] = p.stride[i];
+    return s;
+  }
+  const bool given = n > 0 && p.stride[n - 1] != 0;
   int64_t step = ElementBytes(p.tensorType);
   for (int i = n - 1; i >= 0; i--) {
-    s[i] = given ? p.stride[i] : step;
-    step *= p.alignedShape.dimensionSize[i];
+    s[static_cast<size_t>(i)] = given ? p.stride[i] : step;
+    step *= aligned[static_cast<size_t>(i)];
   }
   return s;
 }
@@ -241,19 +302,27 @@ std::vector<ModelDesc> LoadModelFile(const std::string& path) {
   if (!in) throw LoadError(HB_DNN_CAN_NOT_OPEN_FILE, "cannot open model file '" + path + "': " + std::strerror(errno));
   std::stringstream buf;
   buf << in.rdbuf();
+  std::vector<ModelDesc> models = LoadModelText(buf.str(), "'" + path + "'");
+  for (ModelDesc& m : models) m.file = path;
+  return models;
+}
+
+std::vector<ModelDesc> LoadModelText(const std::string& text, const std::string& where) {
   JsonValue root;
   try {
-    root = ParseJson(buf.str());
+    root = ParseJson(text);
   } catch (const JsonError& e) {
-    throw LoadError(HB_DNN_INVALID_MODEL, "'" + path + "' is not a test-double model (" + e.what() +
+    throw LoadError(HB_DNN_INVALID_MODEL, where + " is not a test-double model (" + e.what() +
                                               "); a compiled .bin needs the board's libdnn");
   }
-  const std::string where = "'" + path + "'";
   const JsonValue* format = root.Get("format");
   if (!format || format->kind != JsonValue::Kind::String || format->string != "segstream-hb-dnn-double/1")
     Invalid(where, "not a test-double model (\"format\" must be \"segstream-hb-dnn-double/1\")");
   std::string march = RequireString(root, "march", where);
-  if (march != "bayes-e")
+  std::string incompatibleAt = "load";
+  if (root.Has("incompatibleAt")) incompatibleAt = RequireString(root, "incompatibleAt", where);
+  if (incompatibleAt != "load" && incompatibleAt != "wait") Invalid(where, "\"incompatibleAt\" must be \"load\" or \"wait\"");
+  if (march != "bayes-e" && incompatibleAt == "load")
     throw LoadError(HB_DNN_INCOMPATIBLE_MODEL, "Incompatible Platform: " + where + " was compiled for march " + march +
                                                    ", this BPU is bayes-e (RDK X5)");
   const JsonValue& models = Require(root, "models", where);
@@ -262,7 +331,9 @@ std::vector<ModelDesc> LoadModelFile(const std::string& path) {
   for (const JsonValue& m : models.array) {
     if (m.kind != JsonValue::Kind::Object) Invalid(where, "each model must be an object");
     ModelDesc d;
-    d.file = path;
+    d.file = where;
+    d.march = march;
+    d.incompatibleAtWait = march != "bayes-e";
     d.name = RequireString(m, "name", where);
     if (d.name.empty()) Invalid(where, "model names must not be empty");
     const std::string mw = where + " model \"" + d.name + "\"";

@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "dnn/hb_dnn.h"
+#include "dnn/hb_dnn_ext.h"
+#include "dnn/hb_dnn_status.h"
 
 namespace hbdouble {
 
 struct TensorDesc {
   std::string name;
   hbDNNTensorProperties base{};  // pointer fields are filled by Properties()
+  int32_t inputSource = HB_DNN_INPUT_FROM_DDR;  // inputs only (hbDNNGetInputSource)
   std::vector<float> scales;
   std::vector<int8_t> zeroPoints;
   std::vector<uint8_t> shifts;
@@ -44,6 +47,10 @@ struct ModelDesc {
   std::vector<TensorDesc> outputs;
   ComputeDesc compute;
   int inferDelayMs = 0;
+  std::string march;
+  // A model built for another chip (march other than bayes-e) that loads and then fails at hbDNNWaitTaskDone,
+  // as publicly reported for the X5 runtime; otherwise such a model fails at load.
+  bool incompatibleAtWait = false;
 };
 
 // A load failure: the API code to return and a sentence saying why (for hbTestDoubleLastError()).
@@ -54,12 +61,18 @@ struct LoadError : std::runtime_error {
 
 // Reads one model file; throws LoadError.
 std::vector<ModelDesc> LoadModelFile(const std::string& path);
+// Reads a model description held in memory (hbDNNInitializeFromDDR); `where` names it in messages.
+std::vector<ModelDesc> LoadModelText(const std::string& text, const std::string& where);
 
 // Bytes per element of a tensor type (image types count bytes), 0 for 4-bit and unknown types.
 int ElementBytes(int32_t tensorType);
 const char* TensorTypeName(int32_t tensorType);
-// Byte strides of the aligned shape when the properties leave them 0 (image inputs do).
+// Byte strides, one per validShape dimension: the properties' own, or derived from the aligned shape when they
+// are 0 (image inputs). A 3-D validShape with the 4-D alignedShape the runtime always reports is mapped onto it
+// by leaving out one size-1 aligned dimension (see AlignedForValid).
 std::vector<int64_t> EffectiveStrides(const hbDNNTensorProperties& p);
+// The aligned sizes matching each valid dimension, and the aligned dimension left out (-1 when ranks agree).
+std::vector<int32_t> AlignedForValid(const hbDNNTensorProperties& p, int* dropped = nullptr);
 // Index of H, W and C in a 4-D shape for the layout (NONE is read as NCHW).
 struct Axes {
   int n, c, h, w;

@@ -25,6 +25,11 @@ export interface Backend {
   run(input: Tensor): Promise<InferenceResult>;
   /** Runs an NV12 image at the model's size, with its strides (only backends that accept 'nv12'). */
   runNv12?(image: Nv12Image): Promise<InferenceResult>;
+  /**
+   * Lends the backend's own input memory as an NV12 image at the model's size to `fill`, then runs it: the frame is
+   * written where the runtime reads it, with no copy (only backends with such memory: the BPU).
+   */
+  runNv12With?(fill: (target: Nv12Image) => void): Promise<InferenceResult>;
   close(): Promise<void>;
 }
 
@@ -33,7 +38,7 @@ export interface BackendOptions {
   threads?: number;
 }
 
-/** The infer stage's one call: feeds a prepared input to the backend in the form it declared it accepts. */
+/** Feeds a prepared input to the backend in the form it declared it accepts. */
 export function runModel(backend: Backend, input: ModelInput): Promise<InferenceResult> {
   if (!backend.accepts.includes(input.kind)) {
     throw new Error(`model ${backend.model.name} takes ${input.kind} input, which the ${backend.kind} backend cannot feed (it accepts ${backend.accepts.join(', ')})`);

@@ -2,24 +2,31 @@
  * The RDK X5 BPU backend: runs a Horizon-compiled model (.bin, march bayes-e) through the board's hb_dnn C API,
  * or, off the board, through segstream's hb_dnn test double (native/testing) with the same code.
  *
- * The model's tensor properties decide everything: NV12 input (packed, or NV12_SEPARATE keeping the frame's row
- * stride), YUV444/RGB/BGR or featuremap tensors; outputs read through their strides (aligned padding skipped)
- * and dequantised to float32, or handed over as raw integers with the scales (`rawIntOutput`), or passed through
- * as a class map when argmax is folded into the model. Inference runs on the libuv thread pool, one per model
- * in flight (two with `pipelineDepth: 2`); BPU memory is allocated once at load and freed by close().
+ * The model's tensor properties decide everything: NV12 input (compiled models report NV12; segstream switches
+ * the tensor to NV12_SEPARATE with a 16-aligned row stride, or feeds it packed on request), YUV444/RGB/BGR or
+ * featuremap tensors; outputs read through their strides (aligned padding skipped) and dequantised to float32, or
+ * handed over as raw integers with the scales (`rawIntOutput`), or passed through as a class map when argmax is
+ * folded into the model. Inference runs on the libuv thread pool, one per model in flight (two with
+ * `pipelineDepth: 2`); BPU memory is allocated once at load and freed by close(). `runNv12With` lends the BPU
+ * input memory so a frame can be written (e.g. resized) straight into it: no copy at all.
  */
 import type { Nv12Image } from '../frame-context.ts';
 import type { Backend, InferenceResult } from './backend.ts';
 import type { ModelInfo, Tensor } from '../../model/model-info.ts';
-import { BpuBackendError, checkModelFiles, explainLoadFailure, fromNative } from './bpu/errors.ts';
+import { BpuBackendError, checkModelFiles, explainLoadFailure, explainRunFailure, fileCompiledForX3, fromNative } from './bpu/errors.ts';
 import { buildModelInfo, inputDType, planOutput, type OutputPlan } from './bpu/model-info.ts';
 import { NATIVE_OUTPUT_TYPE, nativeBpu, bpuAddonPath, type NativeBpu, type NativeModel } from './bpu/native.ts';
 import { axesOf, toTensorInfo, type BpuTensorInfo } from './bpu/tensor-info.ts';
-import { validateLoadArgs, validateNv12Input, validateTensorInput, type BpuLoadOptions } from './bpu/validate.ts';
+import { resolveNv12Feed, validateLoadArgs, validateNv12Input, validateTensorInput, type BpuLoadOptions } from './bpu/validate.ts';
 
 export { BpuBackendError } from './bpu/errors.ts';
+export { isBpuTestDouble } from './bpu/model-info.ts';
 export type { BpuTensorInfo, BpuTensorType, BpuQuantization } from './bpu/tensor-info.ts';
-export type { BpuLoadOptions } from './bpu/validate.ts';
+export type { BpuLoadOptions, Nv12Feed } from './bpu/validate.ts';
+
+/** How long close() waits for released (cancelled) tasks to leave the runtime before giving up on their memory. */
+const CLOSE_WAIT_MS = 10_000;
+const CLOSE_POLL_MS = 20;
 
 export interface BpuAvailability {
   available: boolean;
@@ -78,6 +85,10 @@ export class BpuBackend implements Backend {
   private closing: Promise<void> | null = null;
   private readonly subject: string;
   private readonly outputLength: number;
+  /** Set once a run proved the model cannot run on this BPU: later runs fail at once with it. */
+  private incompatible: BpuBackendError | null = null;
+  /** The model file naming the X3's march, looked up at the first failed wait (undefined: not yet). */
+  private x3File: string | null | undefined;
 
   private constructor(
     readonly model: ModelInfo,
@@ -104,9 +115,10 @@ export class BpuBackend implements Backend {
     }
     await checkModelFiles(list);
     const slots = args.opts.pipelineDepth ?? 1;
+    const nv12Feed = resolveNv12Feed(args.opts.nv12Feed);
     let native: NativeModel;
     try {
-      native = await addon.loadModel(list, args.opts.modelName ?? '', slots);
+      native = await addon.loadModel(list, args.opts.modelName ?? '', slots, nv12Feed);
     } catch (err) {
       const wrapped = fromNative(err, list);
       throw (await explainLoadFailure(wrapped)) ?? wrapped;
@@ -139,11 +151,18 @@ export class BpuBackend implements Backend {
         plan,
         runtime: addon.runtime,
         pipelineDepth: slots,
+        inputSource: d.inputSource,
+        nv12Feed: d.nv12Feed,
+        nv12Stride: d.nv12Stride,
         ...(args.opts.classNames ? { classNames: args.opts.classNames } : {}),
       });
       return new BpuBackend(model, { inputs, outputs }, native, plan, list, slots);
     } catch (err) {
-      native.close();
+      try {
+        native.close(true);
+      } catch {
+        // the reason the load failed matters more than a failure to clean up after it
+      }
       throw err instanceof BpuBackendError ? err : fromNative(err, list);
     }
   }
@@ -157,11 +176,69 @@ export class BpuBackend implements Backend {
     const info = this.tensorInfo.inputs[0]!;
     const tensor = validateTensorInput(input, this.model.input.dtype, info.validShape, this.subject, this.files);
     const data = tensor.data as Uint8Array | Int8Array | Float32Array;
-    return this.execute(data, null);
+    return this.execute(() => ({ data, nv12: null }));
   }
 
-  /** Runs an NV12 image at the model's size: packed models get it packed, NV12_SEPARATE models keep its stride. */
+  /** Runs an NV12 image at the model's size; its Y and UV rows are copied straight into the BPU input planes. */
   async runNv12(image: Nv12Image): Promise<InferenceResult> {
+    this.assertNv12();
+    const img = validateNv12Input(image, this.model.input.width, this.model.input.height, this.subject, this.files);
+    const geometry = { width: img.width, height: img.height, strideY: img.strideY, strideUV: img.strideUV, offsetUV: img.offsetUV };
+    return this.execute(() => ({ data: img.data, nv12: geometry }));
+  }
+
+  /**
+   * Lends the BPU input memory of a free slot as an NV12 image at the model's size (Y rows then UV rows, at the
+   * row stride the runtime is told) to `fill`, which writes the frame into it (e.g. resizeNv12 with `out`), then
+   * runs it: nothing is copied. The image must not be used after `fill` returns (its buffer is detached once the
+   * memory behind it is replaced or freed).
+   */
+  async runNv12With(fill: (target: Nv12Image) => void): Promise<InferenceResult> {
+    this.assertNv12();
+    if (typeof fill !== 'function') {
+      throw new BpuBackendError(`runNv12With(fill) for ${this.subject}: expected a function, got ${typeof fill}`, 'invalid-argument', this.files);
+    }
+    return this.execute((slot) => {
+      const t = this.native.inputImage(slot);
+      const target: Nv12Image = {
+        data: new Uint8Array(t.buffer, 0, t.offsetUV + t.stride * (t.height / 2)),
+        width: t.width,
+        height: t.height,
+        strideY: t.stride,
+        strideUV: t.stride,
+        offsetUV: t.offsetUV,
+      };
+      fill(target);
+      return { data: target.data, nv12: { width: t.width, height: t.height, strideY: t.stride, strideUV: t.stride, offsetUV: t.offsetUV } };
+    });
+  }
+
+  /** Bytes copied from callers' frames and tensors into BPU memory so far (runs through runNv12With copy none). */
+  counters(): { inputBytesCopied: number } {
+    return { inputBytesCopied: this.native.counters().inputBytesCopied };
+  }
+
+  /**
+   * Waits for inferences in flight, then frees the BPU memory and releases the model. Memory of a task released
+   * after a failed wait is freed only once the runtime lets the model go (it may still be running that task).
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w.reject(this.closedError());
+    this.closing = (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      try {
+        const deadline = Date.now() + CLOSE_WAIT_MS;
+        while (!this.native.close(Date.now() >= deadline)) await new Promise((r) => setTimeout(r, CLOSE_POLL_MS));
+      } catch (err) {
+        throw fromNative(err, this.files);
+      }
+    })();
+    return this.closing;
+  }
+
+  private assertNv12(): void {
     this.assertOpen();
     if (this.model.input.kind !== 'nv12') {
       const info = this.tensorInfo.inputs[0]!;
@@ -171,46 +248,47 @@ export class BpuBackend implements Backend {
         this.files,
       );
     }
-    const img = validateNv12Input(image, this.model.input.width, this.model.input.height, this.subject, this.files);
-    const geometry = { width: img.width, height: img.height, strideY: img.strideY, strideUV: img.strideUV, offsetUV: img.offsetUV };
-    return this.execute(img.data, geometry);
   }
 
-  /** Waits for inferences in flight, then frees the BPU memory and releases the model. */
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    for (const w of this.waiting.splice(0)) w.reject(this.closedError());
-    this.closing = (async () => {
-      await Promise.allSettled([...this.inFlight]);
-      try {
-        this.native.close();
-      } catch (err) {
-        throw fromNative(err, this.files);
-      }
-    })();
-    return this.closing;
-  }
-
-  private async execute(data: Uint8Array | Int8Array | Float32Array, nv12: Parameters<NativeModel['run']>[2]): Promise<InferenceResult> {
+  /** Runs on a slot: `prepare` gives the input for it (and may write into the slot's memory first). */
+  private async execute(
+    prepare: (slot: number) => { data: Uint8Array | Int8Array | Float32Array; nv12: Parameters<NativeModel['run']>[2] },
+  ): Promise<InferenceResult> {
+    if (this.incompatible) throw this.incompatible;
     const slot = await this.acquireSlot();
     if (this.closed) {
       // close() began while this run waited for its slot: it must not start now.
       this.releaseSlot(slot);
       throw this.closedError();
     }
+    let running: Promise<number>;
     const output = allocateOutput(this.plan, this.outputLength);
-    const running = this.native.run(slot, data, nv12, output, NATIVE_OUTPUT_TYPE[this.plan.dtype]);
+    try {
+      const input = prepare(slot);
+      running = this.native.run(slot, input.data, input.nv12, output, NATIVE_OUTPUT_TYPE[this.plan.dtype]);
+    } catch (err) {
+      this.releaseSlot(slot);
+      throw fromNative(err, this.files);
+    }
     this.inFlight.add(running);
     try {
       const inferMs = await running;
       return { output: { dtype: this.plan.dtype, shape: [...this.tensorInfo.outputs[0]!.validShape], data: output }, inferMs };
     } catch (err) {
-      throw fromNative(err, this.files);
+      throw await this.explain(fromNative(err, this.files));
     } finally {
       this.inFlight.delete(running);
       this.releaseSlot(slot);
     }
+  }
+
+  /** A failed wait may be a model built for another chip: say so (and stop running it when that is certain). */
+  private async explain(err: BpuBackendError): Promise<BpuBackendError> {
+    if (err.call !== 'hbDNNWaitTaskDone') return err;
+    if (this.x3File === undefined) this.x3File = await fileCompiledForX3(this.files);
+    const explained = explainRunFailure(err, this.x3File);
+    if (explained.reason === 'incompatible-platform') this.incompatible = explained;
+    return explained;
   }
 
   private acquireSlot(): Promise<number> {

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { Postprocessor } from '../postprocess/postprocess.ts';
 import { Preprocessor } from '../preprocess/preprocess.ts';
-import { runModel, type Backend } from './backend.ts';
+import { runModel, type Backend, type InferenceResult } from './backend.ts';
 import { loadBackend } from './load-backend.ts';
 import type { FrameRequest, LoadRequest, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
@@ -70,15 +70,9 @@ async function runFrame(request: FrameRequest): Promise<void> {
     if (faults.throwOnFrame === framesSeen) throw new Error(`injected inference fault on frame ${framesSeen}`);
     if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
 
-    let t = performance.now();
-    const input = loaded.preprocess.run(image, request.color);
-    const preprocessMs = performance.now() - t;
+    const { result, preprocessMs, inferMs } = await preprocessAndInfer(loaded, request);
 
-    t = performance.now();
-    const result = await runModel(loaded.backend, input);
-    const inferMs = performance.now() - t;
-
-    t = performance.now();
+    const t = performance.now();
     const { classMap, histogram, smoothing } = loaded.postprocess.run(result.output, request.mapWidth, request.mapHeight);
     const postprocessMs = performance.now() - t;
 
@@ -89,6 +83,27 @@ async function runFrame(request: FrameRequest): Promise<void> {
   } catch (err) {
     reply({ type: 'frame-error', id: request.id, image, message: (err as Error).message }, transferables(image.data));
   }
+}
+
+/**
+ * Preprocess, then infer. An NV12 model whose backend lends its input memory gets the frame resized straight into
+ * it inside the run (no copy); the resize still counts as preprocessing.
+ */
+async function preprocessAndInfer({ backend, preprocess }: Loaded, request: FrameRequest): Promise<{ result: InferenceResult; preprocessMs: number; inferMs: number }> {
+  const start = performance.now();
+  if (backend.model.input.kind === 'nv12' && backend.runNv12With) {
+    let preprocessMs = 0;
+    const result = await backend.runNv12With((target) => {
+      const t = performance.now();
+      preprocess.resizeInto(request.image, target);
+      preprocessMs = performance.now() - t;
+    });
+    return { result, preprocessMs, inferMs: performance.now() - start - preprocessMs };
+  }
+  const input = preprocess.run(request.image, request.color);
+  const preprocessMs = performance.now() - start;
+  const result = await runModel(backend, input);
+  return { result, preprocessMs, inferMs: performance.now() - start - preprocessMs };
 }
 
 /** ArrayBuffers that can be moved (not copied) back to the main thread: whole, unshared buffers only. */

@@ -14,6 +14,11 @@ export class Preprocessor {
 
   constructor(private readonly model: ModelInfo) {}
 
+  /** NV12 models whose backend lends its input memory: the frame resized straight into `target`. */
+  resizeInto(image: Nv12Image, target: Nv12Image): void {
+    kernels.resizeNv12(image, this.model.input.width, this.model.input.height, { out: target });
+  }
+
   run(image: Nv12Image, color: Pick<ColorModel, 'matrix' | 'range'>): ModelInput {
     const input = this.model.input;
     if (input.kind === 'nv12') {

@@ -1,15 +1,15 @@
 /*
- * segstream's test double of the RDK X5 BPU inference API (board header: /usr/include/dnn/hb_dnn.h).
+ * segstream's test double of the RDK X5 BPU inference header (on the board: /usr/include/dnn/hb_dnn.h).
  *
- * Written from the public API description in the project's notes: the documented types, field order, enum
- * values and function signatures of the subset segstream uses. It is not the vendor header. The error codes
- * below are the values this double returns; segstream never compares against them (it reports the number and
- * hbDNNGetErrorDesc's text), so a board whose codes differ still gets correct messages.
+ * Shaped after the public facts of hobot-dnn 1.23.10 (D-Robotics x5-hobot-dnn): the same names, enum values,
+ * struct layouts, macros and function signatures as the board's hb_dnn.h, and nothing more, so a program that
+ * compiles against this double compiles against the board's headers. Written by the segstream authors; it is not
+ * the vendor's file. Like the board's, this header includes hb_sys.h and nothing else: the status codes and
+ * hbDNNGetErrorDesc are in hb_dnn_status.h, the extras (hbDNNGetInputSource, ...) in hb_dnn_ext.h.
+ * Controls that only the double has are in hb_dnn_test_double.h.
  */
-#ifndef SEGSTREAM_TEST_DOUBLE_HB_DNN_H_
-#define SEGSTREAM_TEST_DOUBLE_HB_DNN_H_
-
-#include <stdint.h>
+#ifndef SEGSTREAM_DOUBLE_DNN_HB_DNN_H_
+#define SEGSTREAM_DOUBLE_DNN_HB_DNN_H_
 
 #include "hb_sys.h"
 
@@ -17,41 +17,41 @@
 extern "C" {
 #endif
 
+/* The runtime release these headers follow. */
+#define HB_DNN_VERSION_MAJOR 1U
+#define HB_DNN_VERSION_MINOR 23U
+#define HB_DNN_VERSION_PATCH 10U
+
 #define HB_DNN_TENSOR_MAX_DIMENSIONS 8
 
+/*
+ * Fills an hbDNNInferCtrlParam with the defaults (any core, lowest priority, not batched). As on the board it
+ * expands to a plain { ... } block, not do/while(0): use it as a statement of its own, never as the only
+ * statement of an if that has an else. It uses `false`, so C callers need <stdbool.h>.
+ */
+#define HB_DNN_INITIALIZE_INFER_CTRL_PARAM(param) \
+  {                                               \
+    (param)->bpuCoreId = HB_BPU_CORE_ANY;         \
+    (param)->dspCoreId = HB_DSP_CORE_ANY;         \
+    (param)->priority = HB_DNN_PRIORITY_LOWEST;   \
+    (param)->more = false;                        \
+    (param)->customId = 0;                        \
+    (param)->reserved1 = 0;                       \
+    (param)->reserved2 = 0;                       \
+  }
+
+/* Opaque handles: a loaded file set (packed models), one model in it, one submitted inference. */
 typedef void *hbPackedDNNHandle_t;
 typedef void *hbDNNHandle_t;
 typedef void *hbDNNTaskHandle_t;
 
-typedef struct {
-  int32_t dimensionSize[HB_DNN_TENSOR_MAX_DIMENSIONS];
-  int32_t numDimensions;
-} hbDNNTensorShape;
-
-typedef struct {
-  int32_t shiftLen;
-  uint8_t *shiftData;
-} hbDNNQuantiShift;
-
-typedef struct {
-  int32_t scaleLen;
-  float *scaleData;
-  int32_t zeroPointLen;
-  int8_t *zeroPointData;
-} hbDNNQuantiScale;
-
-typedef enum {
-  NONE,
-  SHIFT,
-  SCALE
-} hbDNNQuantiType;
-
 typedef enum {
   HB_DNN_LAYOUT_NHWC = 0,
   HB_DNN_LAYOUT_NCHW = 2,
-  HB_DNN_LAYOUT_NONE = 255
+  HB_DNN_LAYOUT_NONE = 255,
 } hbDNNTensorLayout;
 
+/* Element types: image formats first, then plain tensors; the order fixes the values (0, 1, 2, ...). */
 typedef enum {
   HB_DNN_IMG_TYPE_Y,
   HB_DNN_IMG_TYPE_NV12,
@@ -76,6 +76,35 @@ typedef enum {
 } hbDNNDataType;
 
 typedef struct {
+  int32_t dimensionSize[HB_DNN_TENSOR_MAX_DIMENSIONS];
+  int32_t numDimensions;
+} hbDNNTensorShape;
+
+/* SHIFT quantisation: value = raw / 2^shift, one shift per tensor or per index along quantizeAxis. */
+typedef struct {
+  int32_t shiftLen;
+  uint8_t *shiftData;
+} hbDNNQuantiShift;
+
+/* SCALE quantisation: value = (raw - zeroPoint) * scale, per tensor or per index along quantizeAxis. */
+typedef struct {
+  int32_t scaleLen;
+  float *scaleData;
+  int32_t zeroPointLen;
+  int8_t *zeroPointData;
+} hbDNNQuantiScale;
+
+typedef enum {
+  NONE,
+  SHIFT,
+  SCALE
+} hbDNNQuantiType;
+
+/*
+ * What a tensor looks like. Callers may change only tensorType (e.g. NV12 -> NV12_SEPARATE) and alignedShape
+ * (e.g. the row stride of the image they pass, or validShape when they lay rows out at the valid width).
+ */
+typedef struct {
   hbDNNTensorShape validShape;
   hbDNNTensorShape alignedShape;
   int32_t tensorLayout;
@@ -88,10 +117,25 @@ typedef struct {
   int32_t stride[HB_DNN_TENSOR_MAX_DIMENSIONS];
 } hbDNNTensorProperties;
 
+/* A tensor's memory (one block; NV12_SEPARATE: Y in sysMem[0], UV in sysMem[1]) and its properties. */
 typedef struct {
   hbSysMem sysMem[4];
   hbDNNTensorProperties properties;
 } hbDNNTensor;
+
+/* A region of an input image, for models fed by the resizer (hbDNNRoiInfer). */
+typedef struct {
+  int32_t left;
+  int32_t top;
+  int32_t right;
+  int32_t bottom;
+} hbDNNRoi;
+
+typedef enum {
+  HB_DNN_PRIORITY_LOWEST = 0,
+  HB_DNN_PRIORITY_HIGHEST = 255,
+  HB_DNN_PRIORITY_PREEMP = HB_DNN_PRIORITY_HIGHEST,
+} hbDNNTaskPriority;
 
 typedef struct {
   int32_t bpuCoreId;
@@ -103,57 +147,44 @@ typedef struct {
   int32_t reserved2;
 } hbDNNInferCtrlParam;
 
-/* Any core, lowest priority, no batching hint: the defaults documented for the macro. */
-#define HB_DNN_INITIALIZE_INFER_CTRL_PARAM(param) \
-  do {                                            \
-    (param)->bpuCoreId = 0;                       \
-    (param)->dspCoreId = 0;                       \
-    (param)->priority = 0;                        \
-    (param)->more = 0;                            \
-    (param)->customId = 0;                        \
-    (param)->reserved1 = 0;                       \
-    (param)->reserved2 = 0;                       \
-  } while (0)
+/* Called when a task finishes (status 0 or a failure code). */
+typedef void (*hbDNNTaskDoneCb)(hbDNNTaskHandle_t taskHandle, int32_t status, void *userdata);
 
-/* Codes returned by this double (see the file comment). */
-#define HB_DNN_SUCCESS 0
-#define HB_DNN_INVALID_ARGUMENT (-6000001)
-#define HB_DNN_INVALID_MODEL (-6000002)
-#define HB_DNN_INVALID_PACKED_DNN_HANDLE (-6000004)
-#define HB_DNN_INVALID_DNN_HANDLE (-6000005)
-#define HB_DNN_CAN_NOT_OPEN_FILE (-6000006)
-#define HB_DNN_OUT_OF_MEMORY (-6000007)
-#define HB_DNN_TIMEOUT (-6000008)
-#define HB_DNN_INVALID_TASK_HANDLE (-6000011)
-#define HB_DNN_RUN_TASK_FAILED (-6000012)
-#define HB_DNN_MODEL_IS_RUNNING (-6000013)
-#define HB_DNN_INCOMPATIBLE_MODEL (-6000014)
-#define HB_DNN_API_USE_ERROR (-6000015)
+char const *hbDNNGetVersion();
 
-const char *hbDNNGetErrorDesc(int32_t errorCode);
-
-int32_t hbDNNInitializeFromFiles(hbPackedDNNHandle_t *packedDNNHandle, const char **modelFileNames,
+int32_t hbDNNInitializeFromFiles(hbPackedDNNHandle_t *packedDNNHandle, char const **modelFileNames,
                                  int32_t modelFileCount);
-int32_t hbDNNGetModelNameList(const char ***modelNameList, int32_t *modelNameCount,
-                              hbPackedDNNHandle_t packedDNNHandle);
-int32_t hbDNNGetModelHandle(hbDNNHandle_t *dnnHandle, hbPackedDNNHandle_t packedDNNHandle, const char *modelName);
+int32_t hbDNNInitializeFromDDR(hbPackedDNNHandle_t *packedDNNHandle, const void **modelData, int32_t *modelDataLengths,
+                               int32_t modelDataCount);
 int32_t hbDNNRelease(hbPackedDNNHandle_t packedDNNHandle);
+int32_t hbDNNGetModelNameList(char const ***modelNameList, int32_t *modelNameCount, hbPackedDNNHandle_t packedDNNHandle);
+int32_t hbDNNGetModelHandle(hbDNNHandle_t *dnnHandle, hbPackedDNNHandle_t packedDNNHandle, char const *modelName);
 
 int32_t hbDNNGetInputCount(int32_t *inputCount, hbDNNHandle_t dnnHandle);
-int32_t hbDNNGetInputName(const char **name, hbDNNHandle_t dnnHandle, int32_t inputIndex);
+int32_t hbDNNGetInputName(char const **name, hbDNNHandle_t dnnHandle, int32_t inputIndex);
 int32_t hbDNNGetInputTensorProperties(hbDNNTensorProperties *properties, hbDNNHandle_t dnnHandle, int32_t inputIndex);
 int32_t hbDNNGetOutputCount(int32_t *outputCount, hbDNNHandle_t dnnHandle);
-int32_t hbDNNGetOutputName(const char **name, hbDNNHandle_t dnnHandle, int32_t outputIndex);
+int32_t hbDNNGetOutputName(char const **name, hbDNNHandle_t dnnHandle, int32_t outputIndex);
 int32_t hbDNNGetOutputTensorProperties(hbDNNTensorProperties *properties, hbDNNHandle_t dnnHandle,
                                        int32_t outputIndex);
 
-int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hbDNNTensor *input,
+/* Submits an inference and returns at once; *taskHandle must be null unless appending to a batch (`more`). */
+int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, hbDNNTensor const *input,
                    hbDNNHandle_t dnnHandle, hbDNNInferCtrlParam *inferCtrlParam);
+/* Same for models whose input comes from the resizer: the regions to crop and scale. */
+int32_t hbDNNRoiInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, hbDNNTensor const *input, hbDNNRoi *rois,
+                      int32_t roiCount, hbDNNHandle_t dnnHandle, hbDNNInferCtrlParam *inferCtrlParam);
+int32_t hbDNNSetTaskDoneCb(hbDNNTaskHandle_t taskHandle, hbDNNTaskDoneCb cb, void *userdata);
+/* timeout > 0: wait at most that many milliseconds; timeout <= 0: until the task finishes. */
 int32_t hbDNNWaitTaskDone(hbDNNTaskHandle_t taskHandle, int32_t timeout);
+/*
+ * Releases a task without waiting: a task not started yet is cancelled, one still running is stopped, in the
+ * background. Its memory may still be in use when this returns.
+ */
 int32_t hbDNNReleaseTask(hbDNNTaskHandle_t taskHandle);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* SEGSTREAM_TEST_DOUBLE_HB_DNN_H_ */
+#endif /* SEGSTREAM_DOUBLE_DNN_HB_DNN_H_ */

@@ -15,6 +15,9 @@ export type BpuErrorReason =
   | 'model-not-found'
   | 'invalid-properties'
   | 'invalid-argument'
+  | 'resizer-input'
+  | 'runtime-stuck'
+  | 'cancelled-task-memory'
   | 'closed'
   | 'unavailable'
   | 'internal';
@@ -65,38 +68,50 @@ export async function checkModelFiles(files: string[]): Promise<void> {
 
 const X3_MARCH = Buffer.from('bernoulli2');
 const SNIFF_LIMIT = 256 * 1024 * 1024;
+const RECOMPILE = 'Recompile the ONNX model with the toolchain (hb_mapper, march: bayes-e).';
 
 /**
- * After hbDNNInitializeFromFiles failed: names the file compiled for the RDK X3 (its march string "bernoulli2"
- * appears in the file; a heuristic, the .bin layout is not documented) or, failing that, passes on the runtime's
- * own "Incompatible Platform" verdict. Returns null when neither applies.
+ * The first of `files` that names the RDK X3's march ("bernoulli2" appears in the file; a heuristic, the .bin
+ * layout is not documented), or null. Unreadable or huge files are skipped.
  */
-export async function explainLoadFailure(err: BpuBackendError): Promise<BpuBackendError | null> {
-  if (err.call !== 'hbDNNInitializeFromFiles') return null;
-  for (const file of err.files) {
+export async function fileCompiledForX3(files: string[]): Promise<string | null> {
+  for (const file of files) {
     try {
       const stat = await fs.stat(file);
       if (stat.size > SNIFF_LIMIT) continue;
-      const bytes = await fs.readFile(file);
-      if (bytes.includes(X3_MARCH)) {
-        return new BpuBackendError(
-          `Incompatible Platform: '${file}' was compiled for the RDK X3 (march bernoulli2); the RDK X5 BPU runs only ` +
-            `models compiled for march bayes-e. Recompile the ONNX model with the toolchain (hb_mapper, march: bayes-e). ` +
-            `Runtime said: ${err.message}`,
-          'incompatible-platform',
-          err.files,
-          err.call,
-          err.status,
-          { cause: err },
-        );
-      }
+      if ((await fs.readFile(file)).includes(X3_MARCH)) return file;
     } catch {
-      // unreadable now: fall through to the runtime's own words
+      // unreadable now: nothing to say about it
     }
+  }
+  return null;
+}
+
+function quoted(files: string[]): string {
+  return files.map((f) => `'${f}'`).join(', ');
+}
+
+/**
+ * After hbDNNInitializeFromFiles failed: names the file compiled for the RDK X3 or, failing that, passes on the
+ * runtime's own "Incompatible Platform" verdict. Returns null when neither applies.
+ */
+export async function explainLoadFailure(err: BpuBackendError): Promise<BpuBackendError | null> {
+  if (err.call !== 'hbDNNInitializeFromFiles') return null;
+  const x3 = await fileCompiledForX3(err.files);
+  if (x3) {
+    return new BpuBackendError(
+      `Incompatible Platform: '${x3}' was compiled for the RDK X3 (march bernoulli2); the RDK X5 BPU runs only ` +
+        `models compiled for march bayes-e. ${RECOMPILE} Runtime said: ${err.message}`,
+      'incompatible-platform',
+      err.files,
+      err.call,
+      err.status,
+      { cause: err },
+    );
   }
   if (/incompatible platform/i.test(err.message)) {
     return new BpuBackendError(
-      `Incompatible Platform: ${err.files.map((f) => `'${f}'`).join(', ')} was not compiled for this BPU (the RDK X5 needs ` +
+      `Incompatible Platform: ${quoted(err.files)} was not compiled for this BPU (the RDK X5 needs ` +
         `march bayes-e). Runtime said: ${err.message}`,
       'incompatible-platform',
       err.files,
@@ -106,4 +121,36 @@ export async function explainLoadFailure(err: BpuBackendError): Promise<BpuBacke
     );
   }
   return null;
+}
+
+/**
+ * After hbDNNWaitTaskDone failed. A model built for another chip can load on the X5 and fail only here, the
+ * runtime logging "Incompatible Platform" ([BPU_PLAT] lines) on its own output, which segstream cannot read: say
+ * so. `x3File` is what fileCompiledForX3 found for the model (looked up once by the caller).
+ */
+export function explainRunFailure(err: BpuBackendError, x3File: string | null): BpuBackendError {
+  if (err.call !== 'hbDNNWaitTaskDone') return err;
+  if (x3File || /incompatible platform/i.test(err.message)) {
+    const what = x3File
+      ? `'${x3File}' was compiled for the RDK X3 (march bernoulli2)`
+      : `${quoted(err.files)} was not compiled for this BPU (the RDK X5 needs march bayes-e)`;
+    return new BpuBackendError(
+      `Incompatible Platform: ${what}. The X5 runtime loaded it, but the BPU cannot run it: every inference fails at ` +
+        `hbDNNWaitTaskDone. ${RECOMPILE} Runtime said: ${err.message}`,
+      'incompatible-platform',
+      err.files,
+      err.call,
+      err.status,
+      { cause: err },
+    );
+  }
+  return new BpuBackendError(
+    `${err.message}. If the runtime logged "Incompatible Platform" ([BPU_PLAT] lines), the model was compiled for ` +
+      `another chip: it loads, then every run fails here. ${RECOMPILE}`,
+    err.reason,
+    err.files,
+    err.call,
+    err.status,
+    { cause: err },
+  );
 }

@@ -107,7 +107,26 @@ export interface ModelInfoSource {
   plan: OutputPlan;
   runtime: 'board' | 'test-double';
   pipelineDepth: number;
+  /** hbDNNGetInputSource of the input (hbDNNInputSource value). */
+  inputSource: number;
+  /** How an NV12 input is fed (null for tensor inputs) and the row stride of its memory. */
+  nv12Feed: 'separate' | 'packed' | null;
+  nv12Stride: number;
   classNames?: string[];
+}
+
+/** hbDNNInputSource values, in enum order. */
+export const BPU_INPUT_SOURCES = ['DDR', 'RESIZER', 'PYRAMID'] as const;
+
+/** True when a model runs on segstream's hb_dnn test double rather than a board's libdnn. */
+export function isBpuTestDouble(model: Pick<ModelInfo, 'details'>): boolean {
+  return model.details.hbDnnRuntime === 'test-double';
+}
+
+function feedText(s: ModelInfoSource): string {
+  if (s.nv12Feed === 'separate') return `NV12_SEPARATE: Y in sysMem[0], UV in sysMem[1], row stride ${s.nv12Stride} (alignedShape W)`;
+  if (s.nv12Feed === 'packed') return `NV12 packed: rows at ${s.nv12Stride}, alignedShape = validShape`;
+  return `${s.input.tensorType} tensor`;
 }
 
 export function buildModelInfo(s: ModelInfoSource): ModelInfo {
@@ -160,11 +179,15 @@ export function buildModelInfo(s: ModelInfoSource): ModelInfo {
     untrainedDemo: s.runtime === 'test-double',
     details: {
       runtime: s.runtime === 'board' ? 'hb_dnn (libdnn)' : 'hb_dnn test double (synthetic outputs)',
+      /** Typed flag: 'board' or 'test-double' (see isBpuTestDouble). */
+      hbDnnRuntime: s.runtime,
       files: s.files.map((f) => basename(f)).join(', '),
       packedModels: s.modelNames.join(', '),
       inputType: s.input.tensorType,
       inputLayout: s.input.layout,
       inputAlignedShape: shapeText(s.input.alignedShape),
+      inputSource: BPU_INPUT_SOURCES[s.inputSource] ?? `unknown (${s.inputSource})`,
+      inputFeed: feedText(s),
       preprocessInModel: nv12 ? 'yes: mean/scale and YUV->RGB are compiled into the model' : 'no',
       outputType: s.output.tensorType,
       outputLayout: s.output.layout,

@@ -35,6 +35,22 @@ export interface NativeModelDescription {
   inputs: NativeTensorInfo[];
   outputs: NativeTensorInfo[];
   slots: number;
+  /** hbDNNGetInputSource of input 0: 0 DDR, 1 RESIZER, 2 PYRAMID (hbDNNInputSource). */
+  inputSource: number;
+  /** How an NV12 input is handed to the runtime (null for tensor inputs). */
+  nv12Feed: 'separate' | 'packed' | null;
+  /** Row stride of the NV12 input memory (both planes), 0 for tensor inputs. */
+  nv12Stride: number;
+}
+
+/** A slot's BPU input memory lent out as an NV12 image (Y rows then UV rows at `stride`). */
+export interface NativeInputImage {
+  /** External ArrayBuffer over BPU memory; detached (length 0) once that memory is replaced or freed. */
+  buffer: ArrayBuffer;
+  width: number;
+  height: number;
+  stride: number;
+  offsetUV: number;
 }
 
 export interface NativeNv12Geometry {
@@ -58,7 +74,14 @@ export interface NativeModel {
     output: Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array,
     outputType: number,
   ): Promise<number>;
-  close(): void;
+  /** The slot's NV12 input memory, to write a frame into and run it with no copy. */
+  inputImage(slot: number): NativeInputImage;
+  counters(): { inputBytesCopied: number; retiredBlocks: number };
+  /**
+   * Frees the memory and releases the model: true when done, false while the runtime still runs a released task
+   * of the model (call again later); close(true) stops waiting and reports what it had to keep.
+   */
+  close(final?: boolean): boolean;
 }
 
 export interface TestDoubleStats {
@@ -71,8 +94,22 @@ export interface TestDoubleStats {
   invalidateFlushes: number;
   inferCalls: number;
   maxConcurrentTasks: number;
-  /** Row stride of the last NV12 input the double received (alignedShape W for NV12_SEPARATE). */
+  /** Row stride of the last NV12 input the double received (its alignedShape W). */
   lastNv12RowStride: number;
+  /** Task threads not finished, including released (cancelled) ones. */
+  runningTasks: number;
+  /** Tasks released before they finished. */
+  cancelledTasks: number;
+}
+
+/** Input 0 of the last inference as the double received it: the caller's properties and each plane's bytes. */
+export interface TestDoubleInput {
+  tensorType: number;
+  layout: number;
+  validShape: number[];
+  alignedShape: number[];
+  alignedByteSize: number;
+  planes: Uint8Array[];
 }
 
 /** Controls of the hb_dnn test double; present only when the addon was built against it. */
@@ -89,12 +126,14 @@ export interface TestDoubleControls {
   callNames(): string;
   /** Leaks 48 bytes inside the double on purpose (to prove a leak checker sees it). */
   leakCanary(): void;
+  /** What the last accepted hbDNNInfer received as input 0, or null before any. */
+  lastInput(): TestDoubleInput | null;
 }
 
 export interface NativeBpu {
   runtime: 'board' | 'test-double';
   arch: 'aarch64' | 'x86_64' | 'other';
-  loadModel(files: string[], modelName: string, slots: number): Promise<NativeModel>;
+  loadModel(files: string[], modelName: string, slots: number, nv12Feed?: 'separate' | 'packed'): Promise<NativeModel>;
   testDouble?: TestDoubleControls;
 }
 

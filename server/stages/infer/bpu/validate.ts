@@ -16,9 +16,17 @@ export interface BpuLoadOptions {
   pipelineDepth?: 1 | 2;
   /** Class names (and, for class-map outputs, the class count the file cannot tell). */
   classNames?: string[];
+  /**
+   * How an NV12 input reaches the runtime: 'separate' (default; Y and UV planes, 16-aligned row stride) or
+   * 'packed' (the fallback; rows at the valid width). Default: SEGSTREAM_BPU_NV12_FEED, else 'separate'.
+   */
+  nv12Feed?: Nv12Feed;
 }
 
-const LOAD_KEYS = ['modelName', 'rawIntOutput', 'pipelineDepth', 'classNames'];
+export type Nv12Feed = 'separate' | 'packed';
+export const NV12_FEEDS: readonly Nv12Feed[] = ['separate', 'packed'];
+
+const LOAD_KEYS = ['modelName', 'rawIntOutput', 'pipelineDepth', 'classNames', 'nv12Feed'];
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -53,6 +61,8 @@ export function validateLoadArgs(files: unknown, opts: unknown): { files: string
   if (o.rawIntOutput !== undefined && typeof o.rawIntOutput !== 'boolean') invalid('BpuBackend.load opts.rawIntOutput', 'a boolean', o.rawIntOutput, list);
   if (o.pipelineDepth !== undefined && o.pipelineDepth !== 1 && o.pipelineDepth !== 2)
     invalid('BpuBackend.load opts.pipelineDepth', '1 or 2', o.pipelineDepth, list);
+  if (o.nv12Feed !== undefined && !NV12_FEEDS.includes(o.nv12Feed as Nv12Feed))
+    invalid('BpuBackend.load opts.nv12Feed', `one of ${NV12_FEEDS.map((f) => `'${f}'`).join(', ')}`, o.nv12Feed, list);
   if (o.classNames !== undefined) {
     if (!Array.isArray(o.classNames) || o.classNames.length === 0) invalid('BpuBackend.load opts.classNames', 'a non-empty array of strings', o.classNames, list);
     o.classNames.forEach((n, i) => {
@@ -60,6 +70,15 @@ export function validateLoadArgs(files: unknown, opts: unknown): { files: string
     });
   }
   return { files: list, opts: o as BpuLoadOptions };
+}
+
+/** The NV12 feed to use: the option, else SEGSTREAM_BPU_NV12_FEED, else 'separate'. */
+export function resolveNv12Feed(option: Nv12Feed | undefined, env: NodeJS.ProcessEnv = process.env): Nv12Feed {
+  if (option !== undefined) return option;
+  const fromEnv = env.SEGSTREAM_BPU_NV12_FEED;
+  if (fromEnv === undefined || fromEnv === '') return 'separate';
+  if (!NV12_FEEDS.includes(fromEnv as Nv12Feed)) invalid('SEGSTREAM_BPU_NV12_FEED', `one of ${NV12_FEEDS.join(', ')}`, fromEnv);
+  return fromEnv as Nv12Feed;
 }
 
 const ARRAY_OF: Record<TensorDType, string> = {

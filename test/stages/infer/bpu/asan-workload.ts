@@ -1,7 +1,7 @@
 /**
  * A plain script (not a vitest file) that drives the BPU backend through every path and then exits normally,
  * so LeakSanitizer's exit-time check sees the whole process. Used by scripts/bpu-asan.sh:
- *   node --import tsx test/bpu/asan-workload.ts            -> must leak nothing through the addon/double
+ *   node --import tsx test/stages/infer/bpu/asan-workload.ts            -> must leak nothing through the addon/double
  *   SEGSTREAM_ASAN_CANARY=1 node --import tsx ...           -> also leaks 48 bytes inside the double on purpose:
  *                                                              the leak check must report it, or it is blind
  */
@@ -33,16 +33,44 @@ async function main(): Promise<void> {
   if (!double) throw new Error('asan-workload needs the addon built against the test double');
 
   const nv12Models = fixture('nv12-models.json');
-  for (const [name, width, height, stride] of [
-    ['nv12_packed_f32', 32, 8, 40],
-    ['nv12_separate_f32', 24, 8, 48],
-    ['nv12_separate_f32', 24, 8, 27],
-    ['nv12_classmap', 32, 16, 32],
+  for (const [name, width, height, stride, nv12Feed] of [
+    ['nv12_packed_f32', 32, 8, 40, 'separate'],
+    ['nv12_w24_f32', 24, 8, 48, 'separate'],
+    ['nv12_w24_f32', 24, 8, 27, 'separate'],
+    ['nv12_aligned_w32', 24, 8, 40, 'packed'],
+    ['nv12_classmap', 32, 16, 32, 'separate'],
   ] as const) {
-    const bpu = await BpuBackend.load([nv12Models], { modelName: name, pipelineDepth: 2, rawIntOutput: true });
+    const bpu = await BpuBackend.load([nv12Models], { modelName: name, pipelineDepth: 2, rawIntOutput: true, nv12Feed });
     await Promise.all([0, 1, 2, 3].map((s) => bpu.runNv12(nv12(width, height, stride, s))));
+    // Frames written straight into the lent BPU memory; the lent view is detached at close.
+    let lent: Uint8Array | null = null;
+    await Promise.all([5, 6].map((s) => bpu.runNv12With((t) => (lent = t.data).fill(s))));
     await bpu.close();
+    if (lent!.length !== 0) throw new Error('the lent input memory outlived close()');
   }
+
+  // A task released while the runtime still runs it: its memory is kept until the model is released.
+  {
+    const bpu = await BpuBackend.load([nv12Models], { modelName: 'nv12_packed_f32' });
+    double.hold(true);
+    double.failAt('hbDNNWaitTaskDone', 1, -6000012);
+    await expectFailure(bpu.runNv12(nv12(32, 8, 32, 3)), 'wait failure');
+    const closing = bpu.close();
+    setTimeout(() => double.hold(false), 50);
+    await closing;
+    double.clearFailures();
+  }
+  await expectFailure(
+    BpuBackend.load([fixture('wrong-chip-at-wait.json')]).then(async (b) => {
+      try {
+        await b.runNv12(nv12(32, 16, 32, 1));
+      } finally {
+        await b.close();
+      }
+    }),
+    'model for another chip',
+  );
+  await expectFailure(BpuBackend.load([fixture('resizer-input.json')]), 'resizer input');
 
   const quantised = fixture('quantized-outputs.json');
   for (const raw of [false, true]) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bpuAvailability } from '../../../../server/stages/infer/bpu-backend.ts';
-import { formatDoctor, GST_ELEMENTS, runDoctor } from '../../../../server/cli/doctor.ts';
+import { DEFAULT_HB_LIB_DIRS, formatDoctor, GST_ELEMENTS, runDoctor } from '../../../../server/cli/doctor.ts';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'segstream-doctor-'));
@@ -97,13 +97,41 @@ describe('runDoctor', () => {
 
   it('reports the addon built here as the test double, and ONNX Runtime as loading or not with a reason', async () => {
     const r = await runDoctor({ devDir: tempDir(), gstInspect: fakeGstInspect() });
-    expect(r.backends.bpu).toMatchObject({ available: true, mode: 'test-double' });
+    // The double is never an available BPU: it has its own entry.
+    expect(r.backends.bpu).toMatchObject({ available: false, mode: 'test-double' });
+    expect(r.backends['bpu-double'].available).toBe(true);
     expect(r.backends.bpu.reason).toContain('test double');
     expect(typeof r.backends.onnx.available).toBe('boolean');
     expect(r.backends.onnx.reason).toMatch(r.backends.onnx.available ? /^onnxruntime-node .* loads/ : /^onnxruntime-node does not load: /);
     expect(formatDoctor(r)).toMatch(/\n {2}bpu\s+test double only: /);
+    expect(formatDoctor(r)).toMatch(/\n {2}bpu-double\s+built \(synthetic outputs, not a BPU\): /);
     // --json prints the report as it is: it must survive a JSON round trip.
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+});
+
+describe('doctor --json', () => {
+  it('keeps the board BPU and the test double apart, and never calls the double an available BPU', () => {
+    const res = spawnSync(process.execPath, ['bin/segstream.js', 'doctor', '--json'], {
+      cwd: join(import.meta.dirname, '..', '..', '..', '..'),
+      encoding: 'utf8',
+    });
+    expect(res.status).toBe(0);
+    const report = JSON.parse(res.stdout);
+    expect(report.backends.bpu).toMatchObject({ available: false, mode: 'test-double' });
+    expect(report.backends.bpu.reason).toMatch(/^no BPU: the addon is built against segstream's hb_dnn test double/);
+    expect(report.backends['bpu-double']).toMatchObject({ available: true });
+    expect(report.backends['bpu-double'].reason).toMatch(/linked against segstream's hb_dnn test double/);
+  });
+});
+
+describe('libdnn.so search', () => {
+  it('includes /usr/hobot/lib, and the doctor searches exactly where the build does', () => {
+    const res = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', '..', '..', 'native', 'bpu', 'detect-hb-dnn.cjs'), 'searched'], { encoding: 'utf8' });
+    const searched = JSON.parse(res.stdout);
+    expect(searched).toContain('/usr/hobot/lib');
+    expect(searched).toContain('/usr/lib');
+    expect(DEFAULT_HB_LIB_DIRS).toEqual(searched);
   });
 });
 

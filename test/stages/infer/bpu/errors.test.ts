@@ -4,7 +4,7 @@
  * its code and description, and the model file; and a failure must never leave memory, tasks or models behind.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +39,7 @@ describe('a failing hb_dnn call while loading', () => {
     ['hbDNNGetInputCount', 1],
     ['hbDNNGetInputName', 1],
     ['hbDNNGetInputTensorProperties', 1],
+    ['hbDNNGetInputSource', 1],
     ['hbDNNGetOutputCount', 1],
     ['hbDNNGetOutputName', 1],
     ['hbDNNGetOutputTensorProperties', 1],
@@ -122,6 +123,128 @@ describe('a failing call while closing', () => {
     await expect(bpu.close()).rejects.toMatchObject({ call: 'hbDNNRelease', status: RUN_TASK_FAILED });
     expect(testDouble().stats()).toMatchObject({ liveAllocations: 0, livePackedHandles: 1 });
     expect(testDouble().releaseLeaks()).toBe(1);
+  });
+});
+
+describe('hb_sys failures', () => {
+  it.each([
+    ['hbSysAllocCachedMem', 1, -6000130, 'HB_SYS_OUT_OF_MEMORY: out of BPU memory'],
+    ['hbSysAllocCachedMem', 2, -6000129, 'HB_SYS_INVALID_ARGUMENT: invalid argument'],
+  ])('%s (call %i) failing with an HB_SYS code (%i) is described by that code, not as a DNN code', async (call, nth, code, text) => {
+    testDouble().failAt(call, nth, code);
+    const err = await loadError([MODELS], { modelName: 'nv12_packed_f32' });
+    expect(err).toMatchObject({ reason: 'hb-call', call, status: code });
+    expect(err.message).toContain(`${call} failed with code ${code} (${text}) for `);
+  });
+
+  it('a flush failing with HB_SYS_INVALID_ARGUMENT while running names the code', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    try {
+      testDouble().failAt('hbSysFlushMem', 1, -6000129);
+      await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({
+        call: 'hbSysFlushMem',
+        message: expect.stringMatching(/^hbSysFlushMem failed with code -6000129 \(HB_SYS_INVALID_ARGUMENT: invalid argument\) for input of model 'nv12_packed_f32'/),
+      });
+    } finally {
+      await bpu.close();
+    }
+  });
+});
+
+describe('a model built for another chip that loads and fails at hbDNNWaitTaskDone', () => {
+  it('explains the failed wait as Incompatible Platform, names the file and the fix, and runs it no more', async () => {
+    const file = fixture('wrong-chip-at-wait.json');
+    const bpu = await BpuBackend.load([file]);
+    try {
+      const img = makeNv12(32, 16);
+      const err = await bpu.runNv12(img.image).then(
+        () => null,
+        (e: unknown) => e as BpuBackendError,
+      );
+      expect(err).toBeInstanceOf(BpuBackendError);
+      expect(err).toMatchObject({ reason: 'incompatible-platform', call: 'hbDNNWaitTaskDone', status: RUN_TASK_FAILED });
+      expect(err!.message).toMatch(
+        new RegExp(
+          `^Incompatible Platform: '${file.replace(/[.]/g, '\\.')}' was compiled for the RDK X3 \\(march bernoulli2\\)\\. The X5 runtime loaded it, ` +
+            'but the BPU cannot run it: every inference fails at hbDNNWaitTaskDone\\. Recompile the ONNX model with the toolchain \\(hb_mapper, march: bayes-e\\)\\.',
+        ),
+      );
+      expect(err!.message).toContain(`Runtime said: hbDNNWaitTaskDone failed with code ${RUN_TASK_FAILED} (run task failed) for model 'x3_at_wait'`);
+      // Known not to run here: the next run fails at once, without another inference.
+      const calls = testDouble().stats().inferCalls;
+      await expect(bpu.runNv12(img.image)).rejects.toBe(err);
+      expect(testDouble().stats().inferCalls).toBe(calls);
+    } finally {
+      await bpu.close();
+    }
+  });
+
+  it('passes on an "Incompatible Platform" verdict in the failure text when the file does not name bernoulli2', async () => {
+    const doc = JSON.parse(readFileSync(fixture('wrong-chip-at-wait.json'), 'utf8'));
+    // A J5-style march and no comment: nothing in the file says bernoulli2.
+    const file = writeModel({ ...doc, march: 'bayes', comment: undefined });
+    const bpu = await BpuBackend.load([file]);
+    try {
+      await expect(bpu.runNv12(makeNv12(32, 16).image)).rejects.toMatchObject({
+        reason: 'incompatible-platform',
+        message: expect.stringMatching(/^Incompatible Platform: '.*model\.json' was not compiled for this BPU \(the RDK X5 needs march bayes-e\)\. The X5 runtime loaded it/),
+      });
+    } finally {
+      await bpu.close();
+    }
+  });
+
+  it('any other failed wait carries the hint, keeping its own reason', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    try {
+      testDouble().failAt('hbDNNWaitTaskDone', 1, RUN_TASK_FAILED);
+      const err = await bpu.runNv12(makeNv12(32, 8).image).then(
+        () => null,
+        (e: unknown) => e as BpuBackendError,
+      );
+      expect(err).toMatchObject({ reason: 'hb-call', call: 'hbDNNWaitTaskDone' });
+      expect(err!.message).toMatch(
+        /\. If the runtime logged "Incompatible Platform" \(\[BPU_PLAT\] lines\), the model was compiled for another chip: it loads, then every run fails here\. Recompile/,
+      );
+      // Not certain: the model keeps running.
+      await bpu.runNv12(makeNv12(32, 8).image);
+    } finally {
+      await bpu.close();
+    }
+  });
+});
+
+describe('resizer-input models', () => {
+  it('are refused at load with what they need (hbDNNRoiInfer), before any memory is allocated', async () => {
+    const file = fixture('resizer-input.json');
+    const before = testDouble().stats().allocations;
+    const err = await loadError([file]);
+    expect(err.reason).toBe('resizer-input');
+    expect(err.message).toBe(
+      `input 'image' of model 'resizer_roi' in '${file}' is fed by the resizer (HB_DNN_INPUT_FROM_RESIZER): such a model must be ` +
+        'run with hbDNNRoiInfer on regions of a camera image, which segstream does not do; compile it with its input from DDR, ' +
+        'or as an nv12 camera (pyramid) input',
+    );
+    expect(testDouble().stats().allocations).toBe(before);
+  });
+
+  it('are refused by the native layer itself (what any caller of the addon gets)', () => {
+    const script = `
+      const a = require(${JSON.stringify(bpuAddonPath())});
+      a.loadModel([${JSON.stringify(fixture('resizer-input.json'))}], '', 1).then(
+        () => console.log('loaded'), (e) => console.log(e.reason));`;
+    const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(res.stdout.trim()).toBe('resizer-input');
+  });
+
+  it('pyramid-source NV12 models (what compiled X5 camera models report) load and run', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    try {
+      expect(bpu.model.details.inputSource).toBe('PYRAMID');
+      await bpu.runNv12(makeNv12(32, 8).image);
+    } finally {
+      await bpu.close();
+    }
   });
 });
 

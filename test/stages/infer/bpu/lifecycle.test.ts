@@ -44,10 +44,16 @@ describe('memory', () => {
     expectNothingAlive();
   });
 
-  it('frees NV12_SEPARATE planes that grew for a wider frame stride', async () => {
-    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_separate_f32' });
+  it('holds an NV12 input in one block per slot (both planes), lent without copies and freed by close()', async () => {
+    const double = testDouble();
+    double.resetCounters();
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_w24_f32' });
+    // Input block (Y and UV at stride 32) and output.
+    expect(double.stats()).toMatchObject({ allocations: 2, liveAllocations: 2 });
+    expect(double.stats().liveAllocatedBytes).toBe(32 * 8 + 32 * 4 + 3 * 8 * 24 * 4);
+    await bpu.runNv12With((t) => t.data.fill(128));
     await bpu.runNv12(makeNv12(24, 8, { strideY: 64, strideUV: 64 }).image);
-    expect(testDouble().stats().liveAllocations).toBe(3);
+    expect(double.stats()).toMatchObject({ allocations: 2, liveAllocations: 2, cleanFlushes: 2 });
     await bpu.close();
     expectNothingAlive();
   });
@@ -114,6 +120,76 @@ describe('concurrency', () => {
     testDouble().hold(false);
     expect(Array.from((await inFlight).output.data as Float32Array)).toEqual(yuv(img));
     await closing;
+    expectNothingAlive();
+  });
+});
+
+describe('a task released while it still runs (hbDNNReleaseTask does not wait)', () => {
+  const RUN_TASK_FAILED = -6000012;
+
+  it('keeps the task\'s memory out of use: the next run gets fresh memory while the cancelled task still runs', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    const double = testDouble();
+    try {
+      double.resetCounters();
+      double.hold(true);
+      double.failAt('hbDNNWaitTaskDone', 1, RUN_TASK_FAILED);
+      await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({ call: 'hbDNNWaitTaskDone' });
+      // Released: no handle left, but its thread is still held inside the runtime, using its memory.
+      expect(double.stats()).toMatchObject({ liveTasks: 0, runningTasks: 1, cancelledTasks: 1, liveAllocations: 2 });
+      const img = makeNv12(32, 8, { seed: 7 });
+      const next = bpu.runNv12(img.image);
+      // The double refuses memory a running task uses: this second task could only start on fresh memory.
+      await until(() => double.stats().runningTasks === 2, 'the second task to start');
+      expect(double.stats()).toMatchObject({ allocations: 2, liveAllocations: 4 });
+      double.hold(false);
+      expect(Array.from((await next).output.data as Float32Array)).toEqual(yuv(img));
+    } finally {
+      double.hold(false);
+      await bpu.close();
+    }
+    expectNothingAlive();
+  });
+
+  it('close() frees that memory only once the runtime has let the task go', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    const double = testDouble();
+    double.hold(true);
+    double.failAt('hbDNNWaitTaskDone', 1, RUN_TASK_FAILED);
+    await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({ call: 'hbDNNWaitTaskDone' });
+    let closed = false;
+    const closing = bpu.close().then(() => (closed = true));
+    // The double fails hbSysFreeMem of memory a running task uses: had close() tried, it would reject.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    expect(double.stats()).toMatchObject({ runningTasks: 1, liveAllocations: 2, livePackedHandles: 1 });
+    double.hold(false);
+    await closing;
+    expectNothingAlive();
+  });
+});
+
+describe('a runtime that keeps failing at hbDNNWaitTaskDone', () => {
+  it('after 4 such runs (their memory kept) the model refuses to run, and close() still frees everything', async () => {
+    const bpu = await BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32' });
+    const double = testDouble();
+    try {
+      for (let i = 0; i < 4; i++) {
+        double.failAt('hbDNNWaitTaskDone', 1, -6000012);
+        await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({ call: 'hbDNNWaitTaskDone' });
+      }
+      // Each failed run set its input and output memory aside (kept, not freed); the next run took new memory.
+      expect(double.stats()).toMatchObject({ liveAllocations: 4 * 2, allocations: expect.any(Number) });
+      expect(double.stats().liveAllocatedBytes).toBe(4 * (32 * 8 * 1.5 + 4 * 8 * 48 * 4));
+      const calls = double.stats().inferCalls;
+      await expect(bpu.runNv12(makeNv12(32, 8).image)).rejects.toMatchObject({
+        reason: 'runtime-stuck',
+        message: expect.stringMatching(/: 4 runs failed at hbDNNWaitTaskDone and their tasks may still run on the BPU; .*close and load the model again$/),
+      });
+      expect(double.stats().inferCalls).toBe(calls);
+    } finally {
+      await bpu.close();
+    }
     expectNothingAlive();
   });
 });
