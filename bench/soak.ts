@@ -199,7 +199,10 @@ class ThrottledLink {
   close(): void {
     for (const t of this.timers) clearInterval(t);
     if (this.stallEnd) clearTimeout(this.stallEnd);
-    for (const p of this.pairs) p.up.destroy(), p.down.destroy();
+    for (const p of this.pairs) {
+      p.up.destroy();
+      p.down.destroy();
+    }
     this.server.close();
   }
 }
@@ -331,7 +334,10 @@ async function main(): Promise<void> {
     log: (line) => {
       // Keep the log bounded too: the first lines (start-up) and the most recent ones.
       if (serverLog.length < 200) serverLog.push(line);
-      else serverLog.splice(100, 1), serverLog.push(line);
+      else {
+        serverLog.splice(100, 1);
+        serverLog.push(line);
+      }
     },
   });
   const url = await app.start();

@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p server/protocol/tsconfig.json
+# The viewer (Svelte components and their TypeScript) type-checks against the shared protocol.
+npx svelte-check --tsconfig client/tsconfig.json --threshold warning --output human

@@ -64,7 +64,7 @@ interface ProcEntry {
 /** Every process visible in /proc (empty where there is no /proc). */
 function procEntries(): ProcEntry[] {
   const ticks = 100; // USER_HZ on Linux
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {

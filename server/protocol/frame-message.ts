@@ -52,7 +52,7 @@ export function encodeFrameMessage(
   // Offsets depend on the header's own length, which depends on the offsets' digits: iterate to a fixed point.
   const encoder = new TextEncoder();
   let headerBytes = new Uint8Array(0);
-  let full: FrameHeader | null = null;
+  let full: FrameHeader | null;
   for (let guess = 0, i = 0; i < 4; i++) {
     const base = 4 + guess;
     full = {

@@ -52,7 +52,7 @@ export async function startServerUnderTest(mockOptions: MockServerOptions = {}, 
     try {
       ({ startServer } = (await import(helper)) as RealServerModule);
     } catch (error) {
-      throw new Error(`SEGSTREAM_BROWSER_SERVER=real needs test/helpers/server.ts exporting startServer(): ${(error as Error).message}`);
+      throw new Error(`SEGSTREAM_BROWSER_SERVER=real needs test/helpers/server.ts exporting startServer(): ${(error as Error).message}`, { cause: error });
     }
     if (typeof startServer !== 'function') throw new Error('test/helpers/server.ts: expected an exported function startServer');
     const real = await startServer(realOptions);

@@ -261,7 +261,10 @@ export function torchAxis(inSize: number, outSize: number): LinearAxis {
   const scale = f32(inSize / outSize);
   for (let d = 0; d < outSize; d++) {
     if (inSize === outSize) {
-      a.i0.push(d), a.i1.push(d), a.w0.push(1), a.w1.push(0);
+      a.i0.push(d);
+      a.i1.push(d);
+      a.w0.push(1);
+      a.w1.push(0);
       continue;
     }
     let src = f32(f32(scale * f32(d + 0.5)) - 0.5);
@@ -288,7 +291,10 @@ export function exactArgmaxRef(at: LogitAt, classes: number, height: number, wid
       for (let c = 0; c < classes; c++) {
         const h = (r: number) => f32(f32(at(c, r, ax.i0[x]) * ax.w0[x]) + f32(at(c, r, ax.i1[x]) * ax.w1[x]));
         const v = f32(f32(h(ay.i0[y]) * ay.w0[y]) + f32(h(ay.i1[y]) * ay.w1[y]));
-        if (v > best) (best = v), (bi = c);
+        if (v > best) {
+          best = v;
+          bi = c;
+        }
       }
       out[y * outW + x] = bi;
     }
@@ -300,7 +306,12 @@ export function lowresArgmaxRef(at: LogitAt, classes: number, height: number, wi
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
       let best = at(0, y, x), bi = 0;
-      for (let c = 1; c < classes; c++) if (at(c, y, x) > best) (best = at(c, y, x)), (bi = c);
+      for (let c = 1; c < classes; c++) {
+        if (at(c, y, x) > best) {
+          best = at(c, y, x);
+          bi = c;
+        }
+      }
       out[y * width + x] = bi;
     }
   return out;

@@ -121,7 +121,7 @@ async function get(port: number, pathname: string): Promise<Response> {
   try {
     return await fetch(`http://127.0.0.1:${port}${pathname}`, { signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new Error(`the server did not answer GET ${pathname} within 10 s (event loop blocked?): ${(err as Error).message}`);
+    throw new Error(`the server did not answer GET ${pathname} within 10 s (event loop blocked?): ${(err as Error).message}`, { cause: err });
   }
 }
 

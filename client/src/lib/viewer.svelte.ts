@@ -117,6 +117,8 @@ export class Viewer {
   private readonly received = new RateMeter();
   private readonly drawn = new RateMeter();
   private readonly chart = new History(60);
+  // Plain bookkeeping, read only when the HUD is rebuilt: not reactive state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly stageMeans = new Map<string, RecentMean>();
   private readonly decodeMean = new RecentMean();
   private readonly drawMean = new RecentMean();
@@ -199,6 +201,8 @@ export class Viewer {
   colours(): ClassColours {
     const palette = this.hello?.palette ?? [];
     const highlight = this.pinned ?? this.hovered;
+    // A lookup table built per call, not reactive state.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const hidden = new Set(this.hidden);
     return { palette, visible: highlight !== null ? (id) => id === highlight : (id) => !hidden.has(id) };
   }

@@ -26,7 +26,7 @@ export class OnnxBackend implements Backend {
         ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
       });
     } catch (err) {
-      throw new Error(`${model.path}: ONNX Runtime could not load the model: ${(err as Error).message}`);
+      throw new Error(`${model.path}: ONNX Runtime could not load the model: ${(err as Error).message}`, { cause: err });
     }
     return new OnnxBackend(model, session);
   }

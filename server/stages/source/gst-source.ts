@@ -102,7 +102,7 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     try {
       pipeline = new (gst().Pipeline)(this.options.launch);
     } catch (err) {
-      throw new Error(`source "${this.options.name}": GStreamer could not build the pipeline: ${(err as Error).message}\n  launch: ${this.options.launch}`);
+      throw new Error(`source "${this.options.name}": GStreamer could not build the pipeline: ${(err as Error).message}\n  launch: ${this.options.launch}`, { cause: err });
     }
     const sink = pipeline.findChild(APPSINK_NAME);
     if (!sink) throw new Error(`source "${this.options.name}": the pipeline has no appsink named ${APPSINK_NAME}`);

@@ -19,7 +19,7 @@ describe('x5MipiDualLaunch', () => {
   it('describes a 1280x720 preview channel and a 512x512 model channel of the same camera', () => {
     expect(launch).toMatch(/^v4l2src device=\/dev\/video8 io-mode=mmap ! video\/x-raw,format=NV12,width=1280,height=720 ! .*appsink name=segstream_sink /);
     expect(launch).toMatch(
-      /  v4l2src device=\/dev\/video9 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! appsink name=segstream_model_sink sync=false max-buffers=1 drop=true$/,
+      / {2}v4l2src device=\/dev\/video9 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! appsink name=segstream_model_sink sync=false max-buffers=1 drop=true$/,
     );
   });
 
