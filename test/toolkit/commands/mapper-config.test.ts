@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../../server/kernels/index.ts';
 import { checkMapperConfigFile, generateMapperConfig, main } from '../../../server/toolkit/commands/mapper-config.ts';
-import { readModel, summariseGraph } from '../../../server/toolkit/hb-mapper/sensitive-nodes.ts';
+import { readOnnxModelFile } from '../../../server/model/onnx/reader.ts';
 import { rawBytes } from '../../../server/toolkit/tensors/tensor-file.ts';
 import { capture, demoModel, syntheticRgb, tempDir } from '../helpers.ts';
 
@@ -80,7 +80,7 @@ describe('writing a config', () => {
   it('lists every Softmax, LayerNorm, GELU and attention MatMul as int16 on the BPU', async () => {
     const r = await generateMapperConfig({ model, input: 'rgb', int16: 'auto' });
     const ni = YAML.parse(r.yaml).model_parameters.node_info as Record<string, { ON: string; InputType: string }>;
-    const g = summariseGraph(await readModel(model));
+    const g = (await readOnnxModelFile(model)).graph;
     const named = (op: string) => g.nodes.filter((n) => n.opType === op).map((n) => n.name);
     for (const n of [...named('Softmax'), ...named('LayerNormalization'), ...named('Erf')]) expect(ni[n]).toEqual({ ON: 'BPU', InputType: 'int16', OutputType: 'int16' });
     const attention = g.nodes.filter((n) => n.opType === 'MatMul' && !n.inputs.some((i) => g.constants.has(i)));
@@ -95,7 +95,7 @@ describe('writing a config', () => {
   it('finds the decomposed LayerNorm of an opset-13 export', async () => {
     const r = await generateMapperConfig({ model: model13, input: 'nv12', sourceRange: 'full', int16: 'auto' });
     const ni = YAML.parse(r.yaml).model_parameters.node_info as Record<string, unknown>;
-    const g = summariseGraph(await readModel(model13));
+    const g = (await readOnnxModelFile(model13)).graph;
     expect(g.opCounts.LayerNormalization ?? 0).toBe(0);
     for (const n of g.nodes.filter((x) => x.opType === 'Sqrt' || x.opType === 'ReduceMean')) expect(ni[n.name]).toBeDefined();
   });
