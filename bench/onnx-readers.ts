@@ -24,32 +24,22 @@ import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 import { buildDemoModel } from '../server/model/demo/demo-model.ts';
+import { buildGraphView } from '../server/model/onnx/graph.ts';
 import { readOnnxModel } from '../server/model/onnx/reader.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READERS = ['walker', 'onnx-proto'] as const;
 type ReaderName = (typeof READERS)[number];
 
-/** The graph view built from onnx-proto's fully decoded model (what the toolkit's second reader did). */
+/** onnx-proto's full decode, then the same graph view (what the toolkit's second reader did): only the decoding differs. */
 function onnxProtoGraph(bytes: Uint8Array) {
   const model = onnxProto.onnx.ModelProto.decode(bytes);
   const g = model.graph!;
-  const initNames = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
-  const nodes = (g.node ?? []).map((n, index) => ({ name: n.name ?? '', opType: n.opType ?? '', inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], index }));
-  const constants = new Set(initNames);
-  const consumers = new Map<string, typeof nodes>();
-  const producers = new Map<string, (typeof nodes)[number]>();
-  for (const n of nodes) {
-    for (const o of n.outputs) producers.set(o, n);
-    for (const i of n.inputs) {
-      if (!i) continue;
-      const list = consumers.get(i);
-      if (list) list.push(n);
-      else consumers.set(i, [n]);
-    }
-    if (n.opType === 'Constant') n.outputs.forEach((o) => constants.add(o));
-  }
-  return { model, nodes, constants, consumers, producers };
+  const graph = buildGraphView({
+    nodes: (g.node ?? []).map((n) => ({ opType: n.opType ?? '', domain: n.domain ?? '', name: n.name ?? '', inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attributes: n.attribute ?? [] })),
+    initializers: (g.initializer ?? []).map((t) => ({ name: t.name ?? '', dims: (t.dims ?? []).map(Number), dataType: t.dataType ?? 0, external: t.dataLocation === 1, payload: null })),
+  });
+  return { model, graph };
 }
 
 /** The same model with every float32 raw_data initializer stored as float_data instead. */
@@ -90,7 +80,7 @@ async function child(reader: ReaderName, file: string, runs: number): Promise<vo
   let held: unknown = readWith(reader, bytes, file);
   const coldMs = performance.now() - t0;
   const firstCallRssGrowthBytes = process.memoryUsage().rss - rss0;
-  const nodes = reader === 'walker' ? (held as ReturnType<typeof readOnnxModel>).graph.nodes.length : (held as ReturnType<typeof onnxProtoGraph>).nodes.length;
+  const nodes = (held as { graph: { nodes: unknown[] } }).graph.nodes.length;
   held = undefined;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
