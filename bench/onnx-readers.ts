@@ -8,11 +8,11 @@
  *                 constants) the toolkit needs;
  *   - onnx-proto: onnx-proto's full ModelProto.decode (every message decoded, weights included) plus the same
  *                 graph view built from the decoded object, as the toolkit's own reader did.
- * Each (reader, model) pair runs in a fresh Node process with --expose-gc, so one cannot warm or pollute the
- * other. Reports cold (first call) and warm (median) time, the heap + ArrayBuffer memory one result keeps
+ * Each (reader, model) pair runs in fresh Node processes with --expose-gc (several, the readers interleaved,
+ * medians reported), so one cannot warm or pollute the other. Reports cold (first call) and warm (median) time, the heap + ArrayBuffer memory one result keeps
  * alive after GC, and the RSS growth of the first call. Writes bench/results/onnx-readers.json.
  *
- *   npx tsx bench/onnx-readers.ts [--runs 20] [--model path/to/model.onnx]
+ *   npx tsx bench/onnx-readers.ts [--runs 20] [--processes 5] [--model path/to/model.onnx]
  *
  * The reference model defaults to the test fixture copy of the HF export (same sha256 as the shared one).
  */
@@ -132,26 +132,43 @@ async function main(): Promise<void> {
     return;
   }
   let runs = 20;
+  let processes = 5;
   let reference = path.join(ROOT, 'test/fixtures/models/segformer-b0-ade-random/model.onnx');
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--runs') runs = Number(argv[i + 1]);
     else if (argv[i] === '--model') reference = path.resolve(argv[i + 1]!);
-    else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: npx tsx bench/onnx-readers.ts [--runs N] [--model file.onnx]`);
+    else if (argv[i] === '--processes') processes = Number(argv[i + 1]);
+    else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: npx tsx bench/onnx-readers.ts [--runs N] [--processes N] [--model file.onnx]`);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected an integer >= 1, got ${runs}`);
+  if (!Number.isInteger(processes) || processes < 1) throw new Error(`--processes: expected an integer >= 1, got ${processes}`);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'segstream-readers-'));
   const demo = path.join(tmp, 'demo-b0-512.onnx');
   await fs.writeFile(demo, buildDemoModel({ variant: 'b0', size: 512 }));
   const floatData = path.join(tmp, 'hf-float-data.onnx');
   await fs.writeFile(floatData, asFloatData(new Uint8Array(await fs.readFile(reference))));
-  const results: ChildResult[] = [];
+  const results: (ChildResult & { processes: number; coldMsAll: number[] })[] = [];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   try {
     for (const model of [reference, floatData, demo]) {
+      // Fresh processes, the two readers interleaved, so machine load hits both alike; medians across processes.
+      const per = new Map<ReaderName, ChildResult[]>(READERS.map((r) => [r, []]));
+      for (let i = 0; i < processes; i++) for (const reader of READERS) per.get(reader)!.push(await runChild(reader, model, runs));
       for (const reader of READERS) {
-        const r = await runChild(reader, model, runs);
+        const all = per.get(reader)!;
+        const r = {
+          ...all[0]!,
+          processes,
+          coldMsAll: all.map((x) => x.coldMs),
+          coldMs: median(all.map((x) => x.coldMs)),
+          medianMs: median(all.map((x) => x.medianMs)),
+          minMs: Math.min(...all.map((x) => x.minMs)),
+          retainedBytes: median(all.map((x) => x.retainedBytes)),
+          firstCallRssGrowthBytes: median(all.map((x) => x.firstCallRssGrowthBytes)),
+        };
         results.push(r);
         console.log(
-          `${path.basename(path.dirname(model))}/${path.basename(model)} ${reader.padEnd(10)} ${(r.fileBytes / 1e6).toFixed(1)} MB, ${r.nodes} nodes: ` +
+          `${path.basename(path.dirname(model))}/${path.basename(model)} ${reader.padEnd(10)} ${(r.fileBytes / 1e6).toFixed(1)} MB, ${r.nodes} nodes (median of ${processes} processes): ` +
             `cold ${r.coldMs} ms, warm median ${r.medianMs} ms (min ${r.minMs}), retained ${(r.retainedBytes / 1e6).toFixed(2)} MB, first-call RSS +${(r.firstCallRssGrowthBytes / 1e6).toFixed(1)} MB`,
         );
       }
@@ -160,7 +177,7 @@ async function main(): Promise<void> {
     await fs.rm(tmp, { recursive: true, force: true });
   }
   const out = path.join(ROOT, 'bench/results/onnx-readers.json');
-  await writeFileAtomic(out, `${JSON.stringify({ createdAt: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs, note: 'shared 2-core machine; other engineers ran tests at the same time', results }, null, 2)}\n`);
+  await writeFileAtomic(out, `${JSON.stringify({ createdAt: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs, processes, note: 'shared 2-core machine; other engineers ran tests at the same time', results }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
 
