@@ -24,13 +24,13 @@ import {
 import { Progress } from '../../util/progress.ts';
 import { VerifyComparison } from '../verify/compare.ts';
 import { loadVerifyModels } from '../verify/load-models.ts';
-import { resolveVerifyOptions, VerifyInputError, type VerifyOptions, type VerifyThresholds } from '../verify/options.ts';
+import { resolveVerifyOptions, VerifyInputError, type VerifyOptions, type VerifyThresholds } from '../verify/request.ts';
 import { openVerifyImages, preprocessParams, prepareImage } from '../verify/prepare-images.ts';
 import { formatVerifyReport, VerifyReportWriter, type VerifyReport } from '../verify/report.ts';
 import { runReference } from '../verify/run-reference.ts';
 import { describeDeployedPath, runDeployed } from '../verify/run-deployed.ts';
 
-export { validateThresholds, VerifyInputError, type VerifyOptions, type VerifyThresholds } from '../verify/options.ts';
+export { validateThresholds, VerifyInputError, type VerifyOptions, type VerifyThresholds } from '../verify/request.ts';
 export type { VerifyImageResult } from '../verify/compare.ts';
 export { formatVerifyReport, type VerifyReport } from '../verify/report.ts';
 

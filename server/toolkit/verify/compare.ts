@@ -11,7 +11,7 @@ import { diagnosePreprocessing, prepareDiagnosis } from '../diagnosis/preprocess
 import { ClassMapAccumulator, DiffAccumulator, LogitAccumulator, logitDiffMap, type ClassMapStats, type DiffStats, type LogitStats } from './accuracy-metrics.ts';
 import type { VerifyModels } from './load-models.ts';
 import { classMapOf, logitsNchw } from './model-output.ts';
-import type { ResolvedVerifyOptions, VerifyThresholds } from './options.ts';
+import type { ResolvedVerifyOptions, VerifyThresholds } from './request.ts';
 import { preprocessParams, type PreparedImage } from './prepare-images.ts';
 import type { ReferenceResult } from './run-reference.ts';
 import type { DeployedResult } from './run-deployed.ts';

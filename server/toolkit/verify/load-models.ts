@@ -16,7 +16,7 @@ import { ModelLoadError } from '../../model/errors.ts';
 import { UsageError } from '../../cli/args.ts';
 import { finding, type Finding } from '../report/findings.ts';
 import { quantizeWeightsPerChannel } from './quantize-weights.ts';
-import { VerifyInputError, type ResolvedVerifyOptions } from './options.ts';
+import { VerifyInputError, type ResolvedVerifyOptions } from './request.ts';
 
 export interface VerifySide {
   info: ModelInfo;

@@ -10,7 +10,7 @@ import { UsageError } from '../../cli/args.ts';
 import { decodeImage, openImageSet, type DecodedImage, type ImageSet } from '../images.ts';
 import { listTensorFiles } from '../tensors/calib-manifest.ts';
 import type { PreprocessParams } from '../diagnosis/preprocess-diagnosis.ts';
-import type { ResolvedVerifyOptions } from './options.ts';
+import type { ResolvedVerifyOptions } from './request.ts';
 
 export function preprocessParams(info: ModelInfo): PreprocessParams {
   return { width: info.input.width, height: info.input.height, mean: info.preprocess.mean, std: info.preprocess.std, rescale: info.preprocess.rescale, channelOrder: info.preprocess.channelOrder };

@@ -14,7 +14,7 @@ import { heatColour, pngDataUri, renderHtmlReport, type HtmlImageCard, type Html
 import type { LogitStats } from './accuracy-metrics.ts';
 import type { ImageComparison, OverallResult, VerifyImageResult } from './compare.ts';
 import { describeInput, describeOutput, type VerifyModels } from './load-models.ts';
-import type { ResolvedVerifyOptions, VerifyThresholds } from './options.ts';
+import type { ResolvedVerifyOptions, VerifyThresholds } from './request.ts';
 import type { PreparedImage } from './prepare-images.ts';
 
 export interface VerifyReport {

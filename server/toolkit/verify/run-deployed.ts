@@ -15,7 +15,7 @@ import { formatFindings, type Finding } from '../report/findings.ts';
 import { analyseTensorFile } from '../tensors/tensor-analysis.ts';
 import { readTensorFile } from '../tensors/tensor-file.ts';
 import type { VerifySide } from './load-models.ts';
-import type { ResolvedVerifyOptions } from './options.ts';
+import type { ResolvedVerifyOptions } from './request.ts';
 import { preprocessParams, type PreparedImage, type VerifyImages } from './prepare-images.ts';
 
 export interface DeployedInput {
