@@ -297,6 +297,17 @@ function modelName(file: string, given?: string): string {
  * with the model.
  */
 export async function loadModelInfo(modelPath: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+  return (await loadModel(modelPath, opts)).info;
+}
+
+/** A loaded model description and the reader's summary it was made from (for tools that walk the graph). */
+export interface LoadedModel {
+  info: ModelInfo;
+  summary: OnnxSummary;
+}
+
+/** loadModelInfo, also handing back the ONNX summary so the file is read once. */
+export async function loadModel(modelPath: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   validateOptions(modelPath, opts);
   const file = await resolveModelFile(modelPath);
   let bytes: Uint8Array;
@@ -433,7 +444,7 @@ export async function loadModelInfo(modelPath: string, opts: LoadModelOptions = 
   if (summary.initializers.some((t) => t.external)) details.externalData = 'yes';
   if (untrainedDemo) details.note = 'untrained demo model: masks are meaningless, only speed is real';
 
-  return {
+  const info: ModelInfo = {
     name: modelName(file, opts.name),
     path: path.resolve(file),
     format: 'onnx',
@@ -444,4 +455,5 @@ export async function loadModelInfo(modelPath: string, opts: LoadModelOptions = 
     untrainedDemo,
     details,
   };
+  return { info, summary };
 }

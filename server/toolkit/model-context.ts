@@ -1,13 +1,13 @@
-/** Loads what the tools need about a float ONNX model: its ModelInfo (server/model/load.ts) and its graph. */
+/** Loads what the tools need about a float ONNX model in one read: its ModelInfo and its graph view. */
 import path from 'node:path';
 import type { ModelInfo } from '../model/model-info.ts';
-import { loadModelInfo } from '../model/load.ts';
+import { loadModel } from '../model/load.ts';
+import { buildGraphView, type OnnxGraph } from '../model/onnx/graph.ts';
 import { UsageError } from '../cli/args.ts';
-import { readModel, summariseGraph, type GraphSummary } from './hb-mapper/sensitive-nodes.ts';
 
 export interface ModelContext {
   info: ModelInfo;
-  graph: GraphSummary;
+  graph: OnnxGraph;
 }
 
 export interface ModelContextOptions {
@@ -19,10 +19,9 @@ export async function loadModelContext(modelPath: string, opts: ModelContextOpti
   if (path.extname(modelPath).toLowerCase() === '.bin') {
     throw new UsageError(`${optionName} ${modelPath}: this needs the float ONNX model (a .bin is already compiled for the BPU); pass the ONNX it was compiled from`);
   }
-  const info = await loadModelInfo(modelPath, {
+  const { info, summary } = await loadModel(modelPath, {
     ...(opts.configPath ? { configPath: opts.configPath } : {}),
     ...(opts.preprocessorPath ? { preprocessorPath: opts.preprocessorPath } : {}),
   });
-  const graph = summariseGraph(await readModel(info.path));
-  return { info, graph };
+  return { info, graph: buildGraphView(summary) };
 }

@@ -1,7 +1,8 @@
 /**
- * A small typed builder for ONNX graphs, serialised with onnx-proto (protobufjs). It is what the demo model
- * and the tests' odd models (NHWC, dynamic, class-map outputs, broken shapes) are made with. Output bytes are
- * a pure function of the calls made, so the same calls give the same file.
+ * The ONNX writer: a small typed builder for ONNX graphs, serialised with onnx-proto (protobufjs), and
+ * encoders for single nodes and tensors that ./rewrite.ts splices into an existing file. It is what the demo
+ * model and the tests' odd models (NHWC, dynamic, class-map outputs, broken shapes) are made with. Output
+ * bytes are a pure function of the calls made, so the same calls give the same file.
  */
 import onnxProto from 'onnx-proto';
 import { OnnxElemType } from './reader.ts';
@@ -29,7 +30,8 @@ export const attr = {
 export type TensorData =
   | { type: 'float32'; dims: number[]; data: Float32Array }
   | { type: 'int64'; dims: number[]; data: BigInt64Array | number[] }
-  | { type: 'int32'; dims: number[]; data: Int32Array };
+  | { type: 'int32'; dims: number[]; data: Int32Array }
+  | { type: 'int8'; dims: number[]; data: Int8Array };
 
 export type DimSpec = number | string;
 
@@ -71,6 +73,9 @@ function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
   } else if (t.type === 'int32') {
     dataType = OnnxElemType.INT32;
     raw = littleEndianBytes(t.data);
+  } else if (t.type === 'int8') {
+    dataType = OnnxElemType.INT8;
+    raw = new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
   } else {
     dataType = OnnxElemType.INT64;
     const arr = t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data, (v) => BigInt(v));
@@ -109,6 +114,25 @@ function valueInfo(name: string, elemType: number, dims: DimSpec[]): onnxProto.o
       },
     },
   };
+}
+
+/** One serialised TensorProto (an initializer to splice into an existing graph). */
+export function encodeTensor(name: string, tensor: TensorData): Uint8Array {
+  return onnx.TensorProto.encode(onnx.TensorProto.create(tensorProto(name, tensor))).finish();
+}
+
+/** One serialised NodeProto (a node to splice into an existing graph). */
+export function encodeNode(node: { name: string; opType: string; inputs: string[]; outputs: string[]; attributes?: Record<string, AttrValue>; domain?: string }): Uint8Array {
+  return onnx.NodeProto.encode(
+    onnx.NodeProto.create({
+      name: node.name,
+      opType: node.opType,
+      domain: node.domain ?? '',
+      input: node.inputs,
+      output: node.outputs,
+      attribute: Object.entries(node.attributes ?? {}).map(([k, v]) => attributeProto(k, v)),
+    }),
+  ).finish();
 }
 
 export class OnnxGraphBuilder {

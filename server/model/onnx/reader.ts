@@ -1,13 +1,19 @@
 /**
- * Reads what segstream needs from an ONNX file (graph inputs/outputs, nodes, initializer names and shapes,
- * opsets, producer, metadata) without decoding the weights: initializer payloads (raw_data, float_data, ...)
- * are skipped by length, so a 15 MB model summarises in a few milliseconds and never materialises its
- * weights as JS arrays. Small messages (nodes, value infos) are decoded with onnx-proto.
+ * segstream's one ONNX reader. Reads what the app and the toolkit need from an ONNX file (graph inputs and
+ * outputs, nodes with their attributes, initializer names, shapes and payload locations, opsets, producer,
+ * metadata) without decoding the weights: initializer payloads are skipped by length (their offsets are
+ * kept), so the 15 MB SegFormer-B0 export reads in a few milliseconds and never materialises its weights as
+ * JS objects (bench/onnx-readers.ts compares this with onnx-proto's full decode). Small messages (nodes,
+ * value infos) are decoded with onnx-proto. `readOnnxModel` adds the graph view (./graph.ts) the toolkit's
+ * graph analyses work on.
  *
  * Field numbers are those of onnx.proto (ModelProto, GraphProto, TensorProto, NodeProto).
  */
+import { promises as fs } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { ModelLoadError } from '../errors.ts';
+import { buildGraphView, type OnnxGraph } from './graph.ts';
+import { decodeText, expectWire, ProtoCursor, WIRE_LEN, WIRE_VARINT } from './wire.ts';
 
 const { onnx } = onnxProto;
 
@@ -78,6 +84,11 @@ export interface OnnxInitializerSummary {
   dataType: number;
   /** True when the payload lives in an external data file. */
   external: boolean;
+  /**
+   * Where the values sit in the model's bytes (absolute offsets), for raw_data and packed float_data: lets a
+   * tool read or patch one weight without decoding the others. null for other encodings (int64_data, ...).
+   */
+  payload: { field: 'raw_data' | 'float_data'; offset: number; length: number } | null;
 }
 
 export interface OnnxSummary {
@@ -95,108 +106,6 @@ export interface OnnxSummary {
   initializers: OnnxInitializerSummary[];
   sparseInitializerCount: number;
   nodes: OnnxNodeSummary[];
-}
-
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
-
-/** Thrown inside the walker; turned into a ModelLoadError naming the file. */
-class ProtoFormatError extends Error {}
-
-/** A bounds-checked protobuf wire-format cursor over one message. */
-class ProtoCursor {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  get done(): boolean {
-    return this.pos >= this.end;
-  }
-
-  /** A varint read as a signed 64-bit value (exact up to 2^53). */
-  varint(): number {
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new ProtoFormatError(`truncated varint at byte ${this.pos}`);
-      const b = this.buf[this.pos++];
-      if (i < 4) lo |= (b & 0x7f) << (7 * i);
-      else if (i === 4) {
-        lo |= (b & 0x0f) << 28;
-        hi |= (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (7 * i - 32);
-      if ((b & 0x80) === 0) return (hi | 0) * 4294967296 + (lo >>> 0);
-    }
-    throw new ProtoFormatError(`varint longer than 10 bytes at byte ${this.pos}`);
-  }
-
-  tag(): { field: number; wire: number } {
-    const at = this.pos;
-    const t = this.varint();
-    const field = Math.floor(t / 8);
-    const wire = t & 7;
-    if (field <= 0 || wire === 3 || wire === 4 || wire > 5) {
-      throw new ProtoFormatError(`invalid protobuf tag ${t} (field ${field}, wire type ${wire}) at byte ${at}`);
-    }
-    return { field, wire };
-  }
-
-  /** Bounds of a length-delimited field's payload; the cursor moves past it. */
-  span(): [number, number] {
-    const len = this.varint();
-    const start = this.pos;
-    if (len < 0 || start + len > this.end) {
-      throw new ProtoFormatError(`length ${len} at byte ${start} runs past the end of its message (byte ${this.end})`);
-    }
-    this.pos = start + len;
-    return [start, start + len];
-  }
-
-  string(): string {
-    const [s, e] = this.span();
-    return textDecoder.decode(this.buf.subarray(s, e));
-  }
-
-  skip(wire: number): void {
-    switch (wire) {
-      case WIRE_VARINT:
-        this.varint();
-        return;
-      case WIRE_I64:
-        this.advance(8);
-        return;
-      case WIRE_LEN:
-        this.span();
-        return;
-      case WIRE_I32:
-        this.advance(4);
-        return;
-      default:
-        throw new ProtoFormatError(`cannot skip wire type ${wire} at byte ${this.pos}`);
-    }
-  }
-
-  private advance(n: number): void {
-    if (this.pos + n > this.end) throw new ProtoFormatError(`truncated field at byte ${this.pos}`);
-    this.pos += n;
-  }
-}
-
-const textDecoder = new TextDecoder('utf-8', { fatal: false });
-
-function expectWire(message: string, field: number, wire: number, expected: number, at: number): void {
-  if (wire !== expected) {
-    throw new ProtoFormatError(
-      `${message} field ${field} has wire type ${wire} at byte ${at}, ONNX declares wire type ${expected}`,
-    );
-  }
 }
 
 function toNumber(v: number | { toNumber(): number } | null | undefined): number {
@@ -226,7 +135,7 @@ function readValueInfo(buf: Uint8Array, start: number, end: number): OnnxValueIn
 
 function readInitializer(buf: Uint8Array, start: number, end: number): OnnxInitializerSummary {
   const c = new ProtoCursor(buf, start, end);
-  const out: OnnxInitializerSummary = { name: '', dims: [], dataType: 0, external: false };
+  const out: OnnxInitializerSummary = { name: '', dims: [], dataType: 0, external: false, payload: null };
   while (!c.done) {
     const at = c.pos;
     const { field, wire } = c.tag();
@@ -249,6 +158,11 @@ function readInitializer(buf: Uint8Array, start: number, end: number): OnnxIniti
     } else if (field === 14) {
       expectWire('TensorProto', field, wire, WIRE_VARINT, at);
       out.external = c.varint() === 1;
+    } else if ((field === 9 || field === 4) && wire === WIRE_LEN) {
+      // raw_data, or float_data packed (proto3's default): located, not decoded
+      const [s, e] = c.span();
+      // An empty raw_data next to float_data (some writers emit both) does not hide the real payload.
+      if (e > s || !out.payload) out.payload = { field: field === 9 ? 'raw_data' : 'float_data', offset: s, length: e - s };
     } else {
       // payloads (raw_data 9, float_data 4, int32_data 5, int64_data 7, ...) are skipped by length
       c.skip(wire);
@@ -357,7 +271,7 @@ function sniffForeignFormat(bytes: Uint8Array): string | undefined {
   let printable = 0;
   for (const ch of head) if (ch === 9 || ch === 10 || ch === 13 || (ch >= 32 && ch < 127)) printable++;
   if (head.length > 0 && printable === head.length) {
-    const text = textDecoder.decode(head).trimStart();
+    const text = decodeText(head).trimStart();
     if (text.startsWith('{') || text.startsWith('[')) return 'a JSON/text file';
     if (text.startsWith('<')) return 'an HTML/XML text file';
     return 'a text file';
@@ -488,4 +402,28 @@ export function countParameters(summary: Pick<OnnxSummary, 'initializers'>): num
   let total = 0;
   for (const t of summary.initializers) total += t.dims.reduce((a, d) => a * d, 1);
   return total;
+}
+
+/** A read model: the summary and the graph view over its nodes. */
+export interface OnnxModel {
+  summary: OnnxSummary;
+  graph: OnnxGraph;
+}
+
+/** Reads an ONNX model's summary and graph view; throws ModelLoadError naming `file` as readOnnxSummary does. */
+export function readOnnxModel(bytes: Uint8Array, file: string): OnnxModel {
+  const summary = readOnnxSummary(bytes, file);
+  return { summary, graph: buildGraphView(summary) };
+}
+
+/** Reads an ONNX file from disk into its summary and graph view; a file that cannot be read is a ModelLoadError. */
+export async function readOnnxModelFile(file: string): Promise<OnnxModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelLoadError(file, code === 'ENOENT' ? 'model file not found' : `cannot read model file: ${(err as Error).message}`, { cause: err });
+  }
+  return readOnnxModel(bytes, file);
 }

@@ -1,7 +1,9 @@
 /**
- * The precision-alignment toolkit's commands, each `main(argv) -> exit code` (argv = the arguments after the
- * subcommand). The CLI maps `segstream verify|inspect|calib|mapper-config` and `segstream model fetch` here.
- * Modules load on first use: `inspect` should not pay for loading ONNX Runtime.
+ * The one registry of the alignment toolkit's commands, each `main(argv) -> exit code` (argv = the arguments
+ * after the subcommand). The CLI (server/cli/main.ts, server/cli/model.ts) maps `segstream verify|inspect|
+ * calib|mapper-config` and `segstream model fetch` here, so it needs no knowledge of the toolkit's files.
+ * Each module loads on first use: `inspect` does not pay for loading ONNX Runtime. (`model-fetch` is the
+ * hub client under server/model/hub/; it is listed here because the CLI reaches it through this registry.)
  */
 export type ToolMain = (argv: string[]) => Promise<number>;
 
@@ -12,5 +14,3 @@ export const tools: Record<'verify' | 'inspect' | 'calib' | 'mapper-config' | 'm
   'mapper-config': async (argv) => (await import('./mapper-config.ts')).main(argv),
   'model-fetch': async (argv) => (await import('../../model/hub/hub-client.ts')).main(argv),
 };
-
-export default tools;

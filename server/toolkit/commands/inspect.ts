@@ -179,10 +179,11 @@ export async function inspectFiles(o: InspectOptions, ctx?: ModelContext): Promi
     const image = o.referenceImage ?? (fromManifest && (await exists(fromManifest)) ? fromManifest : undefined) ?? (refIndex ? matchReference(file, refIndex) : undefined);
 
     const domain = analysis.domain;
-    const convertible = domain === 'normalised' || domain === 'unit-0-1' || domain === 'raw-0-255' || domain === 'int8-centred';
+    const convertible = domain === 'normalised' || domain === 'normalised-twice' || domain === 'unit-0-1' || domain === 'raw-0-255' || domain === 'int8-centred';
     if (values && convertible && exp.kind === 'tensor' && exp.channels === 3 && analysis.interpretation) {
-      const normalised = toNormalisedNchw(values, analysis.interpretation.layout, domain, params);
-      if (analysis.stats?.channels) {
+      // Twice-normalised values are compared as they are: the diagnosis reproduces that mistake in the same units.
+      const normalised = toNormalisedNchw(values, analysis.interpretation.layout, domain === 'normalised-twice' ? 'normalised' : domain, params);
+      if (analysis.stats?.channels && domain !== 'normalised-twice') {
         channelMeans01.push(analysis.stats.channels.map((c, i) => (domain === 'normalised' ? c.mean * exp.std[i]! + exp.mean[i]! : domain === 'unit-0-1' ? c.mean : domain === 'raw-0-255' ? c.mean * exp.rescale : (c.mean + 128) * exp.rescale)));
       }
       if (image) {
@@ -201,6 +202,8 @@ export async function inspectFiles(o: InspectOptions, ctx?: ModelContext): Promi
           lsb: d.lsb,
           hypotheses: d.results.map((r) => ({ id: r.id, meanAbsDiff: r.meanAbsDiff, maxAbsDiff: r.maxAbsDiff })),
         };
+        // The image confirms (or overrules) what the numbers alone said: one finding per mistake, the image's.
+        if (d.verdict !== 'unexplained') report.findings = report.findings.filter((f) => f.code !== d.finding.code);
         report.findings.push(d.finding);
       }
     }
@@ -257,6 +260,7 @@ export function formatInspectReport(r: InspectResult): string {
     if (f.layoutGuess && f.layoutGuess.layout !== 'unknown') {
       out += `  layout from smoothness: ${f.layoutGuess.layout} (mean neighbour step NCHW ${f.layoutGuess.roughnessNchw.toPrecision(3)} vs NHWC ${f.layoutGuess.roughnessNhwc.toPrecision(3)})\n`;
     }
+    if (f.signature && f.signature.kind !== 'normalised') out += `  normalisation from the numbers: ${f.signature.kind}${f.signature.reversed && f.signature.kind !== 'channels-reversed' ? ', channels reversed' : ''} (${f.signature.evidence})\n`;
     if (f.reference) out += `  reference image: ${f.reference.image} (${f.reference.verdict})\n`;
     out += formatFindings(f.findings);
   }

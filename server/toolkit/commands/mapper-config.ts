@@ -26,6 +26,7 @@ import { checkMapperConfig, type CalibrationEvidence } from '../hb-mapper/mapper
 import { buildMapperYaml, parseMapperYaml, type MapperConfigView } from '../hb-mapper/mapper-yaml.ts';
 import { loadModelContext, type ModelContext } from '../model-context.ts';
 import { findTransformerSensitiveNodes, type SensitiveNode } from '../hb-mapper/sensitive-nodes.ts';
+import { explainNodePrecisions, heuristicInt16Choices, type NodePrecisionChoice } from '../hb-mapper/node-info.ts';
 import { analyseTensorFile } from '../tensors/tensor-analysis.ts';
 import { readTensorFile } from '../tensors/tensor-file.ts';
 
@@ -36,7 +37,8 @@ Writes an hb_mapper YAML (march bayes-e, RDK X5) whose input section matches the
 preprocessing: for nv12/rgb input, norm_type data_mean_and_scale with mean_value = 255*mean and
 scale_value = 1/(255*std), input_space_and_range from the camera's colour range; the calibration section
 points at \`segstream calib\` output; node_info puts Softmax, LayerNorm (or its decomposed form), GELU and
-the attention MatMuls on the BPU as int16 (--int16 auto).
+the attention MatMuls on the BPU as int16 (--int16 auto: an op-pattern heuristic, not a measurement;
+the text output lists every node it sets and why).
 With --check, reads an existing YAML and lists every disagreement with the model, the preprocessing, the
 camera range and the calibration files (exit 1 when there are errors).
 
@@ -46,7 +48,7 @@ options:
   --model-config <json>     config.json with id2label (default: next to the model)
   --input <kind>            nv12 (camera, default) | rgb (uint8 NHWC) | featuremap (normalised float)
   --source-range <r>        camera colour range for nv12: full (-> regular) | limited (-> bt601_video)
-  --int16 <mode>            auto (sensitive nodes int16, default) | all (set_all_nodes_int16) | none
+  --int16 <mode>            auto (heuristic: sensitive nodes int16, default) | all (set_all_nodes_int16) | none
   --calib-dir <dir>         calibration directory (reads its segstream manifest.json for the dtype)
   --cal-data-type <t>       float32 | uint8 (default: from the manifest, else float32)
   --prefix <name>           output_model_file_prefix (default: the model name)
@@ -76,6 +78,10 @@ export interface MapperConfigResult {
   yaml: string;
   config: Record<string, unknown>;
   sensitiveNodes: SensitiveNode[];
+  /** What node_info says and why (empty unless --int16 auto). */
+  nodePrecisions: NodePrecisionChoice[];
+  /** The text that explains the precision choice (printed in write mode). */
+  precisionExplanation: string;
   findings: Finding[];
 }
 
@@ -142,6 +148,7 @@ export async function generateMapperConfig(o: MapperConfigOptions, ctx?: ModelCo
       }),
     );
   }
+  const nodePrecisions = o.int16 === 'auto' ? heuristicInt16Choices(sens.nodes) : [];
   const shape = info.input.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : info.input.layout === 'NCHW' ? [1, info.input.channels, info.input.height, info.input.width][i]! : [1, info.input.height, info.input.width, info.input.channels][i]!));
   const { yaml, config } = buildMapperYaml({
     onnxModel: relativeTo(o.out, info.path),
@@ -152,7 +159,7 @@ export async function generateMapperConfig(o: MapperConfigOptions, ctx?: ModelCo
     input: o.input,
     sourceRange: sourceRange ?? 'full',
     int16: o.int16,
-    sensitiveNodes: sens.nodes,
+    nodePrecisions,
     calDataDir: calDir,
     calDataType: calDataType ?? 'float32',
     outputPrefix: o.prefix ?? info.name,
@@ -161,7 +168,7 @@ export async function generateMapperConfig(o: MapperConfigOptions, ctx?: ModelCo
   // Self-check: the generated YAML must pass its own checker.
   const self = checkMapperConfig(parseMapperYaml(yaml, 'generated'), { model: info, graph, ...(sourceRange ? { sourceRange } : {}) });
   for (const f of self) if (f.severity === 'error') findings.push({ ...f, code: `self-check:${f.code}` });
-  return { yaml, config, sensitiveNodes: sens.nodes, findings };
+  return { yaml, config, sensitiveNodes: sens.nodes, nodePrecisions, precisionExplanation: explainNodePrecisions(nodePrecisions, o.int16, sens.unnamed), findings };
 }
 
 export interface MapperCheckOptions {
@@ -296,10 +303,12 @@ export async function main(argv: string[]): Promise<number> {
     });
     if (out) await writeFileAtomic(out, r.yaml);
     if (json) {
-      printJson({ out: out ?? null, yaml: r.yaml, config: r.config, int16Nodes: r.sensitiveNodes.length, findings: r.findings });
+      printJson({ out: out ?? null, yaml: r.yaml, config: r.config, int16Nodes: r.sensitiveNodes.length, nodePrecisions: r.nodePrecisions, findings: r.findings });
     } else {
+      // The YAML alone goes to stdout (so it can be redirected); everything said about it goes to stderr.
       if (!out) process.stdout.write(r.yaml);
       else process.stderr.write(`wrote ${out} (${int16 === 'auto' ? `${r.sensitiveNodes.length} nodes int16 in node_info` : int16 === 'all' ? 'all nodes int16' : 'int8 only'})\n`);
+      process.stderr.write(r.precisionExplanation);
       if (r.findings.length > 0) process.stderr.write(formatFindings(r.findings));
     }
     return hasErrors(r.findings) ? EXIT_FAILED_CHECKS : EXIT_OK;

@@ -1,8 +1,9 @@
 /**
  * Explains a preprocessed tensor against its source image. The reference is the training preprocessing
  * (PIL-exact bilinear resize, rescale, mean/std) through segstream's kernels; around it sit the common ways
- * a deployment gets it wrong (red/blue swapped, a resize without antialiasing, nearest resize, NV12 decoded
- * with the wrong colour range or matrix), each reproduced on the same image. The hypothesis the tensor is
+ * a deployment gets it wrong (red/blue swapped before or after normalising, mean/std applied twice, a resize
+ * without antialiasing, nearest resize, NV12 decoded with the wrong colour range or matrix), each reproduced
+ * on the same image. The hypothesis the tensor is
  * closest to names the mistake; the NV12 paths with the right colour model mark the unavoidable floor.
  */
 import { nv12ToTensor, rgbToNv12, rgbToTensor } from '../../kernels/index.ts';
@@ -20,6 +21,8 @@ export interface PreprocessParams {
 export type HypothesisId =
   | 'reference'
   | 'channel-order-bgr'
+  | 'channel-swap-after-normalisation'
+  | 'normalised-twice'
   | 'missing-antialiasing'
   | 'nearest-resize'
   | 'nv12-full'
@@ -51,6 +54,8 @@ export interface Diagnosis {
 const LABELS: Record<HypothesisId, string> = {
   reference: 'the training preprocessing (PIL bilinear with antialiasing, RGB)',
   'channel-order-bgr': 'the reference with red and blue swapped (BGR)',
+  'channel-swap-after-normalisation': 'the normalised reference with its channel planes reversed (BGR order)',
+  'normalised-twice': 'the normalised reference normalised a second time ((x - mean)/std again)',
   'missing-antialiasing': 'a plain 2-tap bilinear resize (no antialiasing)',
   'nearest-resize': 'a nearest-neighbour resize',
   'nv12-full': 'an NV12 frame, BT.601 full range, decoded correctly',
@@ -136,12 +141,34 @@ function meanMaxDiff(a: Float32Array, b: Float32Array): { mean: number; max: num
   return { mean: n > 0 ? sum / n : Number.POSITIVE_INFINITY, max };
 }
 
+/** The three channel planes of an NCHW tensor in reverse order. */
+export function reversePlanes(t: Float32Array, plane: number): Float32Array {
+  const out = new Float32Array(t.length);
+  for (let c = 0; c < 3; c++) out.set(t.subarray(c * plane, (c + 1) * plane), (2 - c) * plane);
+  return out;
+}
+
+/** (x - mean)/std applied once more to an already normalised NCHW tensor (float32, as NumPy would). */
+export function normaliseAgain(t: Float32Array, p: Pick<PreprocessParams, 'width' | 'height' | 'mean' | 'std'>): Float32Array {
+  const plane = p.width * p.height;
+  const out = new Float32Array(t.length);
+  for (let c = 0; c < 3; c++) {
+    const m = p.mean[c]!;
+    const s = p.std[c]!;
+    for (let i = c * plane; i < (c + 1) * plane; i++) out[i] = (t[i]! - m) / s;
+  }
+  return out;
+}
+
 /** The tensors of every hypothesis for one source image (NCHW in the model's channel order). */
 export function hypothesisTensors(rgb: Uint8Array, w: number, h: number, p: PreprocessParams): Map<HypothesisId, Float32Array> {
   const m = new Map<HypothesisId, Float32Array>();
   const norm = { width: p.width, height: p.height, mean: p.mean, std: p.std, rescale: p.rescale, channelOrder: p.channelOrder };
   m.set('reference', rgbToTensor(rgb, w, h, norm));
   m.set('channel-order-bgr', rgbToTensor(swapRedBlue(rgb), w, h, norm));
+  const ref = m.get('reference')!;
+  m.set('channel-swap-after-normalisation', reversePlanes(ref, p.width * p.height));
+  m.set('normalised-twice', normaliseAgain(ref, p));
   const noAa = resizeBilinearNoAntialias(rgb, w, h, p.width, p.height);
   m.set('missing-antialiasing', rgbToTensor(noAa, p.width, p.height, norm));
   m.set('nearest-resize', rgbToTensor(resizeNearest(rgb, w, h, p.width, p.height), p.width, p.height, norm));
@@ -167,8 +194,18 @@ export function hypothesisTensors(rgb: Uint8Array, w: number, h: number, p: Prep
   return m;
 }
 
+/** The finding code each mistake is reported under (the hypothesis id unless two ids are one mistake). */
+export const HYPOTHESIS_CODE: Partial<Record<HypothesisId, string>> = {
+  'channel-swap-after-normalisation': 'channel-order-bgr',
+};
+
+export const NORMALISED_TWICE_FIX =
+  'normalise once: either feed the normalised tensor to a model compiled with norm_type: no_preprocess (featuremap input), or feed raw 0-255 pixels to one that normalises (data_mean_and_scale) - not both; check that the pipeline does not call the processor (or (x - mean)/std) twice';
+
 const FIXES: Partial<Record<HypothesisId, string>> = {
   'channel-order-bgr': 'convert to RGB before preprocessing (cv2.imread returns BGR: cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), or make input_type_train/input_type_rt say bgr consistently',
+  'channel-swap-after-normalisation': 'keep the channel order of the normalised tensor: drop the RGB<->BGR swap after normalising (x[:, ::-1] or a cvtColor on the float tensor), or swap before normalising so each channel gets its own mean/std',
+  'normalised-twice': NORMALISED_TWICE_FIX,
   'missing-antialiasing':
     'resize the way training did: PIL Image.resize((W, H), Image.BILINEAR) (antialiased when shrinking), or torch interpolate(..., antialias=True); segstream calib does this exactly',
   'nearest-resize': 'resize with PIL bilinear (antialiased), as the model was trained',
@@ -180,6 +217,8 @@ const FIXES: Partial<Record<HypothesisId, string>> = {
 
 const FAULT_TEXT: Partial<Record<HypothesisId, string>> = {
   'channel-order-bgr': 'red and blue are swapped: the image was fed as BGR to a model trained on RGB',
+  'channel-swap-after-normalisation': 'the channels are in BGR order: the tensor was normalised as RGB and then its channel planes were reversed',
+  'normalised-twice': 'mean/std was applied twice: these are (x - mean)/std values normalised again',
   'missing-antialiasing': 'the resize skipped antialiasing: a 2-tap bilinear takes 4 source pixels per output pixel, PIL\'s bilinear averages the whole footprint when it shrinks',
   'nearest-resize': 'the image was resized with nearest-neighbour, not PIL bilinear',
   'colour-range-limited-as-full': 'wrong colour range: a limited-range (16-235) frame was decoded as full range (0-255) - blacks turn grey, contrast drops',
@@ -241,7 +280,7 @@ export function diagnosePreprocessing(candidate: Float32Array, prepared: Diagnos
       f = finding('nv12-floor', 'info', `matches ${best.label} (mean |diff| ${inLsb(best.meanAbsDiff)}); its distance to the RGB reference, ${inLsb(refResult.meanAbsDiff)}, is the unavoidable 4:2:0 floor`, { ...extra(), data: { ...numbers, best: best.id } });
     } else {
       verdict = 'fault';
-      f = finding(best.id, 'error', `${FAULT_TEXT[best.id]} (this tensor is ${inLsb(best.meanAbsDiff)} from ${best.label}, but ${inLsb(refResult.meanAbsDiff)} from the training preprocessing)`, { ...extra(FIXES[best.id]), data: { ...numbers, best: best.id, bestMeanAbsDiff: best.meanAbsDiff } });
+      f = finding(HYPOTHESIS_CODE[best.id] ?? best.id, 'error', `${FAULT_TEXT[best.id]} (this tensor is ${inLsb(best.meanAbsDiff)} from ${best.label}, but ${inLsb(refResult.meanAbsDiff)} from the training preprocessing)`, { ...extra(FIXES[best.id]), data: { ...numbers, best: best.id, bestMeanAbsDiff: best.meanAbsDiff } });
     }
   } else if (refResult.meanAbsDiff <= 0.5 * lsb) {
     verdict = 'close';

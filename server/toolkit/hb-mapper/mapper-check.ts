@@ -6,7 +6,8 @@
 import type { ModelInfo } from '../../model/model-info.ts';
 import { finding, formatShape, type Finding } from '../report/findings.ts';
 import { fmt, hbMeanScale, IMAGE_RT_TYPES, type MapperConfigView } from './mapper-yaml.ts';
-import { findTransformerSensitiveNodes, normalisationInsideGraph, type GraphSummary } from './sensitive-nodes.ts';
+import type { OnnxGraph } from '../../model/onnx/graph.ts';
+import { findTransformerSensitiveNodes, normalisationInsideGraph } from './sensitive-nodes.ts';
 import type { FileAnalysis } from '../tensors/tensor-analysis.ts';
 
 export interface CalibrationEvidence {
@@ -22,7 +23,7 @@ export interface CalibrationEvidence {
 
 export interface MapperCheckContext {
   model: ModelInfo;
-  graph: GraphSummary;
+  graph: OnnxGraph;
   /** The camera's colour range, when known (--source-range). */
   sourceRange?: 'full' | 'limited';
   calibration?: CalibrationEvidence;

@@ -5,7 +5,7 @@
  */
 import YAML from 'yaml';
 import type { PreprocessSpec } from '../../model/model-info.ts';
-import type { SensitiveNode } from './sensitive-nodes.ts';
+import { nodeInfoFromChoices, type NodePrecisionChoice } from './node-info.ts';
 
 export type RtInputType = 'nv12' | 'rgb' | 'bgr' | 'yuv444' | 'gray' | 'featuremap';
 export const IMAGE_RT_TYPES: readonly string[] = ['nv12', 'rgb', 'bgr', 'yuv444', 'gray', 'nv12_separate'];
@@ -144,7 +144,8 @@ export interface MapperGenerateOptions {
   /** Camera range for nv12 input: full -> `regular`, limited -> `bt601_video`. */
   sourceRange: 'full' | 'limited';
   int16: 'auto' | 'all' | 'none';
-  sensitiveNodes: SensitiveNode[];
+  /** node_info for --int16 auto: the heuristic's choices today, a measured list later (see node-info.ts). */
+  nodePrecisions: NodePrecisionChoice[];
   calDataDir: string;
   calDataType: 'float32' | 'uint8';
   outputPrefix: string;
@@ -164,11 +165,7 @@ export function buildMapperYaml(o: MapperGenerateOptions): { yaml: string; confi
     working_dir: o.workingDir,
     output_model_file_prefix: o.outputPrefix,
   };
-  if (o.int16 === 'auto' && o.sensitiveNodes.length > 0) {
-    const ni: Record<string, NodeInfoEntry> = {};
-    for (const n of o.sensitiveNodes) ni[n.name] = { ON: 'BPU', InputType: 'int16', OutputType: 'int16' };
-    modelParameters.node_info = ni;
-  }
+  if (o.int16 === 'auto' && o.nodePrecisions.length > 0) modelParameters.node_info = nodeInfoFromChoices(o.nodePrecisions);
   const inputParameters: Record<string, unknown> = {
     input_name: o.inputName,
     input_type_rt: o.input === 'featuremap' ? 'featuremap' : o.input === 'rgb' ? order : 'nv12',
@@ -207,6 +204,13 @@ export function buildMapperYaml(o: MapperGenerateOptions): { yaml: string; confi
   // One line per node, as vendor samples write node_info.
   const nodeInfoNode = (doc.get('model_parameters', true) as YAML.YAMLMap).get('node_info', true) as YAML.YAMLMap | undefined;
   if (nodeInfoNode) for (const item of nodeInfoNode.items) (item.value as YAML.YAMLMap).flow = true;
+  const nodeInfoPair = (doc.get('model_parameters', true) as YAML.YAMLMap).items.find((p) => (p.key as YAML.Scalar).value === 'node_info');
+  if (nodeInfoPair) {
+    const counts = new Map<string, number>();
+    for (const c of o.nodePrecisions) counts.set(`${c.precision} ${c.reason}`, (counts.get(`${c.precision} ${c.reason}`) ?? 0) + 1);
+    const basis = o.nodePrecisions.some((c) => c.basis === 'heuristic') ? 'chosen by op pattern (a heuristic, not measured on this model)' : 'from a per-node sensitivity measurement';
+    (nodeInfoPair.key as YAML.Scalar).commentBefore = ` node_info ${basis}: ${[...counts].map(([k, v]) => `${v} x ${k}`).join(', ')}`;
+  }
   const inputNode = doc.get('input_parameters', true) as YAML.YAMLMap;
   const note = (key: string, text: string) => {
     const pair = inputNode.items.find((p) => (p.key as YAML.Scalar).value === key);

@@ -7,7 +7,9 @@ import type { TensorLayout } from '../../model/model-info.ts';
 import { describeExpectation, expectedBytes, expectedElements, expectedShape, type InputExpectation } from '../diagnosis/input-expectation.ts';
 import { finding, formatShape, groupDigits, type Finding } from '../report/findings.ts';
 import { decodeToFloat32, DTYPE_BYTES, type FileDType, type TensorFile } from './tensor-file.ts';
-import { classifyDomain, DOMAIN_TEXT, guessLayout, tensorStats, type LayoutGuess, type TensorStats, type ValueDomain } from './tensor-stats.ts';
+import { classifyDomain, DOMAIN_TEXT, guessLayout, tensorStats, transposeLayout, type LayoutGuess, type TensorStats, type ValueDomain } from './tensor-stats.ts';
+import { normalisationSignature, type NormalisationSignature } from './normalisation-signature.ts';
+import { NORMALISED_TWICE_FIX } from '../diagnosis/preprocess-diagnosis.ts';
 
 export interface FileInterpretation {
   dtype: FileDType;
@@ -27,6 +29,8 @@ export interface FileAnalysis {
   stats?: TensorStats;
   domain?: ValueDomain;
   layoutGuess?: LayoutGuess;
+  /** The normalisation the numbers show (float image data only), see normalisation-signature.ts. */
+  signature?: NormalisationSignature;
   findings: Finding[];
   /** Decoded values under `interpretation` (not serialised to JSON). */
   values?: Float32Array;
@@ -44,6 +48,62 @@ const FIX_FLOAT_AS_INT8 =
   'write the file in the dtype the model reads: for an image rt input (rgb/bgr/nv12) that is uint8 pixels 0-255 in the rt layout ' +
   '(the resized image before any /255 or mean/std), e.g. `segstream calib --format rgb --dtype uint8`; if you really want to feed ' +
   'the normalised float tensor, compile with input_type_rt: featuremap instead';
+
+export interface BytesReading {
+  /** Finite, image-sized values whose neighbours resemble each other: bytes that really are this dtype. */
+  plausible: boolean;
+  /** The numbers behind the verdict, for messages. */
+  summary: string;
+}
+
+/**
+ * Whether `count` values of `dtype` at the start of the bytes look like image data: (almost) all finite,
+ * (almost) all within +-1000, not constant, and smooth - the mean step between neighbouring values (1 or 3
+ * apart, for planar or interleaved channels) well below their spread. Bytes of another dtype read this way
+ * come out as noise (a mean step of about 1.13 x the spread) with NaN, Inf or huge values.
+ */
+export function readBytesAs(payload: Uint8Array, dtype: FileDType, count: number): BytesReading {
+  const v = decodeToFloat32(payload, dtype, true, count);
+  const n = v.length;
+  let nonFinite = 0;
+  let huge = 0;
+  let maxAbs = 0;
+  let sum = 0;
+  let sq = 0;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x)) {
+      nonFinite++;
+      continue;
+    }
+    const a = Math.abs(x);
+    if (a > 1000) huge++;
+    if (a > maxAbs) maxAbs = a;
+    sum += x;
+    sq += x * x;
+    m++;
+  }
+  if (n === 0 || m === 0) return { plausible: false, summary: 'no whole values' };
+  const mean = sum / m;
+  const std = Math.sqrt(Math.max(0, sq / m - mean * mean));
+  const step = (stride: number) => {
+    let s = 0;
+    let k = 0;
+    for (let i = 0; i + stride < n; i++) {
+      const d = Math.abs(v[i + stride]! - v[i]!);
+      if (Number.isFinite(d)) {
+        s += d;
+        k++;
+      }
+    }
+    return k > 0 ? s / k : Number.POSITIVE_INFINITY;
+  };
+  const roughness = std > 0 ? Math.min(step(1), step(3)) / std : Number.POSITIVE_INFINITY;
+  const parts = [`${groupDigits(nonFinite)} NaN/Inf`, `largest |value| ${maxAbs.toPrecision(3)}`, `mean step between neighbours ${Number.isFinite(roughness) ? roughness.toFixed(2) : 'n/a'} x the spread`];
+  const plausible = nonFinite <= 0.001 * n && huge <= 0.01 * n && std > 0 && roughness < 0.6;
+  return { plausible, summary: parts.join(', ') };
+}
 
 export function analyseTensorFile(file: TensorFile, exp: InputExpectation): FileAnalysis {
   const findings: Finding[] = [];
@@ -73,7 +133,7 @@ export function analyseTensorFile(file: TensorFile, exp: InputExpectation): File
     interp = { dtype: h.dtype, layout, shape: h.shape, complete: B >= need, basis: 'npy-header' };
     if (B < need) {
       findings.push(
-        finding('truncated-file', 'error', `the .npy header declares ${h.dtype} ${formatShape(h.shape)} = ${groupDigits(need)} bytes of data but only ${groupDigits(B)} follow the header: ${groupDigits(need - B)} bytes (${((100 * (need - B)) / need).toFixed(1)}%) are missing`, {
+        finding('truncated-file', 'error', `${groupDigits(B)} of ${groupDigits(need)} bytes: truncated - the .npy header declares ${h.dtype} ${formatShape(h.shape)} = ${groupDigits(need)} bytes of data but only ${groupDigits(B)} follow the header: ${groupDigits(need - B)} bytes (${((100 * (need - B)) / need).toFixed(1)}%) are missing`, {
           subject,
           fix: 'the copy or the writer stopped early: regenerate or re-copy the file and compare its sha256 with the manifest',
           data: { declaredBytes: need, payloadBytes: B },
@@ -110,8 +170,12 @@ export function analyseTensorFile(file: TensorFile, exp: InputExpectation): File
       const d = B === 3 * exp.height * exp.width ? 'uint8' : 'float32';
       findings.push(finding('tensor-where-nv12-expected', 'error', `this file is ${groupDigits(B)} bytes = ${d} [1,3,${exp.height},${exp.width}] (a 3-channel image), but ${exp.source} is ${expDesc}`, { subject, fix: 'feed an NV12 frame at the model size (Y plane then interleaved UV), e.g. the .nv12 files `segstream calib --format nv12` writes' }));
     } else {
-      const exact = (['float32', 'uint8', 'float16', 'float64'] as FileDType[]).find((d) => d !== exp.dtype && fits(d));
-      if (exact && tensorKind) {
+      // Another dtype that makes exactly one tensor of these bytes is named only when the bytes read like one:
+      // half a float32 file is the size of a float16 tensor, but read as float16 its bytes are noise and NaN.
+      const sizeFits = tensorKind ? (['float32', 'uint8', 'float16', 'float64'] as FileDType[]).filter((d) => d !== exp.dtype && fits(d)) : [];
+      const readings = sizeFits.map((d) => ({ d, reading: readBytesAs(file.payload, d, E) }));
+      const exact = readings.find((r) => r.reading.plausible)?.d;
+      if (exact) {
         // Describe the file in the layout its numbers suggest (a float featuremap is usually NCHW).
         // A float file in a pixel slot is usually a PyTorch-style NCHW featuremap when the numbers do not say.
         let shape = shapeFor(exp, exact.startsWith('float') && DTYPE_BYTES[exp.dtype] === 1 ? 'NCHW' : exp.layout);
@@ -132,11 +196,17 @@ export function analyseTensorFile(file: TensorFile, exp: InputExpectation): File
         const c = candidates.find((x) => x.d === exp.dtype) ?? candidates[0];
         if (c) {
           const missing = c.bytes - B;
+          // What the bytes that are there say: the start of a c.d tensor, and not another dtype's whole tensor.
+          const present = readBytesAs(file.payload, c.d, Math.floor(B / DTYPE_BYTES[c.d]));
+          const evidence = [
+            present.plausible ? ` The ${groupDigits(B)} bytes present read as ${c.d} like the first ${((100 * B) / c.bytes).toFixed(1)}% of an image tensor (${present.summary}).` : '',
+            ...readings.map((r) => ` The size would also fit ${r.d} ${formatShape(shapeFor(exp, exp.layout))}, but read as ${r.d} these bytes are not image data (${r.reading.summary}).`),
+          ].join('');
           findings.push(
-            finding('truncated-file', 'error', `this file is ${groupDigits(B)} bytes, but a complete ${c.d} ${formatShape(shapeFor(exp, exp.layout))} is ${groupDigits(c.bytes)} bytes: ${groupDigits(missing)} bytes (${((100 * missing) / c.bytes).toFixed(1)}%) are missing - the file is truncated${B % DTYPE_BYTES[c.d] !== 0 ? ` (it even ends inside a ${c.d} value)` : ''}`, {
+            finding('truncated-file', 'error', `${groupDigits(B)} of ${groupDigits(c.bytes)} bytes: truncated - this file is ${groupDigits(B)} bytes, but a complete ${c.d} ${formatShape(shapeFor(exp, exp.layout))} is ${groupDigits(c.bytes)} bytes: ${groupDigits(missing)} bytes (${((100 * missing) / c.bytes).toFixed(1)}%) are missing - the file is truncated${B % DTYPE_BYTES[c.d] !== 0 ? ` (it even ends inside a ${c.d} value)` : ''}.${evidence}`, {
               subject,
               fix: 'the copy or the writer stopped early: regenerate or re-copy it and compare its sha256 with the manifest',
-              data: { bytes: B, expectedBytes: c.bytes, missingBytes: missing },
+              data: { bytes: B, expectedBytes: c.bytes, missingBytes: missing, rejectedDTypes: readings.map((r) => r.d) },
             }),
           );
           if (tensorKind) interp = { dtype: c.d, layout: exp.layout, shape: shapeFor(exp, exp.layout), complete: false, basis: 'file-size' };
@@ -182,9 +252,28 @@ export function analyseTensorFile(file: TensorFile, exp: InputExpectation): File
   if (stats.nan > 0 || stats.inf > 0) {
     findings.push(finding('nan-or-inf', 'error', `${groupDigits(stats.nan)} NaN and ${groupDigits(stats.inf)} infinite values out of ${groupDigits(stats.count)}`, { subject, fix: 'find where the preprocessing divides by zero or reads uninitialised memory; calibration statistics are meaningless with NaN/Inf' }));
   }
-  const domain = classifyDomain(stats);
+  let domain = classifyDomain(stats);
+  // Float image data: which normalisation its numbers show (channel swap after normalising, mean/std twice).
+  const floatFile = interp.dtype === 'float32' || interp.dtype === 'float64' || interp.dtype === 'float16';
+  if (floatFile && exp.channels === 3 && (domain === 'normalised' || domain === 'unknown')) {
+    const nchw = layout === 'NCHW' ? values : transposeLayout(values, 3, exp.height, exp.width, 'NHWC');
+    const signature = normalisationSignature(nchw, exp);
+    if (signature) {
+      out.signature = signature;
+      if (signature.kind === 'normalised-twice') domain = 'normalised-twice';
+    }
+  }
   out.domain = domain;
   domainFindings(domain, stats);
+  if (out.signature?.kind === 'channels-reversed' || out.signature?.reversed) {
+    findings.push(
+      finding('channel-order-bgr', 'error', `the channel planes are in reverse order (BGR): ${out.signature.detail} - the tensor was normalised per channel and then its channels were swapped, so the model's ${exp.channelOrder === 'rgb' ? 'red' : 'blue'} input sees ${exp.channelOrder === 'rgb' ? 'blue' : 'red'}`, {
+        subject,
+        fix: 'keep the channel order of the normalised tensor: drop the RGB<->BGR swap after normalising (x[:, ::-1] or a cvtColor on the float tensor); cv2.imread returns BGR, so convert the image, not the tensor',
+        data: { evidence: out.signature.evidence, planes: out.signature.planes },
+      }),
+    );
+  }
   return out;
 
   function dtypeFindings(actual: FileDType, what: string) {
@@ -219,6 +308,19 @@ export function analyseTensorFile(file: TensorFile, exp: InputExpectation): File
     const range = `${s.min.toPrecision(4)}..${s.max.toPrecision(4)}`;
     const means = s.channels ? ` (channel means ${s.channels.map((c) => c.mean.toPrecision(3)).join(', ')})` : '';
     const seen = `${DOMAIN_TEXT[domain]}, range ${range}${means}`;
+    if (domain === 'normalised-twice') {
+      const sig = out.signature!;
+      const proof = sig.evidence === 'pixel-lattice' ? `the pixel lattice proves it: ${sig.detail}` : `its statistical signature: ${sig.detail}`;
+      const wanted = exp.domain === 'raw-0-255' ? ` (${exp.source} takes raw 0-255 pixels)` : '';
+      findings.push(
+        finding('normalised-twice', 'error', `the file holds ${seen}: mean/std was applied twice${wanted} - ${proof}`, {
+          subject,
+          fix: `${NORMALISED_TWICE_FIX}${sig.evidence === 'value-range' ? '. Confirm with --reference-image <the source image>, which reproduces the double normalisation exactly' : ''}`,
+          data: { evidence: sig.evidence },
+        }),
+      );
+      return;
+    }
     if (domain === 'constant') {
       findings.push(finding('constant-tensor', 'warning', `every value is ${s.min}: not an image`, { subject, fix: 'check the image decoding step' }));
       return;
@@ -242,6 +344,14 @@ export function analyseTensorFile(file: TensorFile, exp: InputExpectation): File
             finding('no-preprocess-with-normalised-calibration', 'error', `the calibration file holds ${seen}, and the config compiles input_type_rt: ${exp.rtType} with norm_type: no_preprocess: on the board raw 0-255 pixels reach the first layer unnormalised, while hb_mapper calibrated it for -2.1..2.6 - activations saturate (the reported case: every logit negative)`, {
               subject,
               fix: `set norm_type: data_mean_and_scale with mean_value ${exp.mean.map((m) => +(m / exp.rescale).toFixed(3)).join(' ')} and scale_value ${exp.std.map((v) => +(exp.rescale / v).toPrecision(6)).join(' ')}, and regenerate calibration as raw 0-255 RGB: segstream calib --format rgb (segstream mapper-config writes the whole input section)`,
+            }),
+          );
+        } else if (exp.normType === 'no_preprocess') {
+          // no_preprocess: the compiled model does NOT normalise. Raw pixels are what it reads, unnormalised.
+          findings.push(
+            finding('normalised-where-raw-expected', 'error', `the file holds ${seen} but ${exp.source} takes raw 0-255 pixels, and with norm_type: no_preprocess the compiled model does not normalise them: whatever the board feeds reaches the first layer as it is, while the model was trained on normalised values - the config is wrong, not only this file`, {
+              subject,
+              fix: `compile with norm_type: data_mean_and_scale, mean_value ${exp.mean.map((m) => +(m / exp.rescale).toFixed(3)).join(' ')}, scale_value ${exp.std.map((v) => +(exp.rescale / v).toPrecision(6)).join(' ')} and feed the resized RGB pixels before /255 and mean/std (segstream calib --format rgb); or compile with input_type_rt: featuremap to feed this normalised tensor`,
             }),
           );
         } else {

@@ -28,10 +28,12 @@ export interface TensorStats {
   layout?: TensorLayout;
 }
 
-export type ValueDomain = 'normalised' | 'unit-0-1' | 'raw-0-255' | 'int8-centred' | 'constant' | 'unknown';
+/** `normalised-twice` is never guessed from the range alone: normalisation-signature.ts recognises it. */
+export type ValueDomain = 'normalised' | 'normalised-twice' | 'unit-0-1' | 'raw-0-255' | 'int8-centred' | 'constant' | 'unknown';
 
 export const DOMAIN_TEXT: Record<ValueDomain, string> = {
   normalised: 'mean/std-normalised values',
+  'normalised-twice': 'mean/std-normalised values normalised a second time',
   'unit-0-1': 'values rescaled to 0-1 but not mean/std-normalised',
   'raw-0-255': 'raw 0-255 pixel values',
   'int8-centred': 'pixel values minus 128 (int8-centred)',

@@ -7,8 +7,15 @@
  * `verify --deployed-int8-weights` uses). Note: ONNX Runtime's extended optimisations run a QDQ
  * DequantizeLinear+MatMul pair with dynamically quantised activations (measured here with onnxruntime-node
  * 1.30), so a QDQ copy under ORT also carries activation rounding.
+ *
+ * The model is read with the one ONNX reader (weights located, not decoded) and written back at the field
+ * level (server/model/onnx/rewrite.ts): the fake copy patches the rounded floats over the original payloads,
+ * the QDQ copy splices DequantizeLinear nodes and int8 initializers in; every other byte is copied.
  */
-import { decodeModel, defaultOpset, onnx, type TensorProto } from '../hb-mapper/sensitive-nodes.ts';
+import { defaultOpset, readOnnxModel, type OnnxInitializerSummary } from '../../model/onnx/reader.ts';
+import type { GraphNode } from '../../model/onnx/graph.ts';
+import { attr, encodeNode, encodeTensor } from '../../model/onnx/builder.ts';
+import { editGraph, patchPayloads, type PayloadPatch } from '../../model/onnx/rewrite.ts';
 
 export interface WeightQuantOptions {
   mode?: 'qdq' | 'fake';
@@ -34,16 +41,27 @@ export interface WeightQuantResult {
 }
 
 const FLOAT = 1;
-const INT8 = 3;
 
-function floatValues(t: TensorProto): Float32Array | undefined {
-  if (t.dataType !== FLOAT) return undefined;
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData); // aligned copy
-    return new Float32Array(copy.buffer, 0, copy.length / 4);
-  }
-  if (t.floatData && t.floatData.length > 0) return Float32Array.from(t.floatData);
-  return undefined;
+/** The float32 values of an initializer stored as raw_data or packed float_data (little-endian either way). */
+function floatValues(model: Uint8Array, t: OnnxInitializerSummary): Float32Array | undefined {
+  if (t.dataType !== FLOAT || !t.payload || t.payload.length === 0 || t.payload.length % 4 !== 0) return undefined;
+  const view = new DataView(model.buffer, model.byteOffset + t.payload.offset, t.payload.length);
+  const out = new Float32Array(t.payload.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+function littleEndianFloats(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  return out;
+}
+
+function whyNotFloat(t: OnnxInitializerSummary): string {
+  if (t.dataType !== FLOAT) return `data type ${t.dataType} is not float32`;
+  if (t.external) return 'stored in an external data file';
+  return 'stored in an encoding other than raw_data or packed float_data';
 }
 
 /** Quantises `w` per channel along `axis`; returns int8 values, scales and the dequantised weights. */
@@ -78,66 +96,71 @@ export function quantisePerChannel(w: Float32Array, shape: readonly number[], ax
   return { q, scales, dq, channels };
 }
 
-function weightAxis(op: string, rank: number, attrs: InstanceType<typeof onnx.AttributeProto>[]): number | undefined {
-  switch (op) {
+function intAttribute(n: GraphNode, name: string): number | undefined {
+  const a = n.attributes.find((x) => x.name === name);
+  if (!a || a.i === undefined || a.i === null) return undefined;
+  return typeof a.i === 'number' ? a.i : Number(a.i.toString());
+}
+
+function weightAxis(n: GraphNode, rank: number): number | undefined {
+  switch (n.opType) {
     case 'Conv':
       return 0;
     case 'ConvTranspose':
       return rank >= 2 ? 1 : undefined;
     case 'MatMul':
       return rank >= 2 ? rank - 1 : undefined;
-    case 'Gemm': {
-      const transB = attrs.find((a) => a.name === 'transB');
-      return transB && Number(transB.i ?? 0) === 1 ? 0 : 1;
-    }
+    case 'Gemm':
+      return intAttribute(n, 'transB') === 1 ? 0 : 1;
     default:
       return undefined;
   }
 }
 
 export function quantizeWeightsPerChannel(modelBytes: Uint8Array, options: WeightQuantOptions = {}): WeightQuantResult {
-  const model = decodeModel(modelBytes, 'model');
-  const g = model.graph!;
-  const opset = defaultOpset(model);
+  const { summary, graph } = readOnnxModel(modelBytes, 'model');
+  const opset = defaultOpset(summary);
   const mode = options.mode === 'fake' || opset < 13 ? 'fake' : (options.mode ?? 'qdq');
   const minElements = options.minElements ?? 16;
-  const inits = new Map<string, TensorProto>();
-  for (const t of g.initializer ?? []) inits.set(t.name ?? '', t as TensorProto);
+  const inits = new Map<string, OnnxInitializerSummary>();
+  for (const t of summary.initializers) inits.set(t.name, t);
   // Identity outputs of initializers resolve to the initializer (exporters deduplicate shared weights so).
   const alias = new Map<string, string>();
-  for (const n of g.node ?? []) {
-    if (n.opType === 'Identity' && n.input?.[0] && n.output?.[0]) {
-      const src = alias.get(n.input[0]) ?? n.input[0];
-      if (inits.has(src)) alias.set(n.output[0], src);
+  for (const n of graph.nodes) {
+    if (n.opType === 'Identity' && n.inputs[0] && n.outputs[0]) {
+      const src = alias.get(n.inputs[0]) ?? n.inputs[0];
+      if (inits.has(src)) alias.set(n.outputs[0], src);
     }
   }
 
   const done = new Set<string>();
   const tensors: QuantisedTensorReport[] = [];
   const skipped: { name: string; reason: string }[] = [];
-  const newNodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  const newInits: TensorProto[] = [];
+  const patches: PayloadPatch[] = [];
+  const newNodes: Uint8Array[] = [];
+  const newInits: Uint8Array[] = [];
+  const replaced = new Set<string>();
 
-  for (const n of g.node ?? []) {
-    const op = n.opType ?? '';
+  for (const n of graph.nodes) {
+    const op = n.opType;
     if (!['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].includes(op)) continue;
-    const raw = n.input?.[1];
+    const raw = n.inputs[1];
     if (!raw) continue;
     const name = alias.get(raw) ?? raw;
     const t = inits.get(name);
     if (!t || done.has(name)) continue;
     done.add(name);
-    const shape = (t.dims ?? []).map((d) => Number(d));
-    const values = floatValues(t);
+    const shape = t.dims;
+    const values = floatValues(modelBytes, t);
     if (!values) {
-      skipped.push({ name, reason: `data type ${t.dataType} is not float32` });
+      skipped.push({ name, reason: whyNotFloat(t) });
       continue;
     }
     if (values.length < minElements) {
       skipped.push({ name, reason: `only ${values.length} elements` });
       continue;
     }
-    const axis = weightAxis(op, shape.length, (n.attribute ?? []) as InstanceType<typeof onnx.AttributeProto>[]);
+    const axis = weightAxis(n, shape.length);
     if (axis === undefined) {
       skipped.push({ name, reason: `rank ${shape.length} weight of ${op}` });
       continue;
@@ -153,34 +176,22 @@ export function quantizeWeightsPerChannel(modelBytes: Uint8Array, options: Weigh
     tensors.push({ name, op, shape, axis, channels, maxAbsError: maxErr, meanAbsError: sumErr / values.length });
 
     if (mode === 'fake') {
-      t.rawData = new Uint8Array(dq.buffer.slice(0));
-      t.floatData = [];
+      patches.push({ offset: t.payload!.offset, bytes: littleEndianFloats(dq) });
       continue;
     }
     const qName = `${name}__int8`;
     const sName = `${name}__scale`;
     const zName = `${name}__zero_point`;
-    newInits.push(onnx.TensorProto.create({ name: qName, dataType: INT8, dims: shape, rawData: new Uint8Array(q.buffer.slice(0)) }) as TensorProto);
-    newInits.push(onnx.TensorProto.create({ name: sName, dataType: FLOAT, dims: [channels], rawData: new Uint8Array(scales.buffer.slice(0)) }) as TensorProto);
-    newInits.push(onnx.TensorProto.create({ name: zName, dataType: INT8, dims: [channels], rawData: new Uint8Array(channels) }) as TensorProto);
-    newNodes.push(
-      onnx.NodeProto.create({
-        name: `${name}__dequantize`,
-        opType: 'DequantizeLinear',
-        input: [qName, sName, zName],
-        output: [name],
-        attribute: [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: axis })],
-      }),
-    );
-    inits.delete(name);
+    newInits.push(encodeTensor(qName, { type: 'int8', dims: shape, data: q }));
+    newInits.push(encodeTensor(sName, { type: 'float32', dims: [channels], data: scales }));
+    newInits.push(encodeTensor(zName, { type: 'int8', dims: [channels], data: new Int8Array(channels) }));
+    newNodes.push(encodeNode({ name: `${name}__dequantize`, opType: 'DequantizeLinear', inputs: [qName, sName, zName], outputs: [name], attributes: { axis: attr.int(axis) } }));
+    replaced.add(name);
   }
 
-  if (mode === 'qdq') {
-    const replaced = new Set(newNodes.map((n) => n.output![0]!));
-    g.initializer = [...(g.initializer ?? []).filter((t) => !replaced.has(t.name ?? '')), ...newInits];
-    g.input = (g.input ?? []).filter((i) => !replaced.has(i.name ?? ''));
-    g.node = [...newNodes, ...(g.node ?? [])];
-  }
-  const bytes = onnx.ModelProto.encode(model).finish();
+  const bytes =
+    mode === 'fake'
+      ? patchPayloads(modelBytes, patches)
+      : editGraph(modelBytes, { prependNodes: newNodes, appendInitializers: newInits, dropInitializers: replaced, dropInputs: replaced });
   return { bytes, mode, tensors, skipped };
 }

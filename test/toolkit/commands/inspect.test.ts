@@ -183,3 +183,153 @@ describe('command line', () => {
     expect(help.stdout).toContain('usage: segstream inspect');
   });
 });
+
+/** The normalised tensor with its channel planes reversed: a BGR featuremap made after normalising. */
+function reversePlanes(t: Float32Array): Float32Array {
+  const plane = t.length / 3;
+  const out = new Float32Array(t.length);
+  for (let c = 0; c < 3; c++) out.set(t.subarray(c * plane, (c + 1) * plane), (2 - c) * plane);
+  return out;
+}
+
+/** (x - mean)/std once more, per channel, in float32 as NumPy would. */
+function normaliseAgain(t: Float32Array): Float32Array {
+  const plane = t.length / 3;
+  return t.map((v, i) => (v - MEAN[Math.floor(i / plane)]!) / STD[Math.floor(i / plane)]!);
+}
+
+/** float32 -> IEEE half bits (round to nearest), for a genuine float16 file. */
+function toHalf(values: Float32Array): Uint8Array {
+  const out = new Uint16Array(values.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < values.length; i++) {
+    f[0] = values[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = ((x >>> 23) & 0xff) - 127 + 15;
+    const mant = x & 0x7fffff;
+    if (exp <= 0) out[i] = sign;
+    else out[i] = sign | (exp << 10) | Math.round(mant / 8192);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+describe('seeded: a BGR featuremap (channels swapped after normalising)', () => {
+  it('is named from the numbers alone, without the source image', async () => {
+    const file = await write('swapped.bin', rawBytes(reversePlanes(featuremap)));
+    const r = await inspectFiles({ files: [file], model });
+    const f = byCode(r, 'channel-order-bgr');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain('the channel planes are in reverse order (BGR)');
+    expect(f?.message).toContain("plane 0 with channel 2's mean/std (0.406/0.225)");
+    expect(r.files[0]!.signature).toMatchObject({ kind: 'channels-reversed', evidence: 'pixel-lattice' });
+    expect(r.errors).toBeGreaterThan(0);
+    // The correct tensor shows the plain normalisation and no channel finding.
+    const ok = await inspectFiles({ files: [await write('straight.bin', rawBytes(featuremap))], model });
+    expect(ok.files[0]!.signature?.kind).toBe('normalised');
+    expect(codes(ok)).not.toContain('channel-order-bgr');
+  });
+
+  it('is named, not "unexplained", with --reference-image, once', async () => {
+    const file = await write('swapped-ref.bin', rawBytes(reversePlanes(featuremap)));
+    const r = await inspectFiles({ files: [file], model, referenceImage: imagePath });
+    expect(codes(r)).not.toContain('preprocessing-unexplained');
+    expect(codes(r).filter((c) => c === 'channel-order-bgr')).toHaveLength(1);
+    expect(byCode(r, 'channel-order-bgr')?.message).toContain('the tensor was normalised as RGB and then its channel planes were reversed');
+    expect(r.files[0]!.reference?.verdict).toBe('fault');
+  });
+
+  it('is named across formats: an NHWC .npy of the swapped tensor', async () => {
+    const file = await write('swapped.npy', encodeNpy(transposeLayout(reversePlanes(featuremap), 3, 512, 512, 'NCHW'), [1, 512, 512, 3]));
+    const r = await inspectFiles({ files: [file], model });
+    expect(codes(r)).toContain('layout-swap');
+    expect(codes(r)).toContain('channel-order-bgr');
+  });
+});
+
+describe('seeded: mean/std applied twice', () => {
+  it('is proven by the pixel lattice without the image, and fails the run', async () => {
+    const file = await write('twice.bin', rawBytes(normaliseAgain(featuremap)));
+    const r = await inspectFiles({ files: [file], model });
+    const f = byCode(r, 'normalised-twice');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain('mean/std was applied twice');
+    expect(f?.message).toContain('the pixel lattice proves it');
+    expect(r.files[0]!.domain).toBe('normalised-twice');
+    const cli = await capture(() => main([file, '--model', model]));
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain('[normalised-twice]');
+  });
+
+  it('is recognised by its statistical signature when the values are not on the 8-bit lattice', async () => {
+    // A float pipeline (resize in float, no 8-bit rounding): the same tensor, a fraction of an LSB off the lattice.
+    const offLattice = featuremap.map((v, i) => v + 0.004 * Math.sin(i * 0.7));
+    const file = await write('twice-float.bin', rawBytes(normaliseAgain(offLattice)));
+    const r = await inspectFiles({ files: [file], model });
+    const f = byCode(r, 'normalised-twice');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain('its statistical signature');
+    expect(f?.fix).toContain('--reference-image');
+    expect(r.files[0]!.signature?.evidence).toBe('value-range');
+    // A single normalisation of the same float data is not mistaken for it.
+    const once = await inspectFiles({ files: [await write('once-float.bin', rawBytes(offLattice))], model });
+    expect(codes(once)).not.toContain('normalised-twice');
+    expect(once.files[0]!.domain).toBe('normalised');
+  });
+
+  it('is confirmed by the source image', async () => {
+    const file = await write('twice-ref.bin', rawBytes(normaliseAgain(featuremap)));
+    const r = await inspectFiles({ files: [file], model, referenceImage: imagePath });
+    expect(codes(r).filter((c) => c === 'normalised-twice')).toHaveLength(1);
+    expect(byCode(r, 'normalised-twice')?.message).toContain('these are (x - mean)/std values normalised again');
+    expect(r.files[0]!.reference?.verdict).toBe('fault');
+  });
+});
+
+describe('seeded: a truncated file', () => {
+  it('half a float32 file is "N of M bytes: truncated", not a float16 file full of NaN', async () => {
+    const file = await write('half.bin', rawBytes(featuremap).subarray(0, 3_145_728 / 2));
+    const r = await inspectFiles({ files: [file], model });
+    const f = byCode(r, 'truncated-file');
+    expect(f?.message.startsWith('1,572,864 of 3,145,728 bytes: truncated')).toBe(true);
+    expect(f?.message).toContain('read as float32 like the first 50.0% of an image tensor');
+    expect(f?.message).toMatch(/would also fit float16 \[1,3,512,512\], but read as float16 these bytes are not image data \([\d,]+ NaN\/Inf/);
+    expect(codes(r)).toEqual(['truncated-file']);
+    expect(r.files[0]!.stats).toBeUndefined();
+    expect(r.files[0]!.interpretation).toMatchObject({ dtype: 'float32', complete: false });
+  });
+
+  it('a quarter of a float32 file is truncated too, not a uint8 file', async () => {
+    const file = await write('quarter.bin', rawBytes(featuremap).subarray(0, 3_145_728 / 4));
+    const r = await inspectFiles({ files: [file], model });
+    expect(codes(r)).toEqual(['truncated-file']);
+    expect(byCode(r, 'truncated-file')?.message).toContain('786,432 of 3,145,728 bytes: truncated');
+  });
+
+  it('a real float16 file of the same size is still named as float16 (the bytes support it)', async () => {
+    const file = await write('half-precision.bin', toHalf(featuremap));
+    const r = await inspectFiles({ files: [file], model });
+    expect(codes(r)).not.toContain('truncated-file');
+    expect(byCode(r, 'dtype-mismatch')?.message).toContain('float16 [1,3,512,512]');
+    expect(r.files[0]!.stats?.nan).toBe(0);
+  });
+});
+
+describe('seeded: the reported case via --config, as runtime input', () => {
+  it('says no_preprocess means the model does NOT normalise', async () => {
+    const yaml = await write(
+      'seed.yaml',
+      new TextEncoder().encode(['model_parameters:', '  march: bayes-e', 'input_parameters:', '  input_type_rt: rgb', '  input_type_train: rgb', '  input_layout_train: NCHW', '  norm_type: no_preprocess', ''].join('\n')),
+    );
+    const file = await write('seed.bin', rawBytes(featuremap));
+    const r = await inspectFiles({ files: [file], model, config: yaml, role: 'runtime' });
+    const f = byCode(r, 'normalised-where-raw-expected');
+    expect(f?.message).toContain('with norm_type: no_preprocess the compiled model does not normalise them');
+    expect(f?.message).not.toContain('normalises them itself');
+    expect(f?.fix).toContain('norm_type: data_mean_and_scale');
+    const cli = await capture(() => main([file, '--model', model, '--config', yaml, '--role', 'runtime']));
+    expect(cli.stdout).not.toContain('the model normalises them itself (norm_type no_preprocess)');
+  });
+});
+

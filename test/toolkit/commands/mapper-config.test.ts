@@ -5,11 +5,15 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import onnxProto from 'onnx-proto';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../../server/kernels/index.ts';
 import { checkMapperConfigFile, generateMapperConfig, main } from '../../../server/toolkit/commands/mapper-config.ts';
-import { readModel, summariseGraph } from '../../../server/toolkit/hb-mapper/sensitive-nodes.ts';
+import { explainNodePrecisions, nodeInfoFromChoices, type NodePrecisionChoice } from '../../../server/toolkit/hb-mapper/node-info.ts';
+import { buildMapperYaml } from '../../../server/toolkit/hb-mapper/mapper-yaml.ts';
+import { readOnnxModelFile } from '../../../server/model/onnx/reader.ts';
 import { rawBytes } from '../../../server/toolkit/tensors/tensor-file.ts';
 import { capture, demoModel, syntheticRgb, tempDir } from '../helpers.ts';
 
@@ -80,7 +84,7 @@ describe('writing a config', () => {
   it('lists every Softmax, LayerNorm, GELU and attention MatMul as int16 on the BPU', async () => {
     const r = await generateMapperConfig({ model, input: 'rgb', int16: 'auto' });
     const ni = YAML.parse(r.yaml).model_parameters.node_info as Record<string, { ON: string; InputType: string }>;
-    const g = summariseGraph(await readModel(model));
+    const g = (await readOnnxModelFile(model)).graph;
     const named = (op: string) => g.nodes.filter((n) => n.opType === op).map((n) => n.name);
     for (const n of [...named('Softmax'), ...named('LayerNormalization'), ...named('Erf')]) expect(ni[n]).toEqual({ ON: 'BPU', InputType: 'int16', OutputType: 'int16' });
     const attention = g.nodes.filter((n) => n.opType === 'MatMul' && !n.inputs.some((i) => g.constants.has(i)));
@@ -95,7 +99,7 @@ describe('writing a config', () => {
   it('finds the decomposed LayerNorm of an opset-13 export', async () => {
     const r = await generateMapperConfig({ model: model13, input: 'nv12', sourceRange: 'full', int16: 'auto' });
     const ni = YAML.parse(r.yaml).model_parameters.node_info as Record<string, unknown>;
-    const g = summariseGraph(await readModel(model13));
+    const g = (await readOnnxModelFile(model13)).graph;
     expect(g.opCounts.LayerNormalization ?? 0).toBe(0);
     for (const n of g.nodes.filter((x) => x.opType === 'Sqrt' || x.opType === 'ReduceMean')) expect(ni[n.name]).toBeDefined();
   });
@@ -185,3 +189,81 @@ describe('checking a user config', () => {
     expect(YAML.parse(await fs.readFile(out, 'utf8')).input_parameters.input_space_and_range).toBe('regular');
   });
 });
+
+describe('write mode explains node_info', () => {
+  it('prints how many nodes are int16, per pattern with every name, and says it is a heuristic', async () => {
+    const out = path.join(dir, 'explained.yaml');
+    const r = await capture(() => main(['--model', model, '--input', 'nv12', '--source-range', 'full', '--out', out]));
+    expect(r.code).toBe(0);
+    const ni = YAML.parse(await fs.readFile(out, 'utf8')).model_parameters.node_info as Record<string, unknown>;
+    const names = Object.keys(ni);
+    expect(r.stderr).toContain(`node_info: ${names.length} node(s) int16 on the BPU - a HEURISTIC: chosen by op pattern`);
+    expect(r.stderr).toContain('not measured on this model');
+    for (const n of names) expect(r.stderr).toContain(n);
+    // Per-pattern counts match the graph, counted here from onnx-proto's own decode of the file.
+    const g = onnxProto.onnx.ModelProto.decode(await fs.readFile(model)).graph!;
+    const softmax = g.node!.filter((n) => n.opType === 'Softmax').length;
+    const layerNorm = g.node!.filter((n) => n.opType === 'LayerNormalization').length;
+    expect(softmax).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`int16 x${softmax} (softmax): Softmax: attention probabilities`);
+    expect(r.stderr).toContain(`int16 x${layerNorm} (layernorm): LayerNormalization`);
+    expect(r.stderr).toMatch(/int16 x\d+ \(attention-matmul\): attention MatMul with two activation operands/);
+    // The YAML says so too.
+    const text = await fs.readFile(out, 'utf8');
+    expect(text).toContain('# node_info chosen by op pattern (a heuristic, not measured on this model): ');
+    expect(text).toContain(`${softmax} x int16 softmax`);
+  });
+
+  it('prints the explanation next to the YAML on stdout, and in JSON', async () => {
+    const r = await capture(() => main(['--model', model, '--input', 'rgb']));
+    expect(YAML.parse(r.stdout).input_parameters.input_type_rt).toBe('rgb');
+    expect(r.stderr).toContain('a HEURISTIC');
+    const j = await capture(() => main(['--model', model, '--input', 'rgb', '--json']));
+    const parsed = JSON.parse(j.stdout) as { nodePrecisions: NodePrecisionChoice[]; int16Nodes: number };
+    expect(parsed.nodePrecisions).toHaveLength(parsed.int16Nodes);
+    expect(parsed.nodePrecisions.every((c) => c.basis === 'heuristic' && c.precision === 'int16')).toBe(true);
+    const all = await capture(() => main(['--model', model, '--input', 'rgb', '--int16', 'all']));
+    expect(all.stderr).toContain('every node int16 (calibration_parameters.optimization: set_all_nodes_int16)');
+  });
+
+  it('on the Hugging Face export: every Softmax and LayerNorm of the torch.onnx graph is listed', async () => {
+    const hf = fileURLToPath(new URL('../../fixtures/models/segformer-b0-ade-random/model.onnx', import.meta.url));
+    const r = await generateMapperConfig({ model: hf, input: 'nv12', sourceRange: 'full', int16: 'auto' });
+    const g = onnxProto.onnx.ModelProto.decode(await fs.readFile(hf)).graph!;
+    const ni = YAML.parse(r.yaml).model_parameters.node_info as Record<string, unknown>;
+    for (const n of g.node!.filter((x) => x.opType === 'Softmax' || x.opType === 'LayerNormalization')) expect(ni[n.name!], n.name!).toBeDefined();
+    expect(r.precisionExplanation).toContain(`int16 x${g.node!.filter((x) => x.opType === 'Softmax').length} (softmax)`);
+  });
+});
+
+describe('the node_info seam (a measured list in, node_info out)', () => {
+  const measured: NodePrecisionChoice[] = [
+    { node: '/a/Softmax', precision: 'int16', reason: 'cosine drop 0.012 when int8', basis: 'measured' },
+    { node: '/b/MatMul', precision: 'int8', reason: 'cosine drop 0.0001 when int8', basis: 'measured' },
+  ];
+
+  it('writes exactly the given precisions and explains them as measured', () => {
+    expect(nodeInfoFromChoices(measured)).toEqual({
+      '/a/Softmax': { ON: 'BPU', InputType: 'int16', OutputType: 'int16' },
+      '/b/MatMul': { ON: 'BPU', InputType: 'int8', OutputType: 'int8' },
+    });
+    const text = explainNodePrecisions(measured, 'auto');
+    expect(text).toContain('node_info: 1 node(s) int16 on the BPU, 1 pinned to int8 - measured per-node sensitivity');
+    expect(text).not.toContain('HEURISTIC');
+    expect(text).toContain('int16 x1 (cosine drop 0.012 when int8)');
+    const { yaml } = buildMapperYaml({
+      onnxModel: 'm.onnx', inputName: 'x', inputShape: [1, 3, 64, 64], layoutTrain: 'NCHW', preprocess: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], rescale: 1 / 255, channelOrder: 'rgb' },
+      input: 'nv12', sourceRange: 'full', int16: 'auto', nodePrecisions: measured, calDataDir: './c', calDataType: 'uint8', outputPrefix: 'm', workingDir: 'w',
+    });
+    expect(yaml).toContain('# node_info from a per-node sensitivity measurement');
+    expect(YAML.parse(yaml).model_parameters.node_info['/b/MatMul']).toEqual({ ON: 'BPU', InputType: 'int8', OutputType: 'int8' });
+  });
+
+  it('refuses a list it cannot write, naming the entry', () => {
+    expect(() => nodeInfoFromChoices([measured[0]!, measured[0]!])).toThrow('choices[1].node: /a/Softmax is listed twice');
+    expect(() => nodeInfoFromChoices([{ ...measured[0]!, precision: 'float' as 'int8' }])).toThrow('choices[0].precision: expected int8 | int16, got "float"');
+    expect(() => nodeInfoFromChoices([{ ...measured[0]!, node: '' }])).toThrow('choices[0].node: expected a node name');
+    expect(() => nodeInfoFromChoices(measured, new Set(['/a/Softmax']))).toThrow('choices[1].node: /b/MatMul is not a node of this model');
+  });
+});
+

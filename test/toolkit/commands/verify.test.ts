@@ -6,6 +6,7 @@
 import ort from 'onnxruntime-node';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../../server/kernels/index.ts';
@@ -159,6 +160,29 @@ describe('verify: deployed input paths', () => {
     expect(r.findings.map((f) => f.code)).toContain('channel-order-bgr');
     expect(r.images.every((i) => i.preprocess!.meanAbsDiff > 0)).toBe(true);
     expect(r.passed).toBe(false);
+  });
+});
+
+describe('verify: a BPU .bin through the app\'s backend loader', () => {
+  it('runs the hb_dnn test double on the camera path and says its numbers are synthetic', async () => {
+    // The stream demo description: 512x512 NV12 in, an 8-class class map out (argmax folded into the model).
+    const bin = path.join(dir, 'bpu', 'stream.bin');
+    await fs.mkdir(path.dirname(bin), { recursive: true });
+    await fs.copyFile(fileURLToPath(new URL('../../fixtures/bpu/stream-demo.json', import.meta.url)), bin);
+    const ref512 = (await demoModel(path.join(dir, 'model512'), { size: 512, classes: 8 })).modelPath;
+    const r = await runVerify({ reference: ref512, deployed: bin, deployedInput: 'nv12', sourceRange: 'limited', images, out: path.join(dir, 'bpu-r'), noHtml: true, threads: 1, quiet: true, thresholds: { minAgreement: 0 } });
+    expect(r.deployed.kind).toBe('bpu');
+    expect(r.deployed.output).toContain('classmap');
+    expect(r.deployed.output).toContain('8 classes');
+    expect(r.deployed.note).toContain('BPU test double');
+    expect(r.findings.map((f) => f.code)).toContain('bpu-test-double');
+    // A class map has no logits to compare; the class maps are compared at every image's size.
+    expect(r.overall.logits).toBeNull();
+    expect(r.images).toHaveLength(3);
+    for (const im of r.images) expect(im.classMap.agreement).toBeGreaterThanOrEqual(0);
+    // Logit thresholds cannot apply to a class-map model.
+    const err = await runVerify({ reference: ref512, deployed: bin, deployedInput: 'nv12', images, out: path.join(dir, 'bpu-x'), quiet: true, thresholds: { minCosine: 0.9 } }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('--min-cosine/--max-mean-diff/--max-abs-diff need logits');
   });
 });
 

@@ -61,6 +61,27 @@ describe('diagnosePreprocessing', () => {
     expect(d.finding.fix).toContain('COLOR_BGR2RGB');
   });
 
+  it('names a channel swap made after normalising as BGR (not "unexplained")', () => {
+    const t = rgbToTensor(rgb, W, H, P);
+    const plane = P.width * P.height;
+    const swapped = new Float32Array(t.length);
+    for (let c = 0; c < 3; c++) swapped.set(t.subarray(c * plane, (c + 1) * plane), (2 - c) * plane);
+    const d = diagnosePreprocessing(swapped, prepared, 'swapped.bin');
+    expect(d.verdict).toBe('fault');
+    expect(d.best.id).toBe('channel-swap-after-normalisation');
+    expect(d.finding.code).toBe('channel-order-bgr');
+    expect(d.finding.message).toContain('channel planes were reversed');
+  });
+
+  it('names mean/std applied twice', () => {
+    const t = rgbToTensor(rgb, W, H, P);
+    const plane = P.width * P.height;
+    const twice = t.map((v, i) => (v - P.mean[Math.floor(i / plane)]!) / P.std[Math.floor(i / plane)]!);
+    const d = diagnosePreprocessing(twice, prepared);
+    expect(d.finding.code).toBe('normalised-twice');
+    expect(d.finding.severity).toBe('error');
+  });
+
   it('names a resize without antialiasing', () => {
     const small = twoTapResize(rgb, W, H, P.width, P.height);
     const d = diagnosePreprocessing(rgbToTensor(small, P.width, P.height, P), prepared);
