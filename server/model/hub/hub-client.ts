@@ -262,7 +262,7 @@ async function downloadOne(ctx: DownloadContext, file: string, commitOut: { comm
     await res.body?.cancel();
     throw new Error(`${url}: HTTP ${res.status}: the repository is gated or private; accept its terms on the hub and set HF_TOKEN`);
   }
-  let start = 0;
+  let start: number;
   let total: number | undefined;
   if (res.status === 416 && resumeFrom > 0) {
     // The .part already holds everything (or more): check it below as a complete file.
@@ -320,7 +320,7 @@ async function downloadOne(ctx: DownloadContext, file: string, commitOut: { comm
     } catch (err) {
       await handle.close();
       const code = networkCode(err) ?? ((err as Error).message.includes('idle timeout') ? 'ETIMEDOUT' : undefined);
-      throw new Error(`${file}: the download stopped after ${received} of ${total ?? '?'} bytes (${code ?? (err as Error).message}); the partial file is kept - run the same command again to resume`);
+      throw new Error(`${file}: the download stopped after ${received} of ${total ?? '?'} bytes (${code ?? (err as Error).message}); the partial file is kept - run the same command again to resume`, { cause: err });
     } finally {
       if (idle) clearTimeout(idle);
     }

@@ -190,7 +190,7 @@ export interface MapperCheckResult {
 }
 
 async function gatherCalibration(dir: string, info: ModelInfo, view: MapperConfigView, sample: number): Promise<CalibrationEvidence> {
-  let exists = true;
+  let exists: boolean;
   try {
     exists = (await fs.stat(dir)).isDirectory();
   } catch {

@@ -66,7 +66,7 @@ export function parseMapperYaml(text: string, label: string): MapperConfigView {
   try {
     raw = YAML.parse(text);
   } catch (err) {
-    throw new Error(`${label}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(`${label}: not valid YAML (${(err as Error).message.split('\n')[0]})`, { cause: err });
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${label}: expected a YAML mapping with model_parameters / input_parameters / calibration_parameters`);
   const r = raw as Record<string, unknown>;

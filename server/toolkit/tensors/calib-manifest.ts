@@ -56,7 +56,7 @@ export async function readCalibManifest(dir: string): Promise<CalibManifest | un
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path.join(dir, CALIB_MANIFEST)}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${path.join(dir, CALIB_MANIFEST)}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const m = parsed as Partial<CalibManifest>;
   if (m.tool !== 'segstream calib' || !Array.isArray(m.files)) return undefined;
@@ -71,7 +71,7 @@ export async function listTensorFiles(dir: string): Promise<string[]> {
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw new Error(`${dir}: cannot list (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(`${dir}: cannot list (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   return entries
     .filter((e) => e.isFile() && !e.name.startsWith('.') && TENSOR_EXT.has(path.extname(e.name).toLowerCase()))

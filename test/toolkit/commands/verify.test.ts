@@ -128,7 +128,7 @@ describe('verify: int8-rounded weights', () => {
     const tight = report.overall.logits!.cosine + (1 - report.overall.logits!.cosine) / 2;
     const r = await capture(() => main(['--reference', model, '--deployed', quantised, '--images', images, '--out', path.join(dir, 'r3'), '--min-cosine', String(tight), '--threads', '1', '--quiet']));
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAIL:\n  img-\d\.png: logits cosine 0\.\d+ < /);
+    expect(r.stdout).toMatch(/FAIL:\n {2}img-\d\.png: logits cosine 0\.\d+ < /);
     const ok = await capture(() => main(['--reference', model, '--deployed', quantised, '--images', images, '--out', path.join(dir, 'r4'), '--min-cosine', '0.9', '--min-agreement', '0.5', '--threads', '1', '--quiet']));
     expect(ok.code).toBe(0);
   });
