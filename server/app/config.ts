@@ -49,7 +49,14 @@ export interface Config {
     /** Temporal smoothing window applied on the server (frames; 0 = off). */
     smoothing: number;
   };
-  inference: { threads: number };
+  inference: {
+    threads: number;
+    /**
+     * ONNX Runtime's CPU memory arena: faster allocation, but it keeps the peak of every size class it ever served
+     * (docs/performance.md, "Footprint"). Off trades some speed for a much smaller resident size.
+     */
+    memoryArena: boolean;
+  };
   watchdog: { noFrameMs: number; maxBackoffMs: number };
   sources: Record<string, SourceEntry>;
   models: Record<string, ModelEntry>;
@@ -92,7 +99,7 @@ export function defaultConfig(cwd = process.cwd()): Config {
       maxClientMessageBytes: 4096,
     },
     stream: { jpegQuality: 80, postprocess: 'boundary', overlay: 'client', opacity: 0.5, maxMapWidth: 0, smoothing: 0 },
-    inference: { threads: 0 },
+    inference: { threads: 0, memoryArena: true },
     watchdog: { noFrameMs: 5000, maxBackoffMs: 30_000 },
     sources: {
       test: { spec: { kind: 'test', width: 1280, height: 720, framerate: 30, pattern: 'smpte', live: true }, loop: false },
@@ -157,8 +164,9 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
   }
   if (root.inference !== undefined) {
     const s = v.object(root.inference, 'inference');
-    v.onlyKeys(s, 'inference', ['threads']);
+    v.onlyKeys(s, 'inference', ['threads', 'memoryArena']);
     if (s.threads !== undefined) cfg.inference.threads = v.int(s.threads, 'inference.threads', 0, 256);
+    if (s.memoryArena !== undefined) cfg.inference.memoryArena = v.bool(s.memoryArena, 'inference.memoryArena');
   }
   if (root.watchdog !== undefined) {
     const s = v.object(root.watchdog, 'watchdog');

@@ -105,6 +105,8 @@ export interface NativeKernels {
   overlayNv12: Entry<OverlayNv12Args>;
   overlayRgb: Entry<OverlayRgbArgs>;
   info(): { isa: 'avx2' | 'neon' | 'scalar' };
+  /** glibc's mallopt(M_ARENA_MAX, n); false where there is no glibc. */
+  limitMallocArenas(n: number): boolean;
   /** The post-processing mode names the C++ knows, in its enum's order. */
   postprocessModes: readonly string[];
 }

@@ -75,3 +75,21 @@ defaultModel: seg
     await expect(loadConfigFile(write('bad.yaml', 'server: [1, 2'))).rejects.toThrow(/bad\.yaml: \(syntax\): not valid YAML/);
   });
 });
+
+describe('config: inference and stream tuning', () => {
+  const base = { sources: { test: { kind: 'test', width: 64, height: 48 } } };
+  it('takes inference.memoryArena (default on) and stream.smoothing (default off)', () => {
+    const d = validateConfig(base, 'c.json', '/w');
+    expect(d.inference.memoryArena).toBe(true);
+    expect(d.stream.smoothing).toBe(0);
+    const c = validateConfig({ ...base, inference: { memoryArena: false }, stream: { smoothing: 5 } }, 'c.json', '/w');
+    expect(c.inference.memoryArena).toBe(false);
+    expect(c.stream.smoothing).toBe(5);
+  });
+
+  it('names the field when a value is wrong', () => {
+    expect(() => validateConfig({ ...base, inference: { memoryArena: 'no' } }, 'c.json', '/w')).toThrow(ConfigError);
+    expect(() => validateConfig({ ...base, inference: { memoryArena: 'no' } }, 'c.json', '/w')).toThrow(/inference\.memoryArena/);
+    expect(() => validateConfig({ ...base, stream: { smoothing: 10 } }, 'c.json', '/w')).toThrow(/stream\.smoothing/);
+  });
+});
