@@ -56,8 +56,8 @@ function tensorOptions(fn: string, opts: unknown): { native: Record<string, unkn
   if (o.out === undefined) {
     out = outputFloats(length);
   } else {
-    if (!(o.out instanceof Float32Array)) v.fail(fn, `opts.out must be a Float32Array, got ${v.describe(o.out)}`);
-    if (o.out.length !== length) v.fail(fn, `opts.out has ${o.out.length} elements; a 3x${outH}x${outW} tensor needs ${length}`);
+    if (!(o.out instanceof Float32Array)) v.invalid(fn, 'opts.out', 'a Float32Array', o.out);
+    if (o.out.length !== length) v.invalid(fn, 'opts.out', `${length} elements (a 3x${outH}x${outW} tensor)`, o.out);
     out = o.out;
   }
   const scalar = !v.simdFlag(fn, o.simd);
@@ -181,7 +181,7 @@ export function resizeNv12(image: Nv12Image, outWidth: number, outHeight: number
   const outH = v.evenSize(fn, 'outHeight', outHeight);
   const o = v.object(fn, 'opts', opts);
   const align = o.alignWidth === undefined ? 1 : o.alignWidth;
-  if (align !== 1 && align !== 16) v.fail(fn, `opts.alignWidth must be 1 or 16, got ${v.describe(align)}`);
+  if (align !== 1 && align !== 16) v.invalid(fn, 'opts.alignWidth', '1 or 16', align);
   const stride = Math.ceil(outW / align) * align;
   const data = outputBytes((stride * outH * 3) / 2);
   const out: Nv12Image = { data, width: outW, height: outH, strideY: stride, strideUV: stride, offsetUV: stride * outH };

@@ -177,7 +177,7 @@ describe('NV12 argument errors', () => {
       await expect(bpu.runNv12({ ...short, data: short.data.subarray(0, short.data.length - 1) })).rejects.toThrow(
         /runNv12\(image\)\.data .*expected at least 384 bytes for the UV plane at offset 256, got a Uint8Array of length 383/,
       );
-      await expect(bpu.runNv12({ ...short, strideY: 16 })).rejects.toThrow(/strideY .*expected >= width 32, got number 16/);
+      await expect(bpu.runNv12({ ...short, strideY: 16 })).rejects.toThrow(/strideY .*expected >= width 32, got 16/);
       // Nothing reached the runtime.
       expect(testDouble().stats().inferCalls).toBe(inferCalls);
     } finally {
