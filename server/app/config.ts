@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { buildLaunch, SOURCE_KINDS, type SourceSpec } from '../../pipelines/index.ts';
+import { PipelineSpecError } from '../../pipelines/common.ts';
 import { POSTPROCESS_MODES, type PostprocessMode } from '../stages/infer/worker-protocol.ts';
 import { parseColorOverride } from '../stages/source/colorimetry.ts';
 import { InputError } from '../util/errors.ts';
@@ -206,6 +207,10 @@ function parseSource(v: Validator, name: string, value: unknown, baseDir: string
   try {
     buildLaunch(name, entry.spec); // the pipeline module checks every kind-specific field
   } catch (err) {
+    if (err instanceof PipelineSpecError) {
+      // Name the field inside the source: `sources.cam.device: expected ...`.
+      throw new ConfigError(v.file, `${field}.${err.field}`, err.message.slice(`source "${err.source}": ${err.field}: `.length));
+    }
     throw new ConfigError(v.file, field, (err as Error).message);
   }
   return entry;
