@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium } from 'playwright-core';
-import type { BenchCase, BenchResult } from '../test/browser/bench/compositor-bench.ts';
+import type { BenchCase, BenchResult } from './viewer/compositor-bench.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -39,7 +39,7 @@ async function bundle(): Promise<string> {
     build: {
       write: false,
       minify: false,
-      lib: { entry: join(ROOT, 'test', 'browser', 'bench', 'compositor-bench.ts'), formats: ['iife'], name: 'SegstreamBench', fileName: 'bench' },
+      lib: { entry: join(ROOT, 'bench', 'viewer', 'compositor-bench.ts'), formats: ['iife'], name: 'SegstreamBench', fileName: 'bench' },
     },
   });
   const result = Array.isArray(output) ? output[0] : output;

@@ -19,7 +19,10 @@ export function niceMax(v: number): number {
   return 10 * p;
 }
 
-function ticks(max: number, n = 5): number[] {
+/** Gridline values from 0 to a niceMax() maximum, at round steps (2 -> 0.5 steps, 2.5 and 5 -> 0.5 and 1). */
+function ticks(max: number): number[] {
+  const lead = max / 10 ** Math.floor(Math.log10(max));
+  const n = Math.abs(lead - 2) < 1e-9 ? 4 : 5;
   return Array.from({ length: n + 1 }, (_, i) => (max * i) / n);
 }
 
@@ -61,7 +64,7 @@ function fpsBars(bars: { label: string; value: number; color: string }[]): strin
   const slot = (W - left - 20) / bars.length;
   const max = niceMax(Math.max(...bars.map((b) => b.value).filter(Number.isFinite), 1));
   const y = (v: number) => top + plotH - (plotH * Math.min(v, max)) / max;
-  const grid = ticks(max, 4)
+  const grid = ticks(max)
     .map((t) => `<line x1="${left}" y1="${y(t)}" x2="${W - 10}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${num(t, 1)}</text>`)
     .join('');
   const body = bars
@@ -95,11 +98,11 @@ function ageCharts(ages: number[]): string {
   const peak = Math.max(...counts);
   const left = 48;
   const top = 16;
-  const plotW = (W - left - 20) / 2 - 20;
+  const plotW = (W - left - 40) / 2 - 40;
   const plotH = 170;
   const xs = (v: number, ox: number) => ox + (plotW * v) / max;
   const axis = (ox: number) =>
-    ticks(max, 4)
+    ticks(max)
       .map((t) => `<text x="${xs(t, ox)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${num(t, 0)}</text>`)
       .join('') + `<line x1="${ox}" y1="${top + plotH}" x2="${ox + plotW}" y2="${top + plotH}" class="grid"/>`;
   const hist = counts
@@ -110,8 +113,8 @@ function ageCharts(ages: number[]): string {
     .join('');
   const ox2 = left + plotW + 60;
   const points = sorted.map((v, i) => `${xs(v, ox2).toFixed(1)},${(top + plotH - (plotH * (i + 1)) / sorted.length).toFixed(1)}`).join(' ');
-  const cdfGrid = [0, 0.5, 0.9, 0.99, 1]
-    .map((q) => `<line x1="${ox2}" y1="${top + plotH - plotH * q}" x2="${ox2 + plotW}" y2="${top + plotH - plotH * q}" class="grid"/><text x="${ox2 - 6}" y="${top + plotH - plotH * q + 4}" class="tick" text-anchor="end">${q === 0.99 ? '.99' : q}</text>`)
+  const cdfGrid = [0, 0.25, 0.5, 0.75, 0.9, 1]
+    .map((q) => `<line x1="${ox2}" y1="${top + plotH - plotH * q}" x2="${ox2 + plotW}" y2="${top + plotH - plotH * q}" class="grid"/><text x="${ox2 - 6}" y="${top + plotH - plotH * q + 4}" class="tick" text-anchor="end">${q}</text>`)
     .join('');
   const h = top + plotH + 40;
   return (
@@ -140,7 +143,7 @@ function fpsOverTime(doneS: number[], meanFps: number): string {
   const max = niceMax(Math.max(...perSecond, meanFps));
   const x = (i: number) => left + (plotW * (i + 0.5)) / perSecond.length;
   const y = (v: number) => top + plotH - (plotH * v) / max;
-  const grid = ticks(max, 4)
+  const grid = ticks(max)
     .map((t) => `<line x1="${left}" y1="${y(t)}" x2="${left + plotW}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${num(t, 1)}</text>`)
     .join('');
   const line = perSecond.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
@@ -231,7 +234,7 @@ ${table([
 ])}
 <h2>Run</h2>
 ${table([
-  ['model', `${r.model.name} (--model ${r.model.requested ?? r.model.name}) ${r.model.path}`],
+  ['model', `${r.model.name} (${r.model.path})`],
   ['backend', r.model.backend],
   ['source', source],
   ['caps', r.source.caps || '-'],

@@ -54,8 +54,8 @@ export interface BenchResult {
   startedAt: string;
   options: Omit<BenchOptions, 'log'>;
   machine: MachineFacts;
-  /** `name` is the model as the user named it (`demo`, or the file's name); `requested` is what --model said. */
-  model: { name: string; requested: string; path: string; input: string; backend: 'onnx' | 'bpu'; runtime: string; untrainedDemo: boolean };
+  /** `name` is the model as the user named it: `demo`, or the path given to --model. */
+  model: { name: string; path: string; input: string; backend: 'onnx' | 'bpu'; runtime: string; untrainedDemo: boolean };
   source: { caps: string };
   pipeline: RunSummary;
   modelOnly: { runs: number; ms: Summary; fps: number; cpuSecondsPerRun: number };
@@ -85,10 +85,20 @@ export interface BenchResult {
   };
 }
 
-/** The model's name as the user gave it: `demo`, or the file name without its extension (a config-safe name). */
+/**
+ * The config name the run's model gets (it shows in the server's log lines): `demo`, or the file name without
+ * its extension, or the folder's name for the generic `model.onnx` of Hugging Face exports.
+ */
 export function benchModelName(model: string): string {
   if (model === 'demo') return 'demo';
-  const base = path.basename(model.split(',')[0]!).replace(/\.(onnx|bin|json)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  const first = model.split(',')[0]!;
+  let stem = path.basename(first).replace(/\.(onnx|bin|json)$/i, '');
+  if (/^model(_quantized|_fp16|_int8)?$/i.test(stem)) {
+    let dir = path.dirname(path.resolve(first));
+    if (path.basename(dir) === 'onnx') dir = path.dirname(dir); // hub layout: <repo>/onnx/model.onnx
+    stem = path.basename(dir) || stem;
+  }
+  const base = stem.replace(/[^A-Za-z0-9_.-]/g, '_');
   const name = /^[A-Za-z0-9]/.test(base) ? base : `m${base}`;
   return name.slice(0, 64) || 'model';
 }
@@ -371,8 +381,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       options: Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'log')) as Omit<BenchOptions, 'log'>,
       machine: machineFacts(),
       model: {
-        name: model.name,
-        requested: o.model,
+        name: o.model,
         path: model.path,
         input: `${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height}`,
         backend: o.backend,
