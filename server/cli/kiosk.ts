@@ -92,7 +92,10 @@ export async function main(argv: string[]): Promise<number> {
       log(`waiting for the viewer at ${base} (up to ${waitS} s)`);
       const answered = await Promise.race([waitForViewer(base, waitS * 1000), signal.then(() => 'signal' as const)]);
       if (answered === 'signal') return 0;
-      if (!answered) throw new RuntimeError(`no answer from ${base} after ${waitS} s${noServer ? ' (is segstream serve running there?)' : ''}`);
+      if (answered !== true) {
+        const last = answered ? `; the last answer was ${answered}` : noServer ? ' (is segstream serve running there?)' : '';
+        throw new RuntimeError(`no answer from ${base} after ${waitS} s${last}`);
+      }
       const url = `${base}?kiosk${query ? `&${query}` : ''}`;
       const browser = new KioskBrowser({ browser: browserPath, url, extraFlags, hangTimeoutMs: hangTimeoutS * 1000, ...(maxRestarts !== undefined ? { maxRestarts } : {}), log });
       void signal.then((s) => {
@@ -115,18 +118,28 @@ function kioskQuery(values: Values): string {
   return q;
 }
 
-/** Polls the viewer until it answers with a 2xx/3xx, or the time is up. */
-async function waitForViewer(url: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Polls the viewer until it answers with a 2xx/3xx (true), or the time is up (the last error answer, if any).
+ * A server without a built viewer says so at once: that will not fix itself by waiting.
+ */
+async function waitForViewer(url: string, timeoutMs: number): Promise<true | string | null> {
   const deadline = Date.now() + timeoutMs;
+  let last: string | null = null;
   for (;;) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
-      await res.body?.cancel();
-      if (res.status < 400) return true;
-    } catch {
+      const text = res.status >= 400 ? (await res.text()).split('\n')[0]!.slice(0, 200) : '';
+      if (res.status < 400) {
+        await res.body?.cancel();
+        return true;
+      }
+      last = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
+      if (/viewer is not built/i.test(text)) throw new RuntimeError(`the viewer at ${url} is not there: ${text}`);
+    } catch (err) {
+      if (err instanceof RuntimeError) throw err;
       // not up yet
     }
-    if (Date.now() >= deadline) return false;
+    if (Date.now() >= deadline) return last;
     await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
   }
 }

@@ -202,10 +202,13 @@ export class KioskBrowser {
       return;
     }
     let reloading = false;
+    // A ping sent before a crash times out after it; it says nothing about the reloaded tab.
+    let crashes = 0;
     pipe.on('event', (e: DevToolsEvent) => {
       const crashed = (e.method === 'Target.targetCrashed' && e.params.targetId === targetId) || (e.method === 'Inspector.targetCrashed' && e.sessionId === sessionId);
       if (crashed && !reloading) {
         reloading = true;
+        crashes++;
         const why = e.params.status ? ` (${String(e.params.status)}${e.params.errorCode !== undefined ? `, code ${String(e.params.errorCode)}` : ''})` : '';
         this.o.log(`the tab crashed${why}; reloading it`);
         this.stats.crashReloads++;
@@ -222,10 +225,15 @@ export class KioskBrowser {
     const ping = async (): Promise<void> => {
       if (this.child !== child || pipe.isClosed) return;
       if (!reloading) {
+        const crashesBefore = crashes;
         try {
           await pipe.send('Runtime.evaluate', { expression: '1', returnByValue: true }, sessionId, this.o.hangTimeoutMs);
         } catch (err) {
-          if (this.child !== child || pipe.isClosed || reloading) return;
+          if (this.child !== child || pipe.isClosed) return;
+          if (reloading || crashes !== crashesBefore) {
+            this.pingTimer = setTimeout(() => void ping(), interval);
+            return;
+          }
           this.restartHung(child, `the tab did not answer for ${(this.o.hangTimeoutMs / 1000).toFixed(1)} s (hung: ${(err as Error).message})`);
           return;
         }
