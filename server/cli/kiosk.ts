@@ -3,6 +3,7 @@
  * waits until the viewer answers, and keeps Chromium full screen on it: see kiosk/kiosk-browser.ts for how a
  * crashed or hung tab and a dead browser are handled. scripts/kiosk.sh only execs this.
  */
+import { execFile } from 'node:child_process';
 import type { SegStreamApp } from '../app/app.ts';
 import { RuntimeError, UsageError } from '../util/errors.ts';
 import { integerFlag, optionalString, runCli, type Values } from './args.ts';
@@ -97,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new RuntimeError(`no answer from ${base} after ${waitS} s${last}`);
       }
       const url = `${base}?kiosk${query ? `&${query}` : ''}`;
+      if (process.env.DISPLAY && !extraFlags.some((f) => f.startsWith('--headless'))) keepScreenOn(log);
       const browser = new KioskBrowser({ browser: browserPath, url, extraFlags, hangTimeoutMs: hangTimeoutS * 1000, ...(maxRestarts !== undefined ? { maxRestarts } : {}), log });
       void signal.then((s) => {
         log(`${s}: stopping`);
@@ -106,6 +108,13 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       await app?.stop();
     }
+  });
+}
+
+/** Turns X11 screen blanking and DPMS off where xset exists (Wayland compositors have their own idle settings). */
+function keepScreenOn(log: (line: string) => void): void {
+  execFile('xset', ['s', 'off', '-dpms', 's', 'noblank'], (err) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ENOENT') log(`could not turn screen blanking off (xset: ${err.message.split('\n')[0]})`);
   });
 }
 
