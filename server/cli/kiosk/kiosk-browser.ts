@@ -142,20 +142,29 @@ export class KioskBrowser {
     const child = spawn(this.o.browser, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     this.stats.launches++;
-    child.stderr!.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
     let partial = '';
-    child.stderr!.on('data', (chunk: string) => {
+    child.stderr?.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) if (!NOISE.test(line)) tail.push(line.slice(0, 300));
       if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
     });
-    child.once('error', (err) => this.o.log(`cannot start ${this.o.browser}: ${err.message}`));
-    child.once('close', (code, signal) => {
+    let ended = false;
+    const end = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (ended) return;
+      ended = true;
       if (partial && !NOISE.test(partial)) tail.push(partial.slice(0, 300));
       this.onExit(child, code, signal, Date.now() - started, tail.slice(-TAIL_LINES));
+    };
+    child.once('error', (err) => {
+      // Spawning failed (it vanished or lost its x bit since resolveBrowser looked): count it as an exit.
+      tail.push(`cannot start ${this.o.browser}: ${err.message}`);
+      if (child.pid === undefined) end(127, null);
     });
-    this.o.log(`browser ${child.pid ?? '?'} on ${this.o.url}`);
+    child.once('close', end);
+    if (child.pid === undefined || !child.stdio[3] || !child.stdio[4]) return; // the 'error' handler reports it
+    this.o.log(`browser ${child.pid} on ${this.o.url}`);
     const pipe = new DevToolsPipe(child.stdio[3] as Writable, child.stdio[4] as Readable);
     this.devtools = pipe;
     void this.watch(pipe, child);
