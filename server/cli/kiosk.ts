@@ -38,7 +38,8 @@ Kiosk:
   --browser PATH         the browser (default: $CHROMIUM, else chromium / chromium-browser / google-chrome
                          on PATH)
   --browser-flag=FLAG    an extra browser flag, repeatable (also env SEGSTREAM_KIOSK_FLAGS, space separated)
-  --hang-timeout S       a tab that does not answer for S seconds is restarted, 1-600 (default 15)
+  --hang-timeout S       a tab that does not answer a ping for S seconds, twice (the second time on a fresh
+                         DevTools session), gets a new browser, 1-600 (default 15)
   --max-restarts N       give up after N browser restarts and exit with the browser's status (default: never)
 
 The stream (ignored with --no-server, except --host and --port):

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, cli, lines, ROOT, run, start, waitFor } from './helpers.ts';
+import { alive, cli, lines, ROOT, run, start, waitFor, waitFor as waitForOutput } from './helpers.ts';
 
 const SCRIPT = join(ROOT, 'scripts', 'kiosk.sh');
 const CHROMIUM = '/usr/bin/chromium';
@@ -203,18 +203,31 @@ describe('segstream kiosk with a stand-in browser (scripts/kiosk.sh execs segstr
   });
 });
 
-/** A page server for --no-server runs: counts page loads; `hangFirstLoad` makes the first page loop for ever. */
-async function pageServer(hangFirstLoad: boolean): Promise<{ port: number; loads: () => number; close: () => void }> {
+/**
+ * A page server for --no-server runs. It counts page loads; `hangFirstLoad` makes the first page loop for ever;
+ * `crash()` makes the open page allocate until V8 runs out of heap (the browser runs with a 32 MB heap limit),
+ * which crashes its renderer as an out-of-memory tab does.
+ */
+async function pageServer(hangFirstLoad: boolean): Promise<{ port: number; loads: () => number; crash: () => void; close: () => void }> {
   let loads = 0;
+  let crashRequested = false;
   const server = http.createServer((req, res) => {
+    if (req.url === '/should-crash') {
+      res.end(crashRequested ? 'yes' : 'no');
+      crashRequested = false;
+      return;
+    }
     const page = (req.url ?? '').startsWith('/?kiosk');
     if (page) loads++;
     const hang = hangFirstLoad && page && loads === 1;
     res.setHeader('content-type', 'text/html');
-    res.end(`<!doctype html><title>kiosk test</title><p>load ${loads}</p><script>${hang ? 'setTimeout(() => { for (;;) {} }, 300);' : ''}</script>`);
+    res.end(
+      `<!doctype html><title>kiosk test</title><p>load ${loads}</p><script>${hang ? 'setTimeout(() => { for (;;) {} }, 300);' : ''}` +
+        `setInterval(async () => { if ((await (await fetch('/should-crash')).text()) === 'yes') { const keep = []; for (;;) keep.push(new Array(1e6).fill(Math.random())); } }, 200);</script>`,
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as { port: number }).port, loads: () => loads, close: () => server.close() };
+  return { port: (server.address() as { port: number }).port, loads: () => loads, crash: () => (crashRequested = true), close: () => server.close() };
 }
 
 /** Pids below `pid` whose command line contains `text`. */
@@ -246,22 +259,28 @@ describe('segstream kiosk with real Chromium (headless)', () => {
     start(process.execPath, ['bin/segstream.js', 'kiosk', '--no-server', '--port', String(port), '--browser', CHROMIUM, ...HEADLESS, ...extra], { env: NO_DISPLAY });
   const browserPids = (stderr: string) => [...stderr.matchAll(/\[segstream kiosk\] browser (\d+) on /g)].map((m) => Number(m[1]));
 
-  it('reloads a tab whose renderer was killed, without restarting the browser; SIGTERM stops it all', async () => {
+  it('reloads a tab whose renderer crashed (out of memory), without restarting the browser, and keeps watching it; SIGTERM stops it all', async () => {
     const pages = await pageServer(false);
-    const k = launch(pages.port);
+    const k = launch(pages.port, ['--hang-timeout', '2', '--browser-flag=--js-flags=--max-old-space-size=32']);
+    // On a failure, show what the launcher said.
+    const waitFor = <T,>(what: string, check: () => T, timeoutMs = 30_000) =>
+      waitForOutput(what, check, timeoutMs).catch((e: Error) => Promise.reject(new Error(`${e.message}; loads ${pages.loads()}; launcher said:\n${k.output().stderr}`)));
     try {
       await waitFor('the tab to be watched', () => k.output().stderr.includes('watching the tab'));
       await waitFor('the first page load', () => pages.loads() === 1);
       const [browser] = browserPids(k.output().stderr);
-      const renderers = await waitFor('renderer processes', () => {
-        const r = descendantsWith(browser!, '--type=renderer');
-        return r.length ? r : null;
-      });
-      for (const pid of renderers) process.kill(pid, 'SIGKILL');
-      await waitFor('the reload', () => k.output().stderr.includes('the tab was reloaded'), 30_000);
-      await waitFor('the second page load', () => pages.loads() === 2, 30_000);
-      expect(k.output().stderr).toMatch(/the tab crashed.*; reloading it/);
-      expect(browserPids(k.output().stderr)).toEqual([browser]);
+      pages.crash();
+      await waitFor('the reload', () => k.output().stderr.includes('the tab was reloaded'));
+      await waitFor('the second page load', () => pages.loads() === 2);
+      // Several ping rounds on the reloaded tab (2 s hang timeout), then a second crash: the tab is still
+      // watched, answers, and its crash is seen again.
+      await new Promise((r) => setTimeout(r, 5000));
+      pages.crash();
+      await waitFor('the third page load', () => pages.loads() === 3);
+      await waitFor('the second reload', () => k.output().stderr.split('the tab was reloaded').length === 3);
+      expect(k.output().stderr.match(/the tab crashed.*; reloading it/g), k.output().stderr).toHaveLength(2);
+      expect(k.output().stderr).not.toContain('did not answer');
+      expect(browserPids(k.output().stderr), k.output().stderr).toEqual([browser]);
       expect(alive(browser!)).toBe(true);
       const profile = readFileSync(`/proc/${browser}/cmdline`, 'utf8').split('\0').find((a) => a.startsWith('--user-data-dir='))!.slice('--user-data-dir='.length);
       expect((await stat(profile)).isDirectory()).toBe(true);
@@ -273,6 +292,32 @@ describe('segstream kiosk with real Chromium (headless)', () => {
       await expect(stat(profile)).rejects.toThrow(/ENOENT/);
     } finally {
       if (k.child.exitCode === null) k.child.kill('SIGKILL');
+      pages.close();
+    }
+  }, 180_000);
+
+  it('shows the page again when every renderer process of the browser is killed', async () => {
+    const pages = await pageServer(false);
+    const k = launch(pages.port, ['--hang-timeout', '3']);
+    const waitFor = <T,>(what: string, check: () => T, timeoutMs = 60_000) =>
+      waitForOutput(what, check, timeoutMs).catch((e: Error) => Promise.reject(new Error(`${e.message}; loads ${pages.loads()}; launcher said:\n${k.output().stderr}`)));
+    try {
+      await waitFor('the tab to be watched', () => k.output().stderr.includes('watching the tab'));
+      await waitFor('the first page load', () => pages.loads() === 1);
+      const [browser] = browserPids(k.output().stderr);
+      // Every renderer of this browser (the page's among them), as an OOM killer sweep would.
+      const renderers = await waitFor('renderer processes', () => {
+        const r = descendantsWith(browser!, '--type=renderer');
+        return r.length ? r : null;
+      });
+      for (const pid of renderers) process.kill(pid, 'SIGKILL');
+      await waitFor('the page loaded again and watched', () => pages.loads() >= 2 && /the tab was reloaded|restarting the browser[\s\S]*watching the tab/.test(k.output().stderr));
+      // Reloaded in place, or (when the sweep also took the renderer the reload was handed, a race inside
+      // Chromium) by a new browser once the tab does not answer: either way the page is shown again.
+      expect(k.output().stderr).toMatch(/the tab crashed.*; reloading it/);
+    } finally {
+      k.child.kill('SIGTERM');
+      await k.exited;
       pages.close();
     }
   });
@@ -287,7 +332,7 @@ describe('segstream kiosk with real Chromium (headless)', () => {
       expect(pids).toHaveLength(2);
       expect(pids[1]).not.toBe(pids[0]);
       await waitFor('the first browser to be gone', () => !alive(pids[0]!), 10_000);
-      expect(k.output().stderr).toMatch(/the tab did not answer for 2\.0 s \(hung: Runtime\.evaluate: no answer within 2000 ms\); restarting the browser/);
+      expect(k.output().stderr).toMatch(/the tab did not answer for 2\.0 s, twice \(hung: Runtime\.evaluate: no answer within 2000 ms\); restarting the browser/);
       expect(k.output().stderr).toMatch(/the browser exited \(signal SIGKILL\)/);
     } finally {
       k.child.kill('SIGTERM');

@@ -210,6 +210,7 @@ export class KioskBrowser {
       if (this.child === child && !pipe.isClosed) this.o.log(`no DevTools connection to the browser (${(err as Error).message}): crash and hang detection is off for this run`);
       return;
     }
+    if (process.env.SEGSTREAM_DEBUG) pipe.on('event', (e) => this.o.log(`devtools: ${e.method}${e.sessionId ? ` [${e.sessionId.slice(0, 6)}]` : ''} ${JSON.stringify(e.params).slice(0, 160)}`));
     let reloading = false;
     // A ping sent before a crash times out after it; it says nothing about the reloaded tab.
     let crashes = 0;
@@ -221,8 +222,13 @@ export class KioskBrowser {
         const why = e.params.status ? ` (${String(e.params.status)}${e.params.errorCode !== undefined ? `, code ${String(e.params.errorCode)}` : ''})` : '';
         this.o.log(`the tab crashed${why}; reloading it`);
         this.stats.crashReloads++;
-        void pipe
-          .send('Page.reload', { ignoreCache: true }, sessionId, this.o.hangTimeoutMs)
+        const crashedSession = sessionId;
+        void (async () => {
+          await pipe.send('Page.reload', { ignoreCache: true }, crashedSession, this.o.hangTimeoutMs);
+          // A fresh session on the reloaded tab: the old one belonged to the renderer that died.
+          await pipe.send('Target.detachFromTarget', { sessionId: crashedSession }, undefined, 5000).catch(() => undefined);
+          sessionId = await this.attachTo(pipe, targetId);
+        })()
           .then(() => this.o.log('the tab was reloaded'))
           .catch((err: Error) => this.restartHung(child, `the crashed tab did not reload (${err.message})`))
           .finally(() => (reloading = false));
@@ -243,7 +249,19 @@ export class KioskBrowser {
             this.pingTimer = setTimeout(() => void ping(), interval);
             return;
           }
-          this.restartHung(child, `the tab did not answer for ${(this.o.hangTimeoutMs / 1000).toFixed(1)} s (hung: ${(err as Error).message})`);
+          // A second opinion on a fresh session: a message can be lost while a navigation swaps the renderer
+          // (seen right after a crash reload); a hung renderer does not answer this one either.
+          const stale = sessionId;
+          const fresh = await this.attachTo(pipe, targetId).catch(() => null);
+          const answered = fresh !== null && (await pipe.send('Runtime.evaluate', { expression: '1', returnByValue: true }, fresh, this.o.hangTimeoutMs).then(() => true, () => false));
+          if (this.child !== child || pipe.isClosed) return;
+          if (fresh !== null && answered) {
+            sessionId = fresh;
+            await pipe.send('Target.detachFromTarget', { sessionId: stale }, undefined, 5000).catch(() => undefined);
+            this.pingTimer = setTimeout(() => void ping(), interval);
+            return;
+          }
+          this.restartHung(child, `the tab did not answer for ${(this.o.hangTimeoutMs / 1000).toFixed(1)} s, twice (hung: ${(err as Error).message})`);
           return;
         }
       }
@@ -258,14 +276,17 @@ export class KioskBrowser {
     for (;;) {
       const { targetInfos } = (await pipe.send('Target.getTargets', {}, undefined, 10_000)) as { targetInfos: { targetId: string; type: string; url: string }[] };
       const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(this.o.url.split('?')[0]!)) ?? targetInfos.find((t) => t.type === 'page');
-      if (page) {
-        const { sessionId } = (await pipe.send('Target.attachToTarget', { targetId: page.targetId, flatten: true }, undefined, 10_000)) as { sessionId: string };
-        await pipe.send('Inspector.enable', {}, sessionId, 10_000);
-        return { targetId: page.targetId, sessionId };
-      }
+      if (page) return { targetId: page.targetId, sessionId: await this.attachTo(pipe, page.targetId) };
       if (Date.now() > deadline) throw new Error('no page target appeared within 30 s');
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** A flat session on the target, with crash events (Inspector.targetCrashed) switched on. */
+  private async attachTo(pipe: DevToolsPipe, targetId: string): Promise<string> {
+    const { sessionId } = (await pipe.send('Target.attachToTarget', { targetId, flatten: true }, undefined, 10_000)) as { sessionId: string };
+    await pipe.send('Inspector.enable', {}, sessionId, 10_000);
+    return sessionId;
   }
 
   private restartHung(child: ChildProcess, why: string): void {
