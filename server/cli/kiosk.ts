@@ -42,7 +42,7 @@ Kiosk:
                          DevTools session), gets a new browser, 1-600 (default 15)
   --max-restarts N       give up after N browser restarts and exit with the browser's status (default: never)
 
-The stream (ignored with --no-server, except --host and --port):
+The stream (with --no-server only --host and --port apply; the others are refused):
 ${STREAM_OPTIONS_HELP}
   -h, --help             this text
 
