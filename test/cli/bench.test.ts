@@ -13,6 +13,7 @@ import { tempDir } from '../helpers/media.ts';
 import { cli, lines, ROOT, run } from './helpers.ts';
 
 const HELP = '(see segstream bench --help)';
+const DEV_DEPS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
 
 describe('segstream bench: usage errors (exit 2, one line naming the flag)', () => {
   const cases: [string[], string][] = [
@@ -85,7 +86,7 @@ describe('segstream bench --peers on a production install', () => {
     });
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toEqual([
-      'segstream bench: --peers needs the package @huggingface/transformers, a development dependency that a production install (npm ci --omit=dev) leaves out: install it with `npm install --no-save @huggingface/transformers@4.3.1`, or run without --peers',
+      `segstream bench: --peers needs the package @huggingface/transformers, a development dependency that a production install (npm ci --omit=dev) leaves out: install it with \`npm install --no-save @huggingface/transformers@${DEV_DEPS['@huggingface/transformers']}\`, or run without --peers`,
     ]);
   });
 
