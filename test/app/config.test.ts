@@ -52,7 +52,7 @@ defaultModel: seg
     ['short token', { server: { controlToken: 'abc' } }, /server\.controlToken: expected a string of at least 16 characters/],
     ['bad postprocess', { stream: { postprocess: 'fast' } }, /stream\.postprocess: expected one of boundary, exact, lowres, got "fast"/],
     ['source without kind', { sources: { a: { width: 640 } } }, /sources\.a\.kind: expected one of test, file, usb, x5-mipi, rtsp, got nothing/],
-    ['odd source size', { sources: { a: { kind: 'test', width: 641, height: 480 } } }, /sources\.a: source "a": width: expected an even integer/],
+    ['odd source size', { sources: { a: { kind: 'test', width: 641, height: 480 } } }, /sources\.a\.width: expected an even integer/],
     ['unknown source field', { sources: { a: { kind: 'usb', pipeline: 'filesrc' } } }, /sources\.a\.pipeline: unknown field/],
     ['bad device', { sources: { a: { kind: 'usb', device: '/dev/sda' } } }, /device: expected a V4L2 device node/],
     ['bad color', { sources: { a: { kind: 'test', color: 'bt2020' } } }, /sources\.a\.color: expected bt601-full, bt601-limited/],
