@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   inspect: { summary: 'check calibration or runtime input files against what the model expects', load: async () => tool('inspect') },
   calib: { summary: 'write calibration files exactly as the model input expects them', load: async () => tool('calib') },
   'mapper-config': { summary: 'write or check an hb_mapper YAML for the RDK X5 toolchain', load: async () => tool('mapper-config') },
+  quantize: { summary: 'int8/int16 QDQ model from calibration data; measured per-node sensitivity', load: async () => tool('quantize') },
   model: { summary: 'model utilities: `model fetch <hf-id>`, `model info <file>`, `model demo`', load: async () => (await import('./model.ts')).main },
   doctor: { summary: 'which backends, GStreamer plugins and cameras are available here, and why not', load: async () => (await import('./doctor-cli.ts')).main },
   kiosk: { summary: 'start the server and Chromium in kiosk mode', load: async () => (await import('./kiosk.ts')).main },
