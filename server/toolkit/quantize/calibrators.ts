@@ -84,12 +84,15 @@ export class TensorStats {
   add(values: ArrayLike<number>): void {
     let lo = Infinity;
     let hi = -Infinity;
+    let nan = false;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
+      if (v !== v) nan = true;
     }
     if (values.length === 0) return;
+    if (nan) throw new RangeError('calibration: NaN in an activation tensor');
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new RangeError('calibration: NaN or Inf in an activation tensor');
     this.min = Math.min(this.min, lo);
     this.max = Math.max(this.max, hi);
@@ -114,9 +117,14 @@ export function percentileThreshold(stats: Pick<TensorStats, 'absMax' | 'hist'>,
   return stats.absMax;
 }
 
+/** Probability mass given to a bin the quantized histogram leaves empty while the original has values there. */
+export const KL_EPSILON = 1e-4;
+
 /**
  * KL divergence between the |x| histogram clipped at bin i (outliers folded into the last kept bin) and
- * its version quantized to `levels` levels; Infinity when the quantized version loses a populated bin.
+ * its version quantized to `levels` levels. Where the quantized version has nothing but the clipped one
+ * has values (the last kept bin when it holds only outliers), that bin gets KL_EPSILON of the mass, taken
+ * evenly from the rest, so such a clipping point scores large but finite instead of being excluded.
  */
 export function klDivergenceAt(counts: ArrayLike<number>, i: number, levels: number): number {
   // P = counts[0..i) with the outliers (counts[i..]) added to bin i-1; Q = counts[0..i) quantized into
@@ -130,7 +138,9 @@ export function klDivergenceAt(counts: ArrayLike<number>, i: number, levels: num
   }
   const outliers = total - kept;
   if (total === 0 || kept === 0) return Infinity;
-  if (counts[i - 1]! === 0 && outliers > 0) return Infinity;
+  // Only bin i-1 can have P > 0 and Q = 0 (every other populated bin keeps its own count in Q).
+  const missing = counts[i - 1]! === 0 && outliers > 0 ? 1 : 0;
+  const qScale = 1 - KL_EPSILON * missing;
   const group = i / levels;
   let kl = 0;
   for (let j = 0; j < levels; j++) {
@@ -143,13 +153,17 @@ export function klDivergenceAt(counts: ArrayLike<number>, i: number, levels: num
       if (counts[k]! > 0) nonEmpty++;
     }
     if (nonEmpty === 0) continue;
-    const qk = sum / nonEmpty / kept;
+    const qk = (sum / nonEmpty / kept) * qScale;
     for (let k = start; k < end; k++) {
       const c = counts[k]!;
       if (c === 0) continue;
       const pk = (k === i - 1 ? c + outliers : c) / total;
       kl += pk * Math.log(pk / qk);
     }
+  }
+  if (missing) {
+    const pk = outliers / total;
+    kl += pk * Math.log(pk / KL_EPSILON);
   }
   return kl;
 }

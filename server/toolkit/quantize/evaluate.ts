@@ -3,7 +3,8 @@
  * (pooled over all values), class-map pixel agreement and mean IoU of the candidate's classes against the
  * float model's (metrics.ts), worst image included. Class maps are the argmax on the logit grid: the search
  * compares many candidates, and `segstream verify` measures the chosen one at each image's own size.
- * Candidates run in ONNX Runtime with all graph optimisations, as they would be deployed on the CPU.
+ * Candidates run in ONNX Runtime either with all graph optimisations (integer kernels, as the CPU backend
+ * runs them) or with none (the QDQ arithmetic exactly as ONNX defines it); see `Execution`.
  */
 import ort from 'onnxruntime-node';
 import { argmax } from '../../kernels/index.ts';
@@ -33,10 +34,18 @@ export interface LogitsShape {
   layout: 'NCHW' | 'NHWC';
 }
 
-export async function createSession(model: Uint8Array | string, threads?: number): Promise<ort.InferenceSession> {
+/**
+ * `all`: ONNX Runtime fuses Q/DQ pairs into its integer kernels (what the CPU backend runs, with their
+ * rounding and, on x86 without VNNI, their int16 saturation); `disabled`: every QuantizeLinear,
+ * DequantizeLinear and float op runs as the ONNX spec defines it - a faithful simulation of integer
+ * arithmetic, independent of this CPU's kernels (the reference for a board target).
+ */
+export type Execution = 'all' | 'disabled';
+
+export async function createSession(model: Uint8Array | string, threads?: number, execution: Execution = 'all'): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(model as Uint8Array, {
     executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: execution,
     executionMode: 'sequential',
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
   });
@@ -65,10 +74,11 @@ export class Evaluator {
     private readonly refLogits: Float32Array[],
     private readonly refMaps: (Uint8Array | Uint16Array)[],
     readonly threads: number | undefined,
+    readonly execution: Execution,
   ) {}
 
   /** Runs the float model once per input and keeps its logits and class maps as the reference. */
-  static async create(floatModel: Uint8Array | string, feeds: readonly ModelFeed[], outputName: string, shape: LogitsShape, threads?: number): Promise<Evaluator> {
+  static async create(floatModel: Uint8Array | string, feeds: readonly ModelFeed[], outputName: string, shape: LogitsShape, threads?: number, execution: Execution = 'all'): Promise<Evaluator> {
     if (feeds.length === 0) throw new Error('evaluate: no evaluation inputs');
     const session = await createSession(floatModel, threads);
     const logits: Float32Array[] = [];
@@ -83,7 +93,7 @@ export class Evaluator {
     } finally {
       await session.release();
     }
-    return new Evaluator(feeds, outputName, shape, logits, maps, threads);
+    return new Evaluator(feeds, outputName, shape, logits, maps, threads, execution);
   }
 
   /** The float model's class map of input i (for reports). */
@@ -93,7 +103,7 @@ export class Evaluator {
 
   /** Scores a candidate model; `keepMaps` also returns its class maps (for report pictures). */
   async score(model: Uint8Array | string, keepMaps = false): Promise<{ score: Score; images: ScoredImage[]; maps?: (Uint8Array | Uint16Array)[] }> {
-    const session = await createSession(model, this.threads);
+    const session = await createSession(model, this.threads, this.execution);
     const logitAcc = new LogitAccumulator();
     const mapAcc = new ClassMapAccumulator(this.shape.classes);
     const images: ScoredImage[] = [];

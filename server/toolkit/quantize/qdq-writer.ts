@@ -31,6 +31,8 @@ export interface QdqOptions {
   calibrator: CalibratorOptions;
   /** int8 activations: symmetric int8 (zero point 0, as the BPU) or asymmetric uint8 (ONNX Runtime's x86 default). */
   activations: ActivationScheme;
+  /** int8 weights: full (-127..127) or reduced (7-bit, -63..63: no vpmaddubsw saturation on x86 without VNNI). */
+  weightRange?: 'full' | 'reduced';
   /** Precision per compute node name; nodes not listed take `defaultPrecision`. */
   precision: ReadonlyMap<string, Precision>;
   defaultPrecision: Precision;
@@ -119,15 +121,15 @@ export class QdqWriter {
     }
   }
 
-  private quantizedWeight(value: string, node: GraphNode, type: 'int8' | 'int16') {
+  private quantizedWeight(value: string, node: GraphNode, type: 'int8' | 'int16', reduced: boolean) {
     const floats = this.graph.constantFloats(value);
     if (!floats || floats.dims.length < 2) return undefined;
     const axis = weightAxis(node, floats.dims.length);
     if (axis === undefined) return undefined;
-    const key = `${this.graph.initializerName(value) ?? value}@${axis}@${type}`;
+    const key = `${this.graph.initializerName(value) ?? value}@${axis}@${type}${reduced && type === 'int8' ? '-reduced' : ''}`;
     let w = this.weightCache.get(key);
     if (!w) {
-      const { q, scales, maxAbsError } = quantizePerChannel(floats.values, floats.dims, axis, type);
+      const { q, scales, maxAbsError } = quantizePerChannel(floats.values, floats.dims, axis, type, reduced);
       w = { q, scales, dims: floats.dims, axis, type, maxAbsError };
       this.weightCache.set(key, w);
     }
@@ -225,7 +227,7 @@ export class QdqWriter {
       const inputs = [...n.inputs];
       let weightScales: Float32Array | undefined;
       if (WEIGHT_OPS.has(n.opType) && inputs[1] && g.isConstant(inputs[1])) {
-        const w = this.quantizedWeight(inputs[1], n, p);
+        const w = this.quantizedWeight(inputs[1], n, p, o.weightRange === 'reduced');
         if (w) {
           let out = weightDq.get(w.key);
           if (!out) {
@@ -362,7 +364,7 @@ export class QdqWriter {
       calibrator: o.calibrator.kind,
       ...(o.calibrator.kind === 'percentile' ? { percentile: o.calibrator.percentile } : {}),
       activations: o.activations,
-      weights: 'per-channel symmetric (int8; int16 for int16 nodes)',
+      weights: `per-channel symmetric (int8${o.weightRange === 'reduced' ? ' 7-bit' : ''}; int16 for int16 nodes)`,
       nodes: counts.nodes,
       int8Values: counts.int8Values,
       int16Values: counts.int16Values,

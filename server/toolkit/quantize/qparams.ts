@@ -77,12 +77,15 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
 }
 
 /**
- * Symmetric per-channel quantization of a weight along `axis`: scale[c] = max|w[c]| / 127 (int8) or / 32767
- * (int16), q = round(w / scale) in [-qmax, qmax]; an all-zero channel gets scale 1. For int8 this is
- * exactly server/tools/quantize-weights.ts's quantisePerChannel (tests hold the two together).
+ * Symmetric per-channel quantization of a weight along `axis`: scale[c] = max|w[c]| / qmax, q = round(w /
+ * scale) in [-qmax, qmax], qmax = 127 (int8), 63 (int8 `reduced`: 7-bit weights) or 32767 (int16); an
+ * all-zero channel gets scale 1. Full-range int8 is exactly server/tools/quantize-weights.ts's
+ * quantisePerChannel (tests hold the two together). Reduced range exists for x86 CPUs without VNNI, where
+ * ONNX Runtime multiplies uint8 x int8 with an instruction (vpmaddubsw) whose pairwise int16 sums saturate
+ * for large activations times large full-range weights.
  */
-export function quantizePerChannel(w: Float32Array, dims: readonly number[], axis: number, type: 'int8' | 'int16'): { q: Int32Array; scales: Float32Array; maxAbsError: number } {
-  const qmax = SYM_MAX[type];
+export function quantizePerChannel(w: Float32Array, dims: readonly number[], axis: number, type: 'int8' | 'int16', reduced = false): { q: Int32Array; scales: Float32Array; maxAbsError: number } {
+  const qmax = type === 'int8' && reduced ? 63 : SYM_MAX[type];
   const channels = dims[axis]!;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);

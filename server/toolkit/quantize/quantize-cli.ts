@@ -22,9 +22,11 @@ calibration:
   --max-images <n>         use at most n calibration inputs (default 16 images; all calib files)
   --calibrator <c>         ${CALIBRATORS.join(' | ')} (default max); kl applies to int8 values, int16 ones use max
   --percentile <p>         for --calibrator percentile: share of |x| inside the range (default 99.999)
-  --activations <a>        symmetric: int8, zero point 0, as the BPU (default)
-                           asymmetric: uint8 with a zero point: what ONNX Runtime fuses into integer
-                           kernels on x86 (QLinearMatMul/Conv/Add/Mul): use it for the int8 CPU backend
+  --target <t>             board (default): int8 symmetric activations, full-range int8 weights, scored
+                           with the Q/DQ arithmetic exactly as ONNX defines it (a simulation that does
+                           not depend on this CPU); its choice feeds mapper-config's node_info
+                           cpu: uint8 asymmetric activations, 7-bit weights, scored as ONNX Runtime runs
+                           it here (fused integer kernels): the model for the int8 CPU backend
 precision (default: every unit int8):
   --int16 <list>           raise these to int16: comma-separated node names, unit ids, unit kinds
                            (${UNIT_KINDS.join(', ')}) or all
@@ -65,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       'max-images': { type: 'string' },
       calibrator: { type: 'string' },
       percentile: { type: 'string' },
-      activations: { type: 'string' },
+      target: { type: 'string' },
       int16: { type: 'string' },
       float: { type: 'string' },
       'precision-from': { type: 'string' },
@@ -101,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       model: requiredString(values, 'model', 'the float ONNX export to quantize'),
       out: requiredString(values, 'out', 'the output directory for model.onnx, quantize.json and report.html'),
       calibrator: parseChoice('calibrator', opt('calibrator'), CALIBRATORS, 'max'),
-      activations: parseChoice('activations', opt('activations'), ['symmetric', 'asymmetric'] as const, 'symmetric'),
+      target: parseChoice('target', opt('target'), ['board', 'cpu'] as const, 'board'),
       quiet: values.quiet === true || values.json === true,
       ...(values.sensitivity ? { sensitivity: true } : {}),
     };
@@ -123,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
       ['threads', int('threads', 1, 64)],
       ['pruneLimit', int('prune-limit', 0, 100_000)],
       ['percentile', parseNumber('percentile', opt('percentile'))],
-      ['target', parseNumber('target-agreement', opt('target-agreement'))],
+      ['targetAgreement', parseNumber('target-agreement', opt('target-agreement'))],
     ];
     for (const [k, v] of numbers) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
     const int16 = withList('int16');

@@ -14,7 +14,7 @@ import { UsageError } from '../../tools/cli-args.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { DEFAULT_PERCENTILE, type CalibratorKind } from './calibrators.ts';
 import { collectStats } from './calibration.ts';
-import { Evaluator, type Score, type ScoredImage } from './evaluate.ts';
+import { Evaluator, type Execution, type Score, type ScoredImage } from './evaluate.ts';
 import { QuantGraph, QuantizeModelError } from './graph.ts';
 import { feedsFromCalibDir, feedsFromImages, type ModelFeed } from './inputs.ts';
 import { checkSameModel, nodeInfoOf, readMeasuredPrecision, type NodeInfoEntry } from './node-info.ts';
@@ -37,15 +37,16 @@ export interface QuantizeOptions {
   maxEvalImages?: number;
   calibrator: CalibratorKind;
   percentile?: number;
-  activations: ActivationScheme;
+  /** What the model is for (see TARGETS). */
+  target: QuantizeTarget;
   /** Explicit choice: node names, unit ids, unit kinds, or `all`. */
   int16?: string[];
   float?: string[];
   /** Reuse the precision of an earlier quantize.json (same model). */
   precisionFrom?: string;
-  /** Measure sensitivity and search for the smallest int16/float set reaching `target`. */
+  /** Measure sensitivity and search for the smallest int16/float set reaching `targetAgreement`. */
   sensitivity?: boolean;
-  target?: number;
+  targetAgreement?: number;
   pruneLimit?: number;
   /** Output directory: model.onnx (QDQ), config files, quantize.json, report.html. */
   out: string;
@@ -53,6 +54,22 @@ export interface QuantizeOptions {
   quiet?: boolean;
   noHtml?: boolean;
 }
+
+export type QuantizeTarget = 'board' | 'cpu';
+
+/**
+ * board: int8 symmetric activations (zero point 0) and full-range int8 weights, scored with the QDQ
+ *        arithmetic exactly as ONNX defines it (no kernel fusion): a simulation of integer inference that
+ *        does not depend on this CPU's kernels; its choice feeds mapper-config's node_info.
+ * cpu:   uint8 asymmetric activations and 7-bit weights, scored as ONNX Runtime runs it here (fused integer
+ *        kernels): the model for the int8 CPU backend. uint8 is what ONNX Runtime fuses into QLinearAdd/Mul
+ *        and every QLinearMatMul on x86; 7-bit weights avoid the int16 saturation of its uint8 x int8 kernel
+ *        on CPUs without VNNI.
+ */
+export const TARGETS: Record<QuantizeTarget, { activations: ActivationScheme; weightRange: 'full' | 'reduced'; execution: Execution }> = {
+  board: { activations: 'symmetric', weightRange: 'full', execution: 'disabled' },
+  cpu: { activations: 'asymmetric', weightRange: 'reduced', execution: 'all' },
+};
 
 export interface PrecisionChoice {
   source: 'all-int8' | 'command-line' | 'report' | 'sensitivity-search';
@@ -67,8 +84,9 @@ export interface QuantizeReport {
   createdAt: string;
   model: { path: string; sha256: string; name: string; opset: number; untrainedDemo: boolean; classes: number; logits: string };
   output: { dir: string; model: string; int16Domain: string; counts: QdqResult['counts']; weights: number };
-  calibration: { source: string; inputs: string[]; calibrator: CalibratorKind; percentile?: number; activations: ActivationScheme; seconds: number };
-  evaluation: { inputs: string[]; classMaps: string; grid: { width: number; height: number }; target: number | null };
+  target: QuantizeTarget;
+  calibration: { source: string; inputs: string[]; calibrator: CalibratorKind; percentile?: number; activations: ActivationScheme; weights: string; seconds: number };
+  evaluation: { inputs: string[]; classMaps: string; grid: { width: number; height: number }; execution: string; target: number | null };
   units: { total: number; byKind: Record<string, number> };
   sensitivity?: { seconds: number; evaluations: number; ranked: UnitCost[] };
   search?: SearchResult;
@@ -95,11 +113,13 @@ function validate(o: QuantizeOptions): void {
     throw new UsageError('--sensitivity searches the precision itself: drop --int16/--float/--precision-from (or drop --sensitivity to use them)');
   }
   if (o.precisionFrom && (o.int16?.length || o.float?.length)) throw new UsageError('--precision-from and --int16/--float are alternatives');
-  if (o.target !== undefined && !o.sensitivity) throw new UsageError('--target-agreement applies to --sensitivity');
-  if (o.target !== undefined) {
-    if (o.target > 1 && o.target <= 100) throw new UsageError(`--target-agreement ${o.target}: expected a fraction from 0 to 1; ${o.target} looks like a percentage - use ${o.target / 100}`);
-    if (!(o.target > 0 && o.target <= 1)) throw new UsageError(`--target-agreement ${o.target}: expected a fraction in (0, 1]`);
+  const t = o.targetAgreement;
+  if (t !== undefined && !o.sensitivity) throw new UsageError('--target-agreement applies to --sensitivity');
+  if (t !== undefined) {
+    if (t > 1 && t <= 100) throw new UsageError(`--target-agreement ${t}: expected a fraction from 0 to 1; ${t} looks like a percentage - use ${t / 100}`);
+    if (!(t > 0 && t <= 1)) throw new UsageError(`--target-agreement ${t}: expected a fraction in (0, 1]`);
   }
+  if (!(o.target in TARGETS)) throw new UsageError(`--target: expected board or cpu, got ${JSON.stringify(o.target)}`);
   if (o.percentile !== undefined && o.calibrator !== 'percentile') throw new UsageError('--percentile applies to --calibrator percentile');
   if (o.percentile !== undefined && !(o.percentile > 0 && o.percentile <= 100)) throw new UsageError(`--percentile ${o.percentile}: expected a number in (0, 100], e.g. 99.999`);
 }
@@ -192,12 +212,14 @@ export async function runQuantize(o: QuantizeOptions): Promise<QuantizeRun> {
   for (const u of units) byKind[u.kind] = (byKind[u.kind] ?? 0) + 1;
 
   const writer = new QdqWriter(g, stats);
+  const target = TARGETS[o.target];
   const qdqBase = {
     calibrator: { kind: o.calibrator, ...(o.calibrator === 'percentile' ? { percentile: o.percentile ?? DEFAULT_PERCENTILE } : {}) },
-    activations: o.activations,
+    activations: target.activations,
+    weightRange: target.weightRange,
   };
   const shape = { classes: info.output.classes, height: info.output.height, width: info.output.width, layout: info.output.layout };
-  const evaluator = await Evaluator.create(bytes, evalFeeds, info.output.name, shape, o.threads);
+  const evaluator = await Evaluator.create(bytes, evalFeeds, info.output.name, shape, o.threads, target.execution);
 
   // The precision choice.
   let precision = new Map<string, Precision>();
@@ -206,7 +228,7 @@ export async function runQuantize(o: QuantizeOptions): Promise<QuantizeRun> {
   let search: SearchResult | undefined;
   if (o.sensitivity) {
     const t1 = performance.now();
-    const lab = new SensitivityLab(writer, evaluator, units, { qdq: qdqBase, ...(o.target !== undefined ? { target: o.target } : {}), ...(o.pruneLimit !== undefined ? { pruneLimit: o.pruneLimit } : {}), quiet: o.quiet ?? false });
+    const lab = new SensitivityLab(writer, evaluator, units, { qdq: qdqBase, ...(o.targetAgreement !== undefined ? { target: o.targetAgreement } : {}), ...(o.pruneLimit !== undefined ? { pruneLimit: o.pruneLimit } : {}), quiet: o.quiet ?? false });
     const ranked = await lab.measure();
     search = await lab.search(ranked);
     sensitivity = { seconds: (performance.now() - t1) / 1000, evaluations: lab.evaluationCount, ranked };
@@ -264,15 +286,17 @@ export async function runQuantize(o: QuantizeOptions): Promise<QuantizeRun> {
     createdAt: new Date().toISOString(),
     model: { path: info.path, sha256: g.sha256, name: info.name, opset: g.opset, untrainedDemo: info.untrainedDemo, classes: info.output.classes, logits: `${info.output.name} [${info.output.shape.join(', ')}]` },
     output: { dir: outDir, model: modelOut, int16Domain: result.int16Domain || 'ai.onnx', counts: result.counts, weights: result.weights.length },
+    target: o.target,
     calibration: {
       source: o.calib ? `segstream calib directory ${path.resolve(o.calib)}` : `images ${path.resolve(o.images!)} (reference preprocessing)`,
       inputs: calFeeds.map((f) => f.name),
       calibrator: o.calibrator,
       ...(o.calibrator === 'percentile' ? { percentile: o.percentile ?? DEFAULT_PERCENTILE } : {}),
-      activations: o.activations,
+      activations: target.activations,
+      weights: target.weightRange === 'reduced' ? 'int8 per-channel symmetric, 7-bit (-63..63)' : 'int8 per-channel symmetric (-127..127)',
       seconds: calSeconds,
     },
-    evaluation: { inputs: evalFeeds.map((f) => f.name), classMaps: `argmax on the ${info.output.width}x${info.output.height} logit grid`, grid: { width: info.output.width, height: info.output.height }, target: o.sensitivity ? (o.target ?? DEFAULT_TARGET) : null },
+    evaluation: { inputs: evalFeeds.map((f) => f.name), classMaps: `argmax on the ${info.output.width}x${info.output.height} logit grid`, grid: { width: info.output.width, height: info.output.height }, execution: target.execution === 'all' ? 'ONNX Runtime with all optimisations (its fused integer kernels, as the CPU backend runs)' : 'ONNX Runtime without graph optimisations (Q/DQ arithmetic exactly as ONNX defines it)', target: o.sensitivity ? (o.targetAgreement ?? DEFAULT_TARGET) : null },
     units: { total: units.length, byKind },
     ...(sensitivity ? { sensitivity } : {}),
     ...(search ? { search } : {}),

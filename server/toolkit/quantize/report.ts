@@ -21,7 +21,8 @@ function scoreText(s: Score): string {
 export function formatQuantizeReport(r: QuantizeReport, top = 20): string {
   const c = r.output.counts;
   let out = `model:       ${r.model.path}${r.model.untrainedDemo ? ' (untrained demo model)' : ''}\n`;
-  out += `calibration: ${r.calibration.inputs.length} inputs from ${r.calibration.source}; calibrator ${r.calibration.calibrator}${r.calibration.percentile !== undefined ? ` ${r.calibration.percentile}%` : ''}; activations ${r.calibration.activations === 'symmetric' ? 'int8 symmetric' : 'uint8 asymmetric'}; weights per-channel symmetric\n`;
+  out += `target:      ${r.target} (activations ${r.calibration.activations === 'symmetric' ? 'int8 symmetric' : 'uint8 asymmetric'}; weights ${r.calibration.weights}; scored by ${r.evaluation.execution})\n`;
+  out += `calibration: ${r.calibration.inputs.length} inputs from ${r.calibration.source}; calibrator ${r.calibration.calibrator}${r.calibration.percentile !== undefined ? ` ${r.calibration.percentile}%` : ''}\n`;
   out += `units:       ${r.units.total} (${Object.entries(r.units.byKind).map(([k, v]) => `${v} ${k}`).join(', ')})\n`;
   if (r.sensitivity) {
     const rows = r.sensitivity.ranked.slice(0, top);
@@ -104,7 +105,8 @@ export async function renderQuantizeHtml(run: QuantizeRun): Promise<string> {
     { label: 'class-map agreement (pooled / worst image)', value: `${pct(r.score.agreement)} / ${pct(r.score.worstAgreement)}`, ...(target !== null ? { pass: r.score.worstAgreement >= target } : {}) },
     { label: 'mean IoU vs float (pooled)', value: r.score.meanIoU.toFixed(4) },
     { label: 'nodes int8 / int16 / float', value: `${r.output.counts.nodes.int8} / ${r.output.counts.nodes.int16} / ${r.output.counts.nodes.float}` },
-    { label: 'calibration', value: `${r.calibration.inputs.length} inputs, ${r.calibration.calibrator}${r.calibration.percentile !== undefined ? ` ${r.calibration.percentile}%` : ''}, activations ${r.calibration.activations}` },
+    { label: 'target', value: `${r.target}: activations ${r.calibration.activations}, weights ${r.calibration.weights}` },
+    { label: 'calibration', value: `${r.calibration.inputs.length} inputs, ${r.calibration.calibrator}${r.calibration.percentile !== undefined ? ` ${r.calibration.percentile}%` : ''}` },
   ];
   const sections: { title: string; html: string }[] = [];
   if (r.sensitivity) {
@@ -170,7 +172,7 @@ export async function renderQuantizeHtml(run: QuantizeRun): Promise<string> {
     findings: [],
     cards: await cards(run, r.model.classes),
     notes: [
-      `Class maps: ${r.evaluation.classMaps}; run segstream verify --deployed ${path.join(r.output.dir, 'model.onnx')} for image-size class maps and per-class IoU.`,
+      `Scored by ${r.evaluation.execution}. Class maps: ${r.evaluation.classMaps}; run segstream verify --deployed ${path.join(r.output.dir, 'model.onnx')} for image-size class maps and per-class IoU.`,
       ...r.notes,
       `Machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} at start, ${r.machine.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at the end.`,
     ],

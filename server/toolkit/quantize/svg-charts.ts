@@ -16,7 +16,7 @@ export function barChart(bars: readonly Bar[], o: { title: string; max?: number;
   const width = o.width ?? 760;
   const labelW = 330;
   const row = 16;
-  const chartW = width - labelW - 90;
+  const chartW = width - labelW - 140;
   const max = o.max ?? Math.max(1e-12, ...bars.map((b) => b.value));
   const h = bars.length * row + 8;
   const rows = bars
