@@ -94,4 +94,9 @@ export interface Backend {
 export interface BackendOptions {
   /** Intra-op threads for ONNX Runtime (0 = runtime default). */
   threads?: number;
+  /**
+   * ONNX Runtime graph optimisation (default `all`). `disabled` runs a QDQ model's QuantizeLinear /
+   * DequantizeLinear exactly as ONNX defines them instead of fusing them into this CPU's integer kernels.
+   */
+  graphOptimization?: 'all' | 'disabled';
 }

@@ -32,6 +32,10 @@ per-stage p50/p90/p99/max, end-to-end fps vs model-only fps, drops by where, CPU
   --browser              attach headless Chromium running the viewer (frame age = capture -> drawn)
   --peers N              also run N of the same frames through transformers.js's image-segmentation
                          pipeline and a hand-written onnxruntime-node loop (default 0: skip)
+  --compare-quantized Q  also time the QDQ model Q (segstream quantize) in the same run: end-to-end and
+                         model-only for each, model-only interleaved, and ONNX Runtime's integer kernels
+  --accuracy-images DIR  with --compare-quantized: the accuracy cost (segstream verify, quantized vs float)
+                         on these images
   --json                 print the full result as JSON on stdout (progress goes to stderr)
   --out FILE             also write the JSON result here (default bench/results/bench-latest.json)
   --csv FILE             append a CSV row (default bench/results/bench.csv)
@@ -45,7 +49,7 @@ function int(flag: string, v: string | undefined, def: number, min: number, max:
   return n;
 }
 
-export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'log'>; json: boolean; out: string; csv: string; help: boolean } {
+export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'log'>; json: boolean; out: string; csv: string; help: boolean; compareQuantized?: string; accuracyImages?: string } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -72,9 +76,15 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
       out: { type: 'string' },
       csv: { type: 'string' },
       'cache-dir': { type: 'string' },
+      'compare-quantized': { type: 'string' },
+      'accuracy-images': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values['accuracy-images'] !== undefined && values['compare-quantized'] === undefined) throw new Error('--accuracy-images applies to --compare-quantized');
+  if (values['compare-quantized'] !== undefined && (values.backend === 'bpu' || values.peers !== undefined || values.browser)) {
+    throw new Error('--compare-quantized compares two ONNX models on the CPU: drop --backend bpu, --peers and --browser');
+  }
   let width = DEFAULT_BENCH.width;
   let height = DEFAULT_BENCH.height;
   if (values.size !== undefined) {
@@ -119,8 +129,10 @@ export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'l
   };
   return {
     options,
+    ...(values['compare-quantized'] !== undefined ? { compareQuantized: path.resolve(values['compare-quantized']) } : {}),
+    ...(values['accuracy-images'] !== undefined ? { accuracyImages: path.resolve(values['accuracy-images']) } : {}),
     json: values.json ?? false,
-    out: path.resolve(values.out ?? 'bench/results/bench-latest.json'),
+    out: path.resolve(values.out ?? (values['compare-quantized'] !== undefined ? 'bench/results/bench-quantized-latest.json' : 'bench/results/bench-latest.json')),
     csv: path.resolve(values.csv ?? 'bench/results/bench.csv'),
     help: values.help ?? false,
   };
@@ -182,6 +194,19 @@ export async function main(argv: string[]): Promise<number> {
   const parsed = parseBenchArgs(argv);
   if (parsed.help) {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (parsed.compareQuantized) {
+    const { runQuantizedComparison, formatComparison } = await import('../toolkit/quantize/bench-compare.ts');
+    const c = await runQuantizedComparison(
+      { ...parsed.options, log: (l) => process.stderr.write(`${l}\n`) },
+      { quantized: parsed.compareQuantized, ...(parsed.accuracyImages ? { accuracyImages: parsed.accuracyImages } : {}) },
+    );
+    await writeFileAtomic(parsed.out, `${JSON.stringify(c, null, 2)}\n`);
+    await appendLineAtomic(parsed.csv, csvRow(c.float), CSV_COLUMNS.join(','));
+    await appendLineAtomic(parsed.csv, csvRow(c.quantized), CSV_COLUMNS.join(','));
+    process.stdout.write(parsed.json ? `${JSON.stringify(c, null, 2)}\n` : formatComparison(c));
+    process.stderr.write(`bench: wrote ${path.relative(process.cwd(), parsed.out)} and appended ${path.relative(process.cwd(), parsed.csv)}\n`);
     return 0;
   }
   const result = await runBench({ ...parsed.options, log: (l) => process.stderr.write(`${l}\n`) });

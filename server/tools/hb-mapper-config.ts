@@ -143,8 +143,10 @@ export interface MapperGenerateOptions {
   input: 'nv12' | 'rgb' | 'featuremap';
   /** Camera range for nv12 input: full -> `regular`, limited -> `bt601_video`. */
   sourceRange: 'full' | 'limited';
-  int16: 'auto' | 'all' | 'none';
+  int16: 'auto' | 'all' | 'none' | 'measured';
   sensitiveNodes: SensitiveNode[];
+  /** int16: 'measured': node_info from `segstream quantize --sensitivity` (replaces the op-type heuristic). */
+  measuredNodeInfo?: Record<string, NodeInfoEntry>;
   calDataDir: string;
   calDataType: 'float32' | 'uint8';
   outputPrefix: string;
@@ -169,6 +171,7 @@ export function buildMapperYaml(o: MapperGenerateOptions): { yaml: string; confi
     for (const n of o.sensitiveNodes) ni[n.name] = { ON: 'BPU', InputType: 'int16', OutputType: 'int16' };
     modelParameters.node_info = ni;
   }
+  if (o.int16 === 'measured' && o.measuredNodeInfo && Object.keys(o.measuredNodeInfo).length > 0) modelParameters.node_info = o.measuredNodeInfo;
   const inputParameters: Record<string, unknown> = {
     input_name: o.inputName,
     input_type_rt: o.input === 'featuremap' ? 'featuremap' : o.input === 'rgb' ? order : 'nv12',
@@ -207,6 +210,13 @@ export function buildMapperYaml(o: MapperGenerateOptions): { yaml: string; confi
   // One line per node, as vendor samples write node_info.
   const nodeInfoNode = (doc.get('model_parameters', true) as YAML.YAMLMap).get('node_info', true) as YAML.YAMLMap | undefined;
   if (nodeInfoNode) for (const item of nodeInfoNode.items) (item.value as YAML.YAMLMap).flow = true;
+  const nodeInfoPair = (doc.get('model_parameters', true) as YAML.YAMLMap).items.find((p) => (p.key as YAML.Scalar).value === 'node_info');
+  if (nodeInfoPair) {
+    (nodeInfoPair.key as YAML.Scalar).commentBefore =
+      o.int16 === 'measured'
+        ? ' node_info: measured by segstream quantize --sensitivity (the smallest int16/float set that kept the class maps within its target)'
+        : ' node_info: a HEURISTIC (every Softmax/LayerNorm/GELU/attention MatMul by op type), not a measurement; segstream quantize --sensitivity measures which nodes need int16';
+  }
   const inputNode = doc.get('input_parameters', true) as YAML.YAMLMap;
   const note = (key: string, text: string) => {
     const pair = inputNode.items.find((p) => (p.key as YAML.Scalar).value === key);

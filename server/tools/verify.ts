@@ -41,6 +41,7 @@ import { heatColour, pngDataUri, renderHtmlReport, type HtmlImageCard, type Html
 import { analyseTensorFile } from './tensor-analysis.ts';
 import { readTensorFile } from './tensor-file.ts';
 import { listTensorFiles } from './calib-manifest.ts';
+import { describeQdq, readQdqSummary } from '../toolkit/quantize/qdq-model-info.ts';
 
 export const HELP = `usage: segstream verify --reference <float.onnx> [--deployed <model.onnx|model.bin>] --images <dir|video> [options]
 
@@ -318,6 +319,7 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyReport> {
     let depBackend: Backend | undefined;
     let depNote: string | undefined;
     let depPath = o.deployed ?? o.reference;
+    let depExecution: 'all' | 'disabled' | undefined;
     if (o.deployedInt8Weights) {
       const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'segstream-verify-'));
       tmpDirs.push(tmp);
@@ -350,6 +352,12 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyReport> {
       }
     } else if (o.deployed) {
       depInfo = await loadInfo(o.deployed, { ...(o.deployedConfig ? { configPath: o.deployedConfig } : {}), ...(o.preprocessor ? { preprocessorPath: o.preprocessor } : {}) }, 'deployed model');
+      // A segstream quantize model: a board-target one runs with exact Q/DQ arithmetic (a board simulation).
+      const qdq = await readQdqSummary(depInfo.path);
+      if (qdq) {
+        depExecution = qdq.target === 'board' ? 'disabled' : 'all';
+        depNote = describeQdq(qdq, depExecution);
+      }
     } else {
       depInfo = refInfo;
     }
@@ -385,7 +393,7 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyReport> {
     const refBackend = await OnnxBackend.load(refInfo, { threads });
     backends.push(refBackend);
     if (!depBackend) {
-      depBackend = depInfo === refInfo ? refBackend : await OnnxBackend.load(depInfo, { threads });
+      depBackend = depInfo === refInfo ? refBackend : await OnnxBackend.load(depInfo, { threads, ...(depExecution ? { graphOptimization: depExecution } : {}) });
       if (depBackend !== refBackend) backends.push(depBackend);
     }
 

@@ -20,8 +20,10 @@ export interface MeasuredPrecision {
   modelPath: string;
   /** Whether the precision came from the measured search (vs chosen on the command line). */
   measured: boolean;
+  /** What the measurement simulated: the board (exact QDQ) or ONNX Runtime on this CPU. */
+  target: string;
   reached: boolean | null;
-  target: number | null;
+  targetAgreement: number | null;
   int16Nodes: string[];
   floatNodes: string[];
   /** Nodes of the choice without a name in the model (node_info cannot list them). */
@@ -65,8 +67,9 @@ export async function readMeasuredPrecision(file: string): Promise<MeasuredPreci
     modelSha256: model.sha256,
     modelPath: String(model.path ?? ''),
     measured: precision.source === 'sensitivity-search',
+    target: typeof j.target === 'string' ? j.target : 'board',
     reached: search ? search.reached === true : null,
-    target: search && typeof search.target === 'number' ? search.target : null,
+    targetAgreement: search && typeof search.target === 'number' ? search.target : null,
     int16Nodes: strings(precision.int16Nodes, 'precision.int16Nodes', file),
     floatNodes: strings(precision.floatNodes, 'precision.floatNodes', file),
     unnamedNodes: precision.unnamedNodes === undefined ? [] : strings(precision.unnamedNodes, 'precision.unnamedNodes', file),
@@ -83,6 +86,24 @@ export async function checkSameModel(m: MeasuredPrecision, modelPath: string): P
   if (sha !== m.modelSha256) {
     throw new Error(`${m.file} was measured on ${m.modelPath || 'another model'} (sha256 ${m.modelSha256.slice(0, 12)}...), not on ${modelPath} (sha256 ${sha.slice(0, 12)}...): run segstream quantize --sensitivity on this model`);
   }
+}
+
+/** What to know about a measurement before writing it into node_info. */
+export function measuredFindings(m: MeasuredPrecision): Finding[] {
+  const out: Finding[] = [];
+  if (m.target !== 'board') {
+    out.push(finding('measured-for-cpu', 'warning', `${m.file} was measured for --target ${m.target} (ONNX Runtime's integer kernels on this CPU, uint8 activations), not for the board's int8 arithmetic`, { fix: 'rerun segstream quantize --sensitivity --target board for the node_info of a board compile' }));
+  }
+  if (!m.measured) {
+    out.push(finding('precision-not-searched', 'info', `${m.file} holds a precision chosen on the quantize command line, not one the sensitivity search found`));
+  }
+  if (m.unnamedNodes.length > 0) {
+    out.push(finding('measured-unnamed-nodes', 'warning', `${m.unnamedNodes.length} nodes of the measured choice have no name in the model, so node_info cannot list them`, { fix: 're-export the model with node names' }));
+  }
+  if (m.reached === false) {
+    out.push(finding('measured-target-missed', 'warning', `the measurement in ${m.file} did not reach its target agreement ${m.targetAgreement}: the choice is the best found, not a pass`));
+  }
+  return out;
 }
 
 /** Compares a YAML's node_info with the measured choice. */
@@ -113,12 +134,6 @@ export function checkNodeInfoAgainstMeasured(nodeInfo: Record<string, { ON?: str
   const extra = Object.entries(nodeInfo).filter(([n, e]) => !measured.has(n) && (e?.InputType === 'int16' || e?.ON === 'CPU')).map(([n]) => n);
   if (extra.length > 0) {
     out.push(finding('beyond-measured', 'info', `${extra.length} node_info entries raise nodes the measurement found fine in int8 (slower on the board, no measured gain), e.g. ${extra.slice(0, 3).join(', ')}`, { subject: 'model_parameters.node_info' }));
-  }
-  if (m.unnamedNodes.length > 0) {
-    out.push(finding('measured-unnamed-nodes', 'warning', `${m.unnamedNodes.length} nodes of the measured choice have no name in the model, so node_info cannot list them`, { fix: 're-export the model with node names' }));
-  }
-  if (m.reached === false) {
-    out.push(finding('measured-target-missed', 'warning', `the measurement in ${m.file} did not reach its target agreement ${m.target}: the choice is the best found, not a pass`));
   }
   if (out.every((f) => f.severity !== 'error')) {
     out.push(finding('node-info-measured', 'info', `node_info holds the measured choice from ${m.file}: ${m.int16Nodes.length} int16, ${m.floatNodes.length} float${m.measured ? '' : ' (chosen on the quantize command line, not searched)'}`));

@@ -38,6 +38,8 @@ export interface QdqOptions {
   defaultPrecision: Precision;
   /** Extra ModelProto.metadata_props (the quantizer adds `segstream_quantize`). */
   metadata?: Record<string, string>;
+  /** Extra fields for the `segstream_quantize` summary (e.g. the target). */
+  summary?: Record<string, unknown>;
 }
 
 export interface QuantizedValueGroup {
@@ -369,6 +371,7 @@ export class QdqWriter {
       int8Values: counts.int8Values,
       int16Values: counts.int16Values,
       int16Domain: int16Domain || 'ai.onnx',
+      ...(o.summary ?? {}),
     };
     const meta = new Map<string, string>((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
     meta.set('segstream_quantize', JSON.stringify(summary));

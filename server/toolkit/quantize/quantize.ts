@@ -217,6 +217,7 @@ export async function runQuantize(o: QuantizeOptions): Promise<QuantizeRun> {
     calibrator: { kind: o.calibrator, ...(o.calibrator === 'percentile' ? { percentile: o.percentile ?? DEFAULT_PERCENTILE } : {}) },
     activations: target.activations,
     weightRange: target.weightRange,
+    summary: { target: o.target },
   };
   const shape = { classes: info.output.classes, height: info.output.height, width: info.output.width, layout: info.output.layout };
   const evaluator = await Evaluator.create(bytes, evalFeeds, info.output.name, shape, o.threads, target.execution);
