@@ -20,7 +20,7 @@ export interface QuantUnit {
   /** Stable id: `<kind>:<first node name>`. */
   id: string;
   kind: UnitKind;
-  /** A readable name: the scope the unit's nodes share (or the first node's name). */
+  /** A readable name: the node's name, or the scope a multi-node unit's nodes share. */
   label: string;
   /** Node names, in graph order. */
   nodes: string[];
@@ -30,6 +30,7 @@ export interface QuantUnit {
 
 function commonScope(names: string[]): string {
   if (names.length === 0) return '';
+  if (names.length === 1) return names[0]!;
   const parts = names.map((n) => n.split('/'));
   const first = parts[0]!;
   let k = 0;
