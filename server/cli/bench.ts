@@ -37,6 +37,8 @@ const BENCH_OPTIONS = {
   out: { type: 'string' },
   csv: { type: 'string' },
   'cache-dir': { type: 'string' },
+  'compare-quantized': { type: 'string' },
+  'accuracy-images': { type: 'string' },
 } as const satisfies Options;
 
 export const BENCH_HELP = `usage: segstream bench [options]        (also: npm run bench -- [options])
@@ -77,6 +79,10 @@ Run:
   --peers N              also run N of the same frames through transformers.js's image-segmentation
                          pipeline and a hand-written onnxruntime-node loop (needs @huggingface/transformers,
                          a development dependency; default 0: skip)
+  --compare-quantized Q  also time the QDQ model Q (segstream quantize) in the same run: end-to-end and
+                         model-only for each, model-only interleaved, and ONNX Runtime's integer kernels
+  --accuracy-images DIR  with --compare-quantized: the accuracy cost (segstream verify, quantized vs float)
+                         on these images
 Results:
   --out DIR|FILE.json    the folder to write into (created), or a .json file (report.html and the CSV go
                          beside it, same name); bench/results/ only when you name it here
@@ -91,6 +97,7 @@ examples:
   segstream bench --file clip.mp4 --model models/segformer-b0-ade/model.onnx --overlay client
   segstream bench --usb /dev/video0 --size 640x480 --duration 60 --out bench-usb/
   segstream bench --json | jq .pipeline.fps
+  segstream bench --compare-quantized quant/model_qdq.onnx --accuracy-images photos/
 `;
 
 export interface ParsedBenchArgs {
@@ -102,6 +109,9 @@ export interface ParsedBenchArgs {
   help: boolean;
   /** Old spellings used, to be noted on stderr. */
   deprecations: [string, string][];
+  /** A QDQ model to time against the float one in the same run, and images for its accuracy cost. */
+  compareQuantized?: string;
+  accuracyImages?: string;
 }
 
 export function parseBenchArgs(argv: string[], values = parseBenchValues(argv)): ParsedBenchArgs {
@@ -159,8 +169,16 @@ export function parseBenchArgs(argv: string[], values = parseBenchValues(argv)):
     peers: integerFlag(values, 'peers', 0, 10_000, 0),
     cacheDir: path.resolve(optionalString(values, 'cache-dir') ?? '.cache'),
   };
+  const compareQuantized = optionalString(values, 'compare-quantized');
+  const accuracyImages = optionalString(values, 'accuracy-images');
+  if (accuracyImages !== undefined && compareQuantized === undefined) throw new UsageError('--accuracy-images applies to --compare-quantized');
+  if (compareQuantized !== undefined && (options.backend === 'bpu' || options.peers > 0 || options.browser)) {
+    throw new UsageError('--compare-quantized compares two ONNX models on the CPU: drop --backend bpu, --peers and --browser');
+  }
   return {
     options,
+    ...(compareQuantized !== undefined ? { compareQuantized: path.resolve(compareQuantized) } : {}),
+    ...(accuracyImages !== undefined ? { accuracyImages: path.resolve(accuracyImages) } : {}),
     json: values.json === true,
     out: optionalString(values, 'out'),
     csv: optionalString(values, 'csv'),
@@ -260,6 +278,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.peers > 0) await importOptional('@huggingface/transformers', '--peers');
     if (o.browser) await importOptional('playwright-core', '--browser');
     const outputs = benchOutputs(parsed.out, parsed.csv, new Date());
+    if (parsed.compareQuantized) return compareQuantized(parsed, outputs);
     const result = await runBench({ ...o, log: (l) => process.stderr.write(`${l}\n`) });
     await fs.mkdir(path.dirname(outputs.json), { recursive: true });
     await writeFileAtomic(outputs.json, `${JSON.stringify(result, null, 2)}\n`);
@@ -272,4 +291,21 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: datasheet: ${shown(outputs.html)}  (open it in a browser)\n`);
     return 0;
   });
+}
+
+/** `--compare-quantized`: float and QDQ model timed in one run (server/toolkit/quantize/bench-compare.ts). */
+async function compareQuantized(parsed: ParsedBenchArgs, outputs: ReturnType<typeof benchOutputs>): Promise<number> {
+  const { runQuantizedComparison, formatComparison } = await import('../toolkit/quantize/bench-compare.ts');
+  const c = await runQuantizedComparison(
+    { ...parsed.options, log: (l) => process.stderr.write(`${l}\n`) },
+    { quantized: parsed.compareQuantized!, ...(parsed.accuracyImages ? { accuracyImages: parsed.accuracyImages } : {}) },
+  );
+  await fs.mkdir(path.dirname(outputs.json), { recursive: true });
+  await writeFileAtomic(outputs.json, `${JSON.stringify(c, null, 2)}\n`);
+  const rows = `${csvRow(c.float)}\n${csvRow(c.quantized)}`;
+  if (outputs.appendCsv) await appendLineAtomic(outputs.appendCsv, rows, CSV_COLUMNS.join(','));
+  else await writeFileAtomic(outputs.csv, `${CSV_COLUMNS.join(',')}\n${rows}\n`);
+  process.stdout.write(parsed.json ? `${JSON.stringify(c, null, 2)}\n` : formatComparison(c));
+  process.stderr.write(`bench: wrote ${outputs.json} and ${outputs.appendCsv ?? outputs.csv}\n`);
+  return 0;
 }

@@ -25,9 +25,10 @@ const COMMANDS: Record<string, Command> = {
   inspect: { summary: 'check calibration or runtime input files against what the model expects', load: async () => tool('inspect') },
   calib: { summary: 'write calibration files exactly as the model input expects them', load: async () => tool('calib') },
   'mapper-config': { summary: 'write or check an hb_mapper YAML for the RDK X5 toolchain', load: async () => tool('mapper-config') },
+  quantize: { summary: 'int8/int16 QDQ model from calibration data; measured per-node sensitivity', load: async () => tool('quantize') },
 };
 
-async function tool(name: 'verify' | 'inspect' | 'calib' | 'mapper-config'): Promise<CommandMain> {
+async function tool(name: 'verify' | 'inspect' | 'calib' | 'mapper-config' | 'quantize'): Promise<CommandMain> {
   return (await import('../toolkit/commands/index.ts')).tools[name];
 }
 

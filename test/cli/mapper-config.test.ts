@@ -6,7 +6,7 @@ import { HF_EXPORT, usageCases } from './toolkit-cases.ts';
 describe('segstream mapper-config: usage errors', () => {
   usageCases('mapper-config', [
     [['--input', 'nv12'], '--model is required: the float ONNX model the YAML compiles'],
-    [['--model', HF_EXPORT, '--int16', 'some'], '--int16: expected one of auto, all, none, got "some"'],
+    [['--model', HF_EXPORT, '--int16', 'some'], '--int16: expected one of auto, all, none, measured, got "some"'],
     [['--model', HF_EXPORT, '--inptu', 'nv12'], 'unknown option --inptu (did you mean --input?)'],
     [['--model', HF_EXPORT, '--check'], '--check: expected a value'],
     [['--model', HF_EXPORT, '--check', 'a.yaml', '--out', 'b.yaml'], '--out applies when writing a YAML, not with --check'],

@@ -38,6 +38,11 @@ export interface BackendOptions {
   threads?: number;
   /** ONNX Runtime's CPU memory arena (default on). */
   memoryArena?: boolean;
+  /**
+   * ONNX Runtime graph optimisation (default `all`). `disabled` runs a QDQ model's QuantizeLinear /
+   * DequantizeLinear exactly as ONNX defines them instead of fusing them into this CPU's integer kernels.
+   */
+  graphOptimization?: 'all' | 'disabled';
 }
 
 /** Feeds a prepared input to the backend in the form it declared it accepts. */

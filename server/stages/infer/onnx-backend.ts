@@ -17,11 +17,15 @@ export class OnnxBackend implements Backend {
     if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
       throw new Error(`threads: expected an integer from 0 (runtime default) to 256, got ${JSON.stringify(threads)}`);
     }
+    const level = options.graphOptimization ?? 'all';
+    if (level !== 'all' && level !== 'disabled') {
+      throw new Error(`graphOptimization: expected 'all' or 'disabled', got ${JSON.stringify(level)}`);
+    }
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.path, {
         executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel: level,
         executionMode: 'sequential',
         enableCpuMemArena: options.memoryArena ?? true,
         ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),

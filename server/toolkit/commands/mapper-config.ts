@@ -27,6 +27,7 @@ import { buildMapperYaml, parseMapperYaml, type MapperConfigView } from '../hb-m
 import { loadModelContext, type ModelContext } from '../model-context.ts';
 import { findTransformerSensitiveNodes, type SensitiveNode } from '../hb-mapper/sensitive-nodes.ts';
 import { explainNodePrecisions, heuristicInt16Choices, type NodePrecisionChoice } from '../hb-mapper/node-info.ts';
+import { checkNodeInfoAgainstMeasured, checkSameModel, measuredFindings, nodeInfoOf, readMeasuredPrecision } from '../quantize/node-info.ts';
 import { analyseTensorFile } from '../tensors/tensor-analysis.ts';
 import { readTensorFile } from '../tensors/tensor-file.ts';
 
@@ -38,7 +39,8 @@ preprocessing: for nv12/rgb input, norm_type data_mean_and_scale with mean_value
 scale_value = 1/(255*std), input_space_and_range from the camera's colour range; the calibration section
 points at \`segstream calib\` output; node_info puts Softmax, LayerNorm (or its decomposed form), GELU and
 the attention MatMuls on the BPU as int16 (--int16 auto: an op-pattern heuristic, not a measurement;
-the text output lists every node it sets and why).
+the text output lists every node it sets and why), or the set \`segstream quantize --sensitivity\`
+measured (--sensitivity <quantize.json>).
 With --check, reads an existing YAML and lists every disagreement with the model, the preprocessing, the
 camera range and the calibration files (exit 1 when there are errors).
 
@@ -48,7 +50,11 @@ options:
   --model-config <json>     config.json with id2label (default: next to the model)
   --input <kind>            nv12 (camera, default) | rgb (uint8 NHWC) | featuremap (normalised float)
   --source-range <r>        camera colour range for nv12: full (-> regular) | limited (-> bt601_video)
-  --int16 <mode>            auto (heuristic: sensitive nodes int16, default) | all (set_all_nodes_int16) | none
+  --int16 <mode>            auto (heuristic: sensitive nodes int16, default) | all (set_all_nodes_int16) |
+                            none | measured (needs --sensitivity)
+  --sensitivity <json>      quantize.json of segstream quantize --sensitivity on this model: writes its
+                            measured node_info (implies --int16 measured); with --check, checks node_info
+                            against it
   --calib-dir <dir>         calibration directory (reads its segstream manifest.json for the dtype)
   --cal-data-type <t>       float32 | uint8 (default: from the manifest, else float32)
   --prefix <name>           output_model_file_prefix (default: the model name)
@@ -69,7 +75,9 @@ export interface MapperConfigOptions {
   modelConfig?: string;
   input: 'nv12' | 'rgb' | 'featuremap';
   sourceRange?: 'full' | 'limited';
-  int16: 'auto' | 'all' | 'none';
+  int16: 'auto' | 'all' | 'none' | 'measured';
+  /** quantize.json with the measured precision (int16: 'measured'). */
+  sensitivity?: string;
   calibDir?: string;
   calDataType?: 'float32' | 'uint8';
   prefix?: string;
@@ -86,6 +94,8 @@ export interface MapperConfigResult {
   nodePrecisions: NodePrecisionChoice[];
   /** The text that explains the precision choice (printed in write mode). */
   precisionExplanation: string;
+  /** The node_info from a measurement (--sensitivity), when given. */
+  measured?: { int16: string[]; float: string[] };
   findings: Finding[];
 }
 
@@ -106,6 +116,24 @@ export async function generateMapperConfig(o: MapperConfigOptions, ctx?: ModelCo
   const sens = findTransformerSensitiveNodes(graph);
   if (sens.unnamed > 0) findings.push(finding('unnamed-nodes', 'warning', `${sens.unnamed} transformer-sensitive nodes have no name, so node_info cannot list them`, { fix: 'use --int16 all, or re-export with node names' }));
   if (o.int16 === 'auto' && sens.nodes.length === 0) findings.push(finding('no-sensitive-nodes', 'info', 'no Softmax / LayerNorm / GELU / attention MatMul nodes found: node_info left empty'));
+  if (o.int16 === 'auto' && sens.nodes.length > 0) {
+    findings.push(
+      finding('int16-heuristic', 'info', `node_info lists ${sens.nodes.length} nodes as int16 by op type (every Softmax, LayerNorm, GELU and attention MatMul): a heuristic, not a measurement`, {
+        fix: 'segstream quantize --model <onnx> --images <dir> --out <dir> --sensitivity measures which nodes need int16; then mapper-config --sensitivity <dir>/quantize.json',
+      }),
+    );
+  }
+  if (o.int16 === 'measured' && !o.sensitivity) throw new UsageError('--int16 measured needs --sensitivity <quantize.json> (from segstream quantize --sensitivity)');
+  let measured: Awaited<ReturnType<typeof readMeasuredPrecision>> | undefined;
+  if (o.sensitivity) {
+    try {
+      measured = await readMeasuredPrecision(o.sensitivity);
+      await checkSameModel(measured, info.path);
+    } catch (err) {
+      throw new UsageError(`--sensitivity: ${(err as Error).message}`);
+    }
+    findings.push(...measuredFindings(measured));
+  }
 
   let calDataType = o.calDataType;
   let calDir = o.calibDir ?? './calibration';
@@ -164,15 +192,28 @@ export async function generateMapperConfig(o: MapperConfigOptions, ctx?: ModelCo
     sourceRange: sourceRange ?? 'full',
     int16: o.int16,
     nodePrecisions,
+    ...(measured ? { measuredNodeInfo: nodeInfoOf(measured.int16Nodes, measured.floatNodes) } : {}),
     calDataDir: calDir,
     calDataType: calDataType ?? 'float32',
     outputPrefix: o.prefix ?? info.name,
     workingDir: o.workingDir ?? 'model_output',
   });
-  // Self-check: the generated YAML must pass its own checker.
-  const self = checkMapperConfig(parseMapperYaml(yaml, 'generated'), { model: info, graph, ...(sourceRange ? { sourceRange } : {}) });
+  // Self-check: the generated YAML must pass its own checker (and, when measured, agree with the measurement).
+  const view = parseMapperYaml(yaml, 'generated');
+  const self = checkMapperConfig(view, { model: info, graph, ...(sourceRange ? { sourceRange } : {}) });
+  if (measured) self.push(...checkNodeInfoAgainstMeasured(view.nodeInfo, view.optimization, measured));
   for (const f of self) if (f.severity === 'error') findings.push({ ...f, code: `self-check:${f.code}` });
-  return { yaml, config, sensitiveNodes: sens.nodes, nodePrecisions, precisionExplanation: explainNodePrecisions(nodePrecisions, o.int16, sens.unnamed), findings };
+  return {
+    yaml,
+    config,
+    sensitiveNodes: sens.nodes,
+    nodePrecisions,
+    precisionExplanation: measured
+      ? `node_info measured by segstream quantize --sensitivity: ${measured.int16Nodes.length} nodes int16, ${measured.floatNodes.length} kept float (on the CPU)\n`
+      : explainNodePrecisions(nodePrecisions, o.int16 === 'measured' ? 'none' : o.int16, sens.unnamed),
+    ...(measured ? { measured: { int16: measured.int16Nodes, float: measured.floatNodes } } : {}),
+    findings,
+  };
 }
 
 export interface MapperCheckOptions {
@@ -185,6 +226,8 @@ export interface MapperCheckOptions {
   calibDir?: string;
   /** How many calibration files to open (default 8). */
   sampleFiles?: number;
+  /** quantize.json with the measured precision: node_info is checked against it. */
+  sensitivity?: string;
 }
 
 export interface MapperCheckResult {
@@ -226,12 +269,24 @@ export async function checkMapperConfigFile(o: MapperCheckOptions, ctx?: ModelCo
   const mc = ctx ?? (await loadModelContext(o.model, { ...(o.preprocessor ? { preprocessorPath: o.preprocessor } : {}), ...(o.modelConfig ? { configPath: o.modelConfig } : {}) }));
   const calDir = o.calibDir ?? (view.calDataDir ? path.resolve(path.dirname(o.yamlPath), view.calDataDir) : undefined);
   const calibration = calDir ? await gatherCalibration(calDir, mc.info, view, o.sampleFiles ?? 8) : undefined;
-  const findings = checkMapperConfig(view, {
+  let findings = checkMapperConfig(view, {
     model: mc.info,
     graph: mc.graph,
     ...(o.sourceRange ? { sourceRange: o.sourceRange } : {}),
     ...(calibration ? { calibration } : {}),
   });
+  if (o.sensitivity) {
+    let measured;
+    try {
+      measured = await readMeasuredPrecision(o.sensitivity);
+      await checkSameModel(measured, mc.info.path);
+    } catch (err) {
+      throw new UsageError(`--sensitivity: ${(err as Error).message}`);
+    }
+    // The measurement replaces the op-type heuristic.
+    findings = findings.filter((f) => f.code !== 'sensitive-nodes-int8');
+    findings.push(...measuredFindings(measured), ...checkNodeInfoAgainstMeasured(view.nodeInfo, view.optimization, measured));
+  }
   // The model itself: a .bin was compiled from some ONNX; say which one this YAML names.
   if (view.onnxModel) {
     const named = path.resolve(path.dirname(o.yamlPath), view.onnxModel);
@@ -261,6 +316,7 @@ export async function main(argv: string[]): Promise<number> {
       'working-dir': { type: 'string' },
       out: { type: 'string' },
       check: { type: 'string' },
+      sensitivity: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -275,13 +331,14 @@ export async function main(argv: string[]): Promise<number> {
     const sourceRange = parseChoice('source-range', optionalString(values, 'source-range'), ['full', 'limited'] as const);
     const calibDir = optionalString(values, 'calib-dir');
     const check = optionalString(values, 'check');
+    const sensitivity = optionalString(values, 'sensitivity');
     const common = { model, ...(preprocessor ? { preprocessor } : {}), ...(modelConfig ? { modelConfig } : {}), ...(sourceRange ? { sourceRange } : {}) };
 
     if (check) {
       for (const k of ['input', 'int16', 'out', 'prefix', 'working-dir', 'cal-data-type']) {
         if (values[k] !== undefined) throw new UsageError(`--${k} applies when writing a YAML, not with --check`);
       }
-      const r = await checkMapperConfigFile({ ...common, yamlPath: check, ...(calibDir ? { calibDir } : {}) });
+      const r = await checkMapperConfigFile({ ...common, yamlPath: check, ...(calibDir ? { calibDir } : {}), ...(sensitivity ? { sensitivity } : {}) });
       if (json) printJson({ yaml: check, findings: r.findings, calibration: r.calibration ?? null });
       else process.stdout.write(`${check}:\n${formatFindings(r.findings)}`);
       return hasErrors(r.findings) ? EXIT_FAILED_CHECKS : EXIT_OK;
@@ -289,7 +346,9 @@ export async function main(argv: string[]): Promise<number> {
 
     const input = parseChoice('input', optionalString(values, 'input'), ['nv12', 'rgb', 'featuremap'] as const, 'nv12');
     if (sourceRange && input !== 'nv12') throw new UsageError(`--source-range applies to --input nv12 only (got --input ${input}): rgb and featuremap inputs carry no YUV range`);
-    const int16 = parseChoice('int16', optionalString(values, 'int16'), ['auto', 'all', 'none'] as const, 'auto');
+    const int16Given = parseChoice('int16', optionalString(values, 'int16'), ['auto', 'all', 'none', 'measured'] as const);
+    if (sensitivity && int16Given && int16Given !== 'measured') throw new UsageError(`--sensitivity writes the measured node_info; it cannot be combined with --int16 ${int16Given}`);
+    const int16 = sensitivity ? 'measured' : (int16Given ?? 'auto');
     const calDataType = parseChoice('cal-data-type', optionalString(values, 'cal-data-type'), ['float32', 'uint8'] as const);
     if (input === 'featuremap' && calDataType === 'uint8') throw new UsageError('--cal-data-type uint8 cannot hold normalised featuremap values (about -2.1..2.6): use float32');
     const out = optionalString(values, 'out');
@@ -299,6 +358,7 @@ export async function main(argv: string[]): Promise<number> {
       ...common,
       input,
       int16,
+      ...(sensitivity ? { sensitivity } : {}),
       ...(calibDir ? { calibDir } : {}),
       ...(calDataType ? { calDataType } : {}),
       ...(prefix ? { prefix } : {}),
@@ -307,11 +367,11 @@ export async function main(argv: string[]): Promise<number> {
     });
     if (out) await writeFileAtomic(out, r.yaml);
     if (json) {
-      printJson({ out: out ?? null, yaml: r.yaml, config: r.config, int16Nodes: r.sensitiveNodes.length, nodePrecisions: r.nodePrecisions, findings: r.findings });
+      printJson({ out: out ?? null, yaml: r.yaml, config: r.config, int16Nodes: r.measured ? r.measured.int16.length : r.sensitiveNodes.length, nodePrecisions: r.nodePrecisions, findings: r.findings });
     } else {
       // The YAML alone goes to stdout (so it can be redirected); everything said about it goes to stderr.
       if (!out) process.stdout.write(r.yaml);
-      else process.stderr.write(`wrote ${out} (${int16 === 'auto' ? `${r.sensitiveNodes.length} nodes int16 in node_info` : int16 === 'all' ? 'all nodes int16' : 'int8 only'})\n`);
+      else process.stderr.write(`wrote ${out} (${int16 === 'auto' ? `${r.sensitiveNodes.length} nodes int16 in node_info (heuristic)` : int16 === 'measured' ? `measured node_info: ${r.measured?.int16.length ?? 0} nodes int16, ${r.measured?.float.length ?? 0} on the CPU` : int16 === 'all' ? 'all nodes int16' : 'int8 only'})\n`);
       process.stderr.write(r.precisionExplanation);
       if (r.findings.length > 0) process.stderr.write(formatFindings(r.findings));
     }

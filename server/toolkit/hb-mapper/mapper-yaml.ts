@@ -143,9 +143,11 @@ export interface MapperGenerateOptions {
   input: 'nv12' | 'rgb' | 'featuremap';
   /** Camera range for nv12 input: full -> `regular`, limited -> `bt601_video`. */
   sourceRange: 'full' | 'limited';
-  int16: 'auto' | 'all' | 'none';
-  /** node_info for --int16 auto: the heuristic's choices today, a measured list later (see node-info.ts). */
+  int16: 'auto' | 'all' | 'none' | 'measured';
+  /** node_info for --int16 auto: the heuristic's choices (see node-info.ts). */
   nodePrecisions: NodePrecisionChoice[];
+  /** int16: 'measured': node_info from `segstream quantize --sensitivity` (replaces the op-type heuristic). */
+  measuredNodeInfo?: Record<string, NodeInfoEntry>;
   calDataDir: string;
   calDataType: 'float32' | 'uint8';
   outputPrefix: string;
@@ -166,6 +168,7 @@ export function buildMapperYaml(o: MapperGenerateOptions): { yaml: string; confi
     output_model_file_prefix: o.outputPrefix,
   };
   if (o.int16 === 'auto' && o.nodePrecisions.length > 0) modelParameters.node_info = nodeInfoFromChoices(o.nodePrecisions);
+  if (o.int16 === 'measured' && o.measuredNodeInfo && Object.keys(o.measuredNodeInfo).length > 0) modelParameters.node_info = o.measuredNodeInfo;
   const inputParameters: Record<string, unknown> = {
     input_name: o.inputName,
     input_type_rt: o.input === 'featuremap' ? 'featuremap' : o.input === 'rgb' ? order : 'nv12',
@@ -206,10 +209,15 @@ export function buildMapperYaml(o: MapperGenerateOptions): { yaml: string; confi
   if (nodeInfoNode) for (const item of nodeInfoNode.items) (item.value as YAML.YAMLMap).flow = true;
   const nodeInfoPair = (doc.get('model_parameters', true) as YAML.YAMLMap).items.find((p) => (p.key as YAML.Scalar).value === 'node_info');
   if (nodeInfoPair) {
-    const counts = new Map<string, number>();
-    for (const c of o.nodePrecisions) counts.set(`${c.precision} ${c.reason}`, (counts.get(`${c.precision} ${c.reason}`) ?? 0) + 1);
-    const basis = o.nodePrecisions.some((c) => c.basis === 'heuristic') ? 'chosen by op pattern (a heuristic, not measured on this model)' : 'from a per-node sensitivity measurement';
-    (nodeInfoPair.key as YAML.Scalar).commentBefore = ` node_info ${basis}: ${[...counts].map(([k, v]) => `${v} x ${k}`).join(', ')}`;
+    if (o.int16 === 'measured') {
+      (nodeInfoPair.key as YAML.Scalar).commentBefore =
+        ' node_info: measured by segstream quantize --sensitivity (the smallest int16/float set that kept the class maps within its target)';
+    } else {
+      const counts = new Map<string, number>();
+      for (const c of o.nodePrecisions) counts.set(`${c.precision} ${c.reason}`, (counts.get(`${c.precision} ${c.reason}`) ?? 0) + 1);
+      const basis = o.nodePrecisions.some((c) => c.basis === 'heuristic') ? 'chosen by op pattern (a heuristic, not measured on this model)' : 'from a per-node sensitivity measurement';
+      (nodeInfoPair.key as YAML.Scalar).commentBefore = ` node_info ${basis}: ${[...counts].map(([k, v]) => `${v} x ${k}`).join(', ')}`;
+    }
   }
   const inputNode = doc.get('input_parameters', true) as YAML.YAMLMap;
   const note = (key: string, text: string) => {

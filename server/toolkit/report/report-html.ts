@@ -42,6 +42,10 @@ export interface HtmlReport {
   findings: Finding[];
   cards: HtmlImageCard[];
   notes: string[];
+  /** Page heading (default `segstream verify`). */
+  heading?: string;
+  /** Extra sections after the overall table: trusted HTML made by segstream (charts, tables). */
+  sections?: { title: string; html: string }[];
 }
 
 export function escapeHtml(s: string): string {
@@ -122,12 +126,13 @@ export function renderHtmlReport(r: HtmlReport): string {
 </style>
 </head>
 <body>
-<h1>segstream verify <span class="verdict ${r.verdict}">${r.verdict === 'pass' ? 'PASS' : 'FAIL'}</span></h1>
+<h1>${escapeHtml(r.heading ?? 'segstream verify')} <span class="verdict ${r.verdict}">${r.verdict === 'pass' ? 'PASS' : 'FAIL'}</span></h1>
 <div class="meta">${escapeHtml(r.generatedAt)}<br>reference: ${escapeHtml(r.reference)}<br>deployed: ${escapeHtml(r.deployed)}<br>deployed input path: ${escapeHtml(r.deployedPath)}</div>
 <h2>Overall (pooled over ${r.cards.length} image${r.cards.length === 1 ? '' : 's'})</h2>
 ${metricTable(r.overall)}
 ${findingList(r.findings)}
 ${r.notes.map((n) => `<p class="meta">${escapeHtml(n)}</p>`).join('\n')}
+${(r.sections ?? []).map((s) => `<h2>${escapeHtml(s.title)}</h2>\n${s.html}`).join('\n')}
 <h2>Images, worst first</h2>
 ${cards}
 </body>

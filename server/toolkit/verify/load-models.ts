@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Backend } from '../../stages/infer/backend.ts';
 import type { ModelInfo } from '../../model/model-info.ts';
 import { loadBackend } from '../../stages/infer/load-backend.ts';
+import { describeQdq, readQdqSummary } from '../quantize/qdq-model-info.ts';
 import type { ModelRef } from '../../stages/infer/worker-protocol.ts';
 import { loadModelInfo } from '../../model/load.ts';
 import { ModelLoadError } from '../../model/errors.ts';
@@ -152,6 +153,7 @@ export async function loadVerifyModels(o: ResolvedVerifyOptions): Promise<Verify
     let depPath = o.deployed ?? o.reference;
     let displayPath: string | undefined;
     let note: string | undefined;
+    let depGraphOptimization: 'all' | 'disabled' | undefined;
     if (o.deployedInt8Weights) {
       const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'segstream-verify-'));
       tmpDirs.push(tmp);
@@ -176,6 +178,12 @@ export async function loadVerifyModels(o: ResolvedVerifyOptions): Promise<Verify
     } else if (o.deployed) {
       depRef = { backend: 'onnx', files: [o.deployed], ...(o.deployedConfig ? { configPath: o.deployedConfig } : {}), ...(o.preprocessor ? { preprocessorPath: o.preprocessor } : {}) };
       depInfo = await describeModel(depRef, 'deployed model');
+      // A segstream quantize model: a board-target one runs with exact Q/DQ arithmetic (a board simulation).
+      const qdq = await readQdqSummary(depInfo.path);
+      if (qdq) {
+        depGraphOptimization = qdq.target === 'board' ? 'disabled' : 'all';
+        note = describeQdq(qdq, depGraphOptimization);
+      }
     }
     if (depInfo) checkComparable(refInfo, depInfo, depPath, o, findings);
 
@@ -183,7 +191,7 @@ export async function loadVerifyModels(o: ResolvedVerifyOptions): Promise<Verify
     backends.push(reference);
     let deployed = reference;
     if (depRef) {
-      deployed = await loadBackend(depRef, { threads: o.threads });
+      deployed = await loadBackend(depRef, { threads: o.threads, ...(depGraphOptimization ? { graphOptimization: depGraphOptimization } : {}) });
       backends.push(deployed);
     }
     // A BPU model describes itself only once loaded.

@@ -12,6 +12,7 @@ const USAGE: Record<keyof typeof tools, string> = {
   inspect: 'usage: segstream inspect <file|dir...>',
   calib: 'usage: segstream calib --model',
   'mapper-config': 'usage: segstream mapper-config --model',
+  quantize: 'usage: segstream quantize',
   'model-fetch': 'usage: segstream model fetch <hf-id>',
 };
 
@@ -26,7 +27,7 @@ describe('toolkit command registry', () => {
   });
 
   it('is what `segstream <command>` runs', async () => {
-    for (const name of ['verify', 'inspect', 'calib', 'mapper-config'] as const) {
+    for (const name of ['verify', 'inspect', 'calib', 'mapper-config', 'quantize'] as const) {
       const r = await capture(() => cli([name, '--help']));
       expect(r.code, name).toBe(0);
       expect(r.stdout, name).toContain(USAGE[name]);
