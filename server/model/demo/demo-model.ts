@@ -63,6 +63,12 @@ export interface DemoModelOptions {
    * weights, as ONNX Runtime's dynamic quantisation writes them. Float32 only.
    */
   quantize?: 'none' | 'qdq' | 'dynamic';
+  /**
+   * What the input holds: `normalised` floats (default); `uint8-pixels`, raw pixels normalised inside the graph
+   * (Cast, x/255, -mean, /std); `int8-quantized`, the normalised tensor quantised (int8, zero point 0) and read by
+   * a DequantizeLinear, as fully quantised exports take it.
+   */
+  inputEncoding?: 'normalised' | 'uint8-pixels' | 'int8-quantized';
 }
 
 /** Architecture hyper-parameters of one SegFormer variant. */
@@ -129,6 +135,7 @@ export interface ResolvedDemoOptions {
   classmapRank: 3 | 4;
   precision: 'float32' | 'float16';
   quantize: 'none' | 'qdq' | 'dynamic';
+  inputEncoding: 'normalised' | 'uint8-pixels' | 'int8-quantized';
 }
 
 function describe(v: unknown): string {
@@ -205,6 +212,10 @@ export function resolveDemoOptions(opts: DemoModelOptions = {}): ResolvedDemoOpt
   const classmapRank = oneOf('classmapRank', opts.classmapRank, [3, 4] as const, 4);
   const precision = oneOf('precision', opts.precision, ['float32', 'float16'] as const, 'float32');
   const quantize = oneOf('quantize', opts.quantize, ['none', 'qdq', 'dynamic'] as const, 'none');
+  const inputEncoding = oneOf('inputEncoding', opts.inputEncoding, ['normalised', 'uint8-pixels', 'int8-quantized'] as const, 'normalised');
+  if (inputEncoding !== 'normalised' && precision === 'float16') {
+    throw new RangeError("DemoModelOptions.inputEncoding: integer inputs are built for precision 'float32'");
+  }
   if (output !== 'classmap' && (opts.classmapDtype !== undefined || opts.classmapRank !== undefined)) {
     throw new RangeError("DemoModelOptions.classmapDtype/classmapRank: only for output 'classmap'");
   }
@@ -216,7 +227,7 @@ export function resolveDemoOptions(opts: DemoModelOptions = {}): ResolvedDemoOpt
   }
   return {
     height, width, classes, variant, seed, opset, inputLayout, output, inputName, outputName,
-    dynamic, upsample, classmapDtype, classmapRank, precision, quantize,
+    dynamic, upsample, classmapDtype, classmapRank, precision, quantize, inputEncoding,
   };
 }
 
@@ -679,6 +690,9 @@ class SegformerEmitter {
   }
 }
 
+/** Scale of the int8-quantized input variant: the normalised range of SegFormer's preprocessing, [-2.12, 2.64], in 127 steps. */
+export const DEMO_INPUT_INT8_SCALE = 2.65 / 127;
+
 /** Output spatial size (1/4 of the input, rounded up like the stride-4 patch embedding). */
 export function demoOutputSize(o: Pick<ResolvedDemoOptions, 'variant' | 'height' | 'width'> & { upsample?: boolean }): { height: number; width: number } {
   if (o.upsample) return { height: o.height, width: o.width };
@@ -710,9 +724,22 @@ export function buildDemoModel(opts: DemoModelOptions = {}): Uint8Array {
   const inDims = o.dynamic
     ? o.inputLayout === 'NCHW' ? ['batch_size', 'num_channels', 'height', 'width'] : ['batch_size', 'height', 'width', 'num_channels']
     : o.inputLayout === 'NCHW' ? [1, 3, o.height, o.width] : [1, o.height, o.width, 3];
-  const input = b.input(o.inputName, floatType, inDims);
+  const inType = o.inputEncoding === 'uint8-pixels' ? OnnxElemType.UINT8 : o.inputEncoding === 'int8-quantized' ? OnnxElemType.INT8 : floatType;
+  const input = b.input(o.inputName, inType, inDims);
   let x = input;
+  if (o.inputEncoding === 'int8-quantized') {
+    const s = b.initializer('input_scale', { type: 'float32', dims: [], data: Float32Array.of(DEMO_INPUT_INT8_SCALE) });
+    const z = b.initializer('input_zero_point', { type: 'int8', dims: [], data: Int8Array.of(0) });
+    x = b.node('DequantizeLinear', [x, s, z], {}, { scope: '/input' });
+  }
   if (o.inputLayout === 'NHWC') x = b.node('Transpose', [x], { perm: attr.ints([0, 3, 1, 2]) }, { scope: '/input' });
+  if (o.inputEncoding === 'uint8-pixels') {
+    // SegFormer's normalisation inside the graph: (x / 255 - mean) / std per channel.
+    const f = b.node('Cast', [x], { to: attr.int(OnnxElemType.FLOAT) }, { scope: '/input' });
+    const r = b.node('Mul', [f, b.constant('/input', { type: 'float32', dims: [], data: Float32Array.of(1 / 255) })], {}, { scope: '/input' });
+    const m = b.node('Sub', [r, b.constant('/input', { type: 'float32', dims: [1, 3, 1, 1], data: Float32Array.of(0.485, 0.456, 0.406) })], {}, { scope: '/input' });
+    x = b.node('Div', [m, b.constant('/input', { type: 'float32', dims: [1, 3, 1, 1], data: Float32Array.of(0.229, 0.224, 0.225) })], {}, { scope: '/input' });
+  }
 
   const emitter = new SegformerEmitter(b, arch, o);
   const feats = emitter.encoder(x, o.height, o.width, o.dynamic);
