@@ -108,6 +108,15 @@ beforeAll(async () => {
       'config.json': json(demoConfigJson({ variant: 'tiny', size: 64, classes: 8 })),
       'preprocessor_config.json': json(demoPreprocessorJson({ variant: 'tiny', size: 64, classes: 8 })),
     },
+    // The repositories the docs name, in their real layouts (transformers.js conversion; PyTorch weights only).
+    'Xenova/segformer-b0-finetuned-ade-512-512': {
+      'onnx/model.onnx': onnx,
+      'onnx/model_fp16.onnx': fp16,
+      'onnx/model_quantized.onnx': quantized,
+      'config.json': json(demoConfigJson({ variant: 'tiny', size: 64, classes: 8 })),
+      'preprocessor_config.json': json(demoPreprocessorJson({ variant: 'tiny', size: 64, classes: 8 })),
+    },
+    'nvidia/segformer-b0-finetuned-ade-512-512': { 'config.json': json({ model_type: 'segformer' }), 'model.safetensors': new Uint8Array(100) },
     'acme/pytorch-only': { 'config.json': json({ model_type: 'segformer' }), 'model.safetensors': new Uint8Array(100) },
   };
   hub = await startHub();
@@ -192,6 +201,32 @@ describe('model fetch', () => {
     );
     await expect(fetchModel({ repoId: 'acme/segformer-onnx', variant: 'int3', cacheDir: dir })).rejects.toThrow(/--variant "int3": expected one of fp32, fp16, quantized/);
     await expect(fetchModel({ repoId: 'acme/segformer-onnx', variant: 'fp16', files: ['onnx/model.onnx'], cacheDir: dir })).rejects.toThrow(/--variant and --file are alternatives/);
+  });
+
+  it('every `model fetch` example in README.md and docs/ works against the repository layout it names', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const docs = ['README.md', 'docs/models.md', 'docs/alignment.md'];
+    const examples: string[][] = [];
+    for (const doc of docs) {
+      const text = await fs.readFile(path.join(root, doc), 'utf8');
+      for (const m of text.matchAll(/(?:segstream|bin\/segstream\.js) model fetch ([^\s#`]+)((?: --variant \w+)?)/g)) {
+        if (/^[\w.-]+\/[\w.-]+$/.test(m[1]!)) examples.push([m[1]!, ...m[2]!.trim().split(/\s+/).filter(Boolean)]);
+      }
+    }
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    const cacheDir = path.join(dir, 'cache-docs');
+    for (const [repo, ...args] of examples) {
+      const variant = args[0] === '--variant' ? args[1] : undefined;
+      expect(repos[repo!], `${repo} is imitated by the fixture`).toBeDefined();
+      const r = await fetchModel({ repoId: repo!, ...(variant ? { variant } : {}), cacheDir, endpoint: hub.url, quiet: true });
+      expect((await loadModelInfo(r.modelPath)).output.classes).toBe(8);
+    }
+    // The PyTorch-only repository docs/models.md exports from: fetching it points at the export recipe.
+    const models = await fs.readFile(path.join(root, 'docs/models.md'), 'utf8');
+    expect(models).toContain('optimum-cli export onnx --model nvidia/segformer-b0-finetuned-ade-512-512');
+    await expect(fetchModel({ repoId: 'nvidia/segformer-b0-finetuned-ade-512-512', cacheDir, endpoint: hub.url, quiet: true })).rejects.toThrow(
+      /has no ONNX export .*docs\/models.md: optimum-cli export onnx, or torch.onnx.export/,
+    );
   });
 
   it('resumes an interrupted download with an HTTP Range request', async () => {
