@@ -23,6 +23,7 @@ import type { FrameContext, Nv12Image } from '../../server/stages/frame-context.
 import { decodeClassMap } from '../../server/stages/render/class-map-codec.ts';
 import { runVerify } from '../../server/toolkit/commands/verify.ts';
 import { agreement, upsampleArgmaxReference } from '../helpers/reference.ts';
+import { hiddenClassMapModel } from '../model/hidden-graphs.ts';
 import { MATRIX, writeKind, writeReference, type MatrixKind } from '../model/model-matrix.ts';
 import { writeImageSet } from '../toolkit/helpers.ts';
 
@@ -131,6 +132,26 @@ async function stream(kind: MatrixKind, file: string): Promise<{ model: ModelInf
     await app.stop();
   }
 }
+
+describe('a class map whose size and class count the graph hides', () => {
+  it('streams: size from the warm-up inference, classes counted from the ids seen, and the log says both', async () => {
+    const dir = path.join(tmp, 'hidden');
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'model.onnx');
+    await fs.writeFile(file, hiddenClassMapModel(5));
+    await fs.writeFile(path.join(dir, 'preprocessor_config.json'), JSON.stringify({ size: { height: 64, width: 96 } }));
+    const kind: MatrixKind = { id: 'hidden', title: 'hidden', options: {}, config: false, input: {}, output: { kind: 'classmap' } };
+    const s = await stream(kind, file);
+    expect(s.model.output).toMatchObject({ kind: 'classmap', classes: 0, height: 16, width: 24 });
+    expect(s.frames).toBe(FRAMES);
+    expect(s.worst).toBe(1);
+    const log = s.log.join('\n');
+    expect(log).toContain('output size from a warm-up inference at 64x96 (the graph did not tell): [1, 16, 24]');
+    expect(log).toContain('classes are counted from the ids seen, with generic names');
+    expect(log).toContain('16x24 is resized nearest-neighbour to the frame size (upscaled when the frame is larger)');
+    console.log(`MATRIX | hidden-classmap | ${modelSummary(s.model)} | ${s.frames} frames, worst agreement with direct ORT ${s.worst.toFixed(4)} | verify n/a (no float reference)`);
+  });
+});
 
 describe('model matrix end to end: stream and verify', () => {
   for (const kind of MATRIX) {
