@@ -60,7 +60,7 @@ function perClass(fn: string, name: string, value: unknown, classes: number, int
 
 function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   if (!(logits instanceof Float32Array || logits instanceof Int8Array || logits instanceof Int16Array || logits instanceof Int32Array || logits instanceof Uint16Array)) {
-    v.fail(fn, `logits must be a Float32Array, Int8Array, Int16Array, Int32Array or (float16) Uint16Array, got ${v.describe(logits)}`);
+    v.fail(fn, `logits must be a Float32Array, Int8Array, Int16Array or Int32Array, got ${v.describe(logits)} (or a Uint16Array of float16 patterns with opts.float16)`);
   }
   const o = v.object(fn, 'opts', opts);
   if (o.float16 !== undefined && typeof o.float16 !== 'boolean') v.fail(fn, `opts.float16 must be a boolean, got ${v.describe(o.float16)}`);
