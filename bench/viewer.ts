@@ -3,6 +3,8 @@
  *
  *   npx tsx bench/viewer.ts [--out test-artifacts/bench/viewer.json] [--iterations 60] [--chromium-arg=--enable-gpu]...
  *
+ * In-page part: bench/viewer/compositor-bench.ts (kept out of test/: a benchmark, not a test).
+ *
  * Writes JSON with per-case medians and the webgl/2d ratio. Extra Chromium flags let the same bench run with a
  * real GPU (e.g. on the board) instead of this machine's software rendering.
  */
@@ -11,24 +13,23 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium } from 'playwright-core';
-import type { BenchCase, BenchResult } from '../test/browser/bench/compositor-bench.ts';
+import { integerFlag, optionalString, parseCommandArgs } from '../server/cli/args.ts';
+import type { BenchCase, BenchResult } from './viewer/compositor-bench.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 function parseArgs(argv: string[]) {
-  let out = join(ROOT, 'test-artifacts', 'bench', 'viewer.json');
-  let iterations = 60;
-  const chromiumArgs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--out') out = resolve(argv[++i] ?? '');
-    else if (arg === '--iterations') iterations = Number(argv[++i]);
-    else if (arg.startsWith('--chromium-arg=')) chromiumArgs.push(arg.slice('--chromium-arg='.length));
-    else throw new Error(`bench/viewer.ts: unknown argument "${arg}" (expected --out FILE, --iterations N, --chromium-arg=FLAG)`);
-  }
-  if (!Number.isInteger(iterations) || iterations < 10) throw new Error(`--iterations: expected an integer >= 10, got ${iterations}`);
-  return { out, iterations, chromiumArgs };
+  const { values } = parseCommandArgs('bench/viewer.ts', argv, {
+    out: { type: 'string' },
+    iterations: { type: 'string' },
+    'chromium-arg': { type: 'string', multiple: true },
+  });
+  return {
+    out: resolve(optionalString(values, 'out') ?? join(ROOT, 'test-artifacts', 'bench', 'viewer.json')),
+    iterations: integerFlag(values, 'iterations', 10, 100_000, 60),
+    chromiumArgs: (values['chromium-arg'] as string[] | undefined) ?? [],
+  };
 }
 
 async function bundle(): Promise<string> {
@@ -39,7 +40,7 @@ async function bundle(): Promise<string> {
     build: {
       write: false,
       minify: false,
-      lib: { entry: join(ROOT, 'test', 'browser', 'bench', 'compositor-bench.ts'), formats: ['iife'], name: 'SegstreamBench', fileName: 'bench' },
+      lib: { entry: join(ROOT, 'bench', 'viewer', 'compositor-bench.ts'), formats: ['iife'], name: 'SegstreamBench', fileName: 'bench' },
     },
   });
   const result = Array.isArray(output) ? output[0] : output;
@@ -49,7 +50,15 @@ async function bundle(): Promise<string> {
   return chunk.code;
 }
 
-const { out, iterations, chromiumArgs } = parseArgs(process.argv.slice(2));
+let parsed: ReturnType<typeof parseArgs>;
+try {
+  parsed = parseArgs(process.argv.slice(2));
+} catch (err) {
+  // Usage errors of this script, in the same words as segstream's commands (cli/args.ts).
+  process.stderr.write(`bench/viewer.ts: ${(err as Error).message} (usage: see the top of bench/viewer.ts)\n`);
+  process.exit(2);
+}
+const { out, iterations, chromiumArgs } = parsed;
 const code = await bundle();
 const args = chromiumArgs.includes('--enable-gpu') ? BASE_ARGS.filter((a) => a !== '--disable-gpu') : BASE_ARGS;
 const browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: [...args, ...chromiumArgs.filter((a) => a !== '--enable-gpu')] });

@@ -7,3 +7,5 @@ npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p server/protocol/tsconfig.json
 # The viewer (Svelte components and their TypeScript) type-checks against the shared protocol.
 npx svelte-check --tsconfig client/tsconfig.json --threshold warning --output human
+# Lint, including the layout's boundaries (the viewer imports only $protocol; the protocol imports no Node module).
+npx eslint .

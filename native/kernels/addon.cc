@@ -1,6 +1,10 @@
 // Node binding of the frame kernels. Each export takes one options object (already validated in TypeScript;
 // the checks here only keep a bad call from touching memory it does not own) and a flag: run now, or run on
 // the libuv pool and return a Promise. Work runs on a plain struct; JS buffers stay referenced until it ends.
+#include <cstdlib>  // defines __GLIBC__ where glibc is the C library
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <napi.h>
 
 #include <functional>
@@ -454,6 +458,20 @@ Napi::Value ConvertFloat16(const Napi::CallbackInfo& info) {
   return finish(info, std::move(job));
 }
 
+// glibc gives each thread that allocates its own malloc arena and keeps freed memory in it; with ONNX Runtime's
+// threads allocating per inference that adds up to hundreds of MB resident. Capping the arena count (before those
+// threads start) keeps them sharing. Returns false where there is no glibc.
+Napi::Value LimitMallocArenas(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) fail(info.Env(), "segstream_kernels: limitMallocArenas needs a number");
+  const int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1 || n > 64) fail(info.Env(), "segstream_kernels: limitMallocArenas needs 1..64");
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+  return Napi::Boolean::New(info.Env(), mallopt(M_ARENA_MAX, n) == 1);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", segk::isaName(segk::bestIsa()));
@@ -473,6 +491,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("overlayRgb", Napi::Function::New(env, OverlayRgb, "overlayRgb"));
   exports.Set("convertFloat16", Napi::Function::New(env, ConvertFloat16, "convertFloat16"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("limitMallocArenas", Napi::Function::New(env, LimitMallocArenas, "limitMallocArenas"));
   Napi::Array modes = Napi::Array::New(env, segk::kPostModeCount);
   for (int i = 0; i < segk::kPostModeCount; i++) modes.Set((uint32_t)i, Napi::String::New(env, segk::kPostModeNames[i]));
   exports.Set("postprocessModes", modes);

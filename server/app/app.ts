@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { limitMallocArenas } from '../kernels/index.ts';
 import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import type { ModelInfo } from '../model/model-info.ts';
 import type { ControlAction, HelloMessage, PostprocessMode } from '../protocol/index.ts';
@@ -199,6 +200,8 @@ export class SegStreamApp implements ControlTarget {
   }
 
   private async startAll(): Promise<string> {
+    // Before the inference worker starts its runtime threads (see limitMallocArenas; docs/performance.md).
+    if (!this.config.inference.memoryArena) limitMallocArenas(2);
     await this.startInference(this.modelName);
     this.source.start();
     const cfg = this.config.server;
@@ -269,6 +272,7 @@ export class SegStreamApp implements ControlTarget {
     const stage = new InferenceStage({
       model: ref,
       threads: this.config.inference.threads,
+      memoryArena: this.config.inference.memoryArena,
       postprocess,
       maxMapWidth: this.config.stream.maxMapWidth,
       ...(this.options.faults ? { faults: this.options.faults } : {}),

@@ -7,8 +7,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { buildLaunch, SOURCE_KINDS, type SourceSpec } from '../../pipelines/index.ts';
+import { PipelineSpecError } from '../../pipelines/common.ts';
 import { MAX_SMOOTHING_WINDOW, POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
 import { parseColorOverride } from '../stages/source/colorimetry.ts';
+import { InputError } from '../util/errors.ts';
+import { expectedGot, integerRange, oneOfText } from '../util/validate.ts';
 
 export interface ModelEntry {
   backend: 'onnx' | 'bpu';
@@ -49,7 +52,14 @@ export interface Config {
     /** Temporal smoothing window applied on the server (frames; 0 = off). */
     smoothing: number;
   };
-  inference: { threads: number };
+  inference: {
+    threads: number;
+    /**
+     * ONNX Runtime's CPU memory arena: faster allocation, but it keeps the peak of every size class it ever served
+     * (docs/performance.md, "Footprint"). Off trades some speed for a much smaller resident size.
+     */
+    memoryArena: boolean;
+  };
   watchdog: { noFrameMs: number; maxBackoffMs: number };
   sources: Record<string, SourceEntry>;
   models: Record<string, ModelEntry>;
@@ -59,14 +69,16 @@ export interface Config {
   cacheDir: string;
 }
 
-export class ConfigError extends Error {
+/** A config field that cannot be used: names the file, the field, what was expected and what was found. */
+export class ConfigError extends InputError {
+  override name = 'ConfigError';
   constructor(
     readonly file: string,
     readonly field: string,
-    message: string,
+    /** The message without the file and field, e.g. `expected an integer from 0 to 65535, got "eighty"`. */
+    readonly detail: string,
   ) {
-    super(`${file}: ${field}: ${message}`);
-    this.name = 'ConfigError';
+    super(`${file}: ${field}: ${detail}`);
   }
 }
 
@@ -92,7 +104,7 @@ export function defaultConfig(cwd = process.cwd()): Config {
       maxClientMessageBytes: 4096,
     },
     stream: { jpegQuality: 80, postprocess: 'boundary', overlay: 'client', opacity: 0.5, maxMapWidth: 0, smoothing: 0 },
-    inference: { threads: 0 },
+    inference: { threads: 0, memoryArena: true },
     watchdog: { noFrameMs: 5000, maxBackoffMs: 30_000 },
     sources: {
       test: { spec: { kind: 'test', width: 1280, height: 720, framerate: 30, pattern: 'smpte', live: true }, loop: false },
@@ -136,7 +148,7 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
     if (s.host !== undefined) cfg.server.host = v.string(s.host, 'server.host', /^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP address');
     if (s.port !== undefined) cfg.server.port = v.int(s.port, 'server.port', 0, 65535);
     if (s.controlToken !== undefined) {
-      cfg.server.controlToken = s.controlToken === null ? null : v.string(s.controlToken, 'server.controlToken', /^.{16,256}$/, 'a string of at least 16 characters');
+      cfg.server.controlToken = s.controlToken === null ? null : v.secret(s.controlToken, 'server.controlToken', 16, 256);
     }
     if (s.allowedOrigins !== undefined) {
       cfg.server.allowedOrigins = v.array(s.allowedOrigins, 'server.allowedOrigins').map((o, i) => v.string(o, `server.allowedOrigins[${i}]`, /^https?:\/\/[^\s/]+$/, 'an origin like http://kiosk.local:8080'));
@@ -157,8 +169,9 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
   }
   if (root.inference !== undefined) {
     const s = v.object(root.inference, 'inference');
-    v.onlyKeys(s, 'inference', ['threads']);
+    v.onlyKeys(s, 'inference', ['threads', 'memoryArena']);
     if (s.threads !== undefined) cfg.inference.threads = v.int(s.threads, 'inference.threads', 0, 256);
+    if (s.memoryArena !== undefined) cfg.inference.memoryArena = v.bool(s.memoryArena, 'inference.memoryArena');
   }
   if (root.watchdog !== undefined) {
     const s = v.object(root.watchdog, 'watchdog');
@@ -205,6 +218,10 @@ function parseSource(v: Validator, name: string, value: unknown, baseDir: string
   try {
     buildLaunch(name, entry.spec); // the pipeline module checks every kind-specific field
   } catch (err) {
+    if (err instanceof PipelineSpecError) {
+      // Name the field inside the source: `sources.cam.device: expected ...`.
+      throw new ConfigError(v.file, `${field}.${err.field}`, err.message.slice(`source "${err.source}": ${err.field}: `.length));
+    }
     throw new ConfigError(v.file, field, (err as Error).message);
   }
   return entry;
@@ -240,7 +257,7 @@ class Validator {
   constructor(readonly file: string) {}
 
   private fail(field: string, expected: string, got: unknown): never {
-    throw new ConfigError(this.file, field || '(top level)', `expected ${expected}, got ${describe(got)}`);
+    throw new ConfigError(this.file, field || '(top level)', expectedGot(expected, got));
   }
 
   object(value: unknown, field: string): Record<string, unknown> {
@@ -264,12 +281,20 @@ class Validator {
     return value;
   }
 
+  /** A secret (the control token): its length is reported, never its text. */
+  secret(value: unknown, field: string, min: number, max: number): string {
+    if (typeof value !== 'string') this.fail(field, `a string of at least ${min} characters`, value);
+    if (value.length < min) throw new ConfigError(this.file, field, `expected a string of at least ${min} characters, got ${value.length} characters`);
+    if (value.length > max) throw new ConfigError(this.file, field, `expected a string of at most ${max} characters, got ${value.length} characters`);
+    return value;
+  }
+
   name(value: string, field: string): void {
     if (!NAME_RE.test(value)) this.fail(field, 'a name of letters, digits, _ . - (up to 64 characters)', value);
   }
 
   int(value: unknown, field: string, min: number, max: number): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(field, `an integer from ${min} to ${max}`, value);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(field, integerRange(min, max), value);
     return value;
   }
 
@@ -284,13 +309,7 @@ class Validator {
   }
 
   oneOf<T extends string>(value: unknown, field: string, options: readonly T[]): T {
-    if (typeof value !== 'string' || !options.includes(value as T)) this.fail(field, `one of ${options.join(', ')}`, value);
+    if (typeof value !== 'string' || !options.includes(value as T)) this.fail(field, oneOfText(options), value);
     return value as T;
   }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing (the field is missing)';
-  const json = JSON.stringify(value);
-  return json && json.length > 60 ? `${json.slice(0, 57)}...` : String(json);
 }

@@ -56,6 +56,7 @@ export interface BenchResult {
   startedAt: string;
   options: Omit<BenchOptions, 'log'>;
   machine: MachineFacts;
+  /** `name` is the model as the user named it: `demo`, or the path given to --model. */
   model: { name: string; path: string; input: string; backend: 'onnx' | 'bpu'; runtime: string; untrainedDemo: boolean };
   source: { caps: string };
   pipeline: RunSummary;
@@ -77,6 +78,31 @@ export interface BenchResult {
   peers: { name: string; frames: number; fps: number; ms: Summary }[];
   /** End-to-end fps / transformers.js fps (when peers ran). */
   endToEndVsTransformersJs: number | null;
+  /** Per-frame samples of the measured window, for the report's charts. */
+  series: {
+    /** When each measured frame finished, seconds from the start of measurement. */
+    frameDoneS: number[];
+    /** Each acknowledged frame's age (capture -> received or drawn), ms. */
+    frameAgeMs: number[];
+  };
+}
+
+/**
+ * The config name the run's model gets (it shows in the server's log lines): `demo`, or the file name without
+ * its extension, or the folder's name for the generic `model.onnx` of Hugging Face exports.
+ */
+export function benchModelName(model: string): string {
+  if (model === 'demo') return 'demo';
+  const first = model.split(',')[0]!;
+  let stem = path.basename(first).replace(/\.(onnx|bin|json)$/i, '');
+  if (/^model(_quantized|_fp16|_int8)?$/i.test(stem)) {
+    let dir = path.dirname(path.resolve(first));
+    if (path.basename(dir) === 'onnx') dir = path.dirname(dir); // hub layout: <repo>/onnx/model.onnx
+    stem = path.basename(dir) || stem;
+  }
+  const base = stem.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const name = /^[A-Za-z0-9]/.test(base) ? base : `m${base}`;
+  return name.slice(0, 64) || 'model';
 }
 
 export const DEFAULT_BENCH: Omit<BenchOptions, 'log' | 'cacheDir'> = {
@@ -127,21 +153,22 @@ function benchConfig(o: BenchOptions): Config {
       bench: benchSource(o),
     },
     models: {
-      bench:
+      [benchModelName(o.model)]:
         o.model === 'demo'
           ? { demo: { variant: o.demoVariant, size: o.demoSize, classes: 150 } }
           : { backend: o.backend, files: o.model.split(',').map((f) => path.resolve(f)) },
     },
     defaultSource: 'bench',
-    defaultModel: 'bench',
+    defaultModel: benchModelName(o.model),
   };
   return validateConfig(raw, 'bench options', process.cwd());
 }
 
 /** The model reference the bench config resolves to (the demo model is generated into the cache first). */
 function modelRefOf(config: Config, generatedPath: string): ModelRef {
-  const entry = config.models.bench!;
-  return { backend: entry.backend, files: entry.demo ? [generatedPath] : entry.files, name: 'bench' };
+  const name = config.defaultModel;
+  const entry = config.models[name]!;
+  return { backend: entry.backend, files: entry.demo ? [generatedPath] : entry.files, name };
 }
 
 /** A fixed, deterministic input of the model's own kind: a float tensor, or an NV12 image for NV12 models. */
@@ -356,7 +383,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       options: Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'log')) as Omit<BenchOptions, 'log'>,
       machine: machineFacts(),
       model: {
-        name: model.name,
+        name: o.model,
         path: model.path,
         input: `${model.input.name} ${model.input.kind} ${model.input.width}x${model.input.height}`,
         backend: o.backend,
@@ -378,6 +405,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       send: sends.length ? summarize(sends) : null,
       peers,
       endToEndVsTransformersJs: tfPeer ? pipeline.fps / tfPeer.fps : null,
+      series: {
+        frameDoneS: records
+          .slice()
+          .sort((a, b) => a.doneAt - b.doneAt)
+          .slice(o.warmup)
+          .map((r) => Math.round(r.doneAt - wallStart) / 1000),
+        frameAgeMs: ages.map((a) => Math.round(a * 100) / 100),
+      },
     };
   } catch (error) {
     await teardown().catch(() => undefined);

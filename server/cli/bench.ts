@@ -1,136 +1,205 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
+import { POSTPROCESS_MODES } from '../protocol/index.ts';
 import { appendLineAtomic, writeFileAtomic } from '../util/atomic-write.ts';
+import { UsageError, InputError } from '../util/errors.ts';
 import { DEFAULT_BENCH, runBench, type BenchOptions, type BenchResult } from '../bench/run.ts';
+import { benchReportHtml } from '../bench/report-html.ts';
 import { formatMs, stageTable } from '../bench/summary.ts';
+import { deprecated, integerFlag, optionalString, parseChoice, parseCommandArgs, runCli, sizeFlag, type Options } from './args.ts';
+import { importOptional } from './optional-package.ts';
+import { fileSourceProblem, OVERLAY_CHOICES } from './serve.ts';
 
-const HELP = `usage: segstream bench [options]        (also: npm run bench -- [options])
+const BENCH_OPTIONS = {
+  source: { type: 'string' },
+  file: { type: 'string' },
+  usb: { type: 'string' },
+  'x5-mipi': { type: 'string' },
+  rtsp: { type: 'string' },
+  size: { type: 'string' },
+  fps: { type: 'string' },
+  'source-fps': { type: 'string' },
+  model: { type: 'string' },
+  backend: { type: 'string' },
+  'demo-size': { type: 'string' },
+  threads: { type: 'string' },
+  postprocess: { type: 'string' },
+  overlay: { type: 'string' },
+  'jpeg-quality': { type: 'string' },
+  frames: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  'model-only-runs': { type: 'string' },
+  browser: { type: 'boolean' },
+  peers: { type: 'string' },
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+  csv: { type: 'string' },
+  'cache-dir': { type: 'string' },
+} as const satisfies Options;
+
+export const BENCH_HELP = `usage: segstream bench [options]        (also: npm run bench -- [options])
 
 Runs source -> preprocess -> infer -> postprocess -> overlay -> encode -> send headless for N frames (or a
 duration) after a warm-up, then the same model on a fixed tensor (model-only) in the same run, and reports
 per-stage p50/p90/p99/max, end-to-end fps vs model-only fps, drops by where, CPU and memory.
+Writes bench.json, bench.csv and report.html (a datasheet with charts: open it in a browser) into a new
+folder under $XDG_CACHE_HOME/segstream/bench/ (~/.cache/segstream/bench/), never into the checkout
+unless --out says so; the folder is printed at the end.
 
-  --source test|FILE     the moving test pattern (default) or a video/image file
-  --usb DEVICE           a USB camera instead, e.g. /dev/video0
-  --x5-mipi DEVICE       an RDK X5 MIPI camera V4L2 node instead, e.g. /dev/video8
-  --rtsp URL             a network camera instead
+Source (the same flags as serve; default: the moving test pattern):
+  --file PATH            a video/image file (the old spelling --source FILE still works, deprecated)
+  --usb DEVICE           a USB camera, e.g. /dev/video0
+  --x5-mipi DEVICE       an RDK X5 MIPI camera V4L2 node, e.g. /dev/video8
+  --rtsp URL             a network camera
   --size WxH             frame size (default 1280x720)
-  --source-fps N         test source rate, paced like a camera (default 30; 0 = as fast as taken)
+  --fps N                source rate, paced like a camera, 0-240 (default 30; 0 = as fast as frames are
+                         taken; the old spelling --source-fps still works, deprecated)
+Model:
   --model demo|PATH      the generated SegFormer-B0-shaped demo model (default), an .onnx file, or
                          BPU .bin file(s) (comma-separated) with --backend bpu
   --backend onnx|bpu     default: onnx (bpu for .bin files)
-  --demo-size N          demo model input size (default 512)
-  --threads N            ONNX Runtime intra-op threads (default: runtime default)
+  --demo-size N          demo model input size, 32-2048 (default 512)
+  --threads N            ONNX Runtime intra-op threads, 0-256 (default 0: the runtime's choice)
   --postprocess MODE     boundary (default), exact, lowres
-  --overlay on|off       blend the overlay on the server (default on)
-  --jpeg-quality N       default 80
-  --frames N             measured frames after warm-up (default 60)
+Output of the stream:
+  --overlay client|server  server (default here: the overlay blended into the JPEG, the full chain) or client
+                         (the viewer blends the class map); the old on|off still work, deprecated
+  --jpeg-quality N       1-100 (default 80)
+Run:
+  --frames N             measured frames after warm-up, 2-1000000 (default 60)
   --duration S           measure for S seconds instead of a frame count
   --warmup N             frames excluded at the start (default 5)
   --model-only-runs N    default 30
-  --browser              attach headless Chromium running the viewer (frame age = capture -> drawn)
+  --browser              attach headless Chromium running the viewer (frame age = capture -> drawn;
+                         needs playwright-core, a development dependency)
   --peers N              also run N of the same frames through transformers.js's image-segmentation
-                         pipeline and a hand-written onnxruntime-node loop (default 0: skip)
+                         pipeline and a hand-written onnxruntime-node loop (needs @huggingface/transformers,
+                         a development dependency; default 0: skip)
+Results:
+  --out DIR|FILE.json    the folder to write into (created), or a .json file (report.html and the CSV go
+                         beside it, same name); bench/results/ only when you name it here
+  --csv FILE             also append a CSV row to FILE (bench/datasheet.sh appends to bench/results/bench.csv)
   --json                 print the full result as JSON on stdout (progress goes to stderr)
-  --out FILE             also write the JSON result here (default bench/results/bench-latest.json)
-  --csv FILE             append a CSV row (default bench/results/bench.csv)
-  -h, --help
+  --cache-dir DIR        where the demo model is generated (default .cache)
+  -h, --help             this text
+
+examples:
+  segstream bench
+  segstream bench --frames 200 --threads 2 --postprocess lowres
+  segstream bench --file clip.mp4 --model models/segformer-b0-ade/model.onnx --overlay client
+  segstream bench --usb /dev/video0 --size 640x480 --duration 60 --out bench-usb/
+  segstream bench --json | jq .pipeline.fps
 `;
 
-function int(flag: string, v: string | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new Error(`--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return n;
+export interface ParsedBenchArgs {
+  options: Omit<BenchOptions, 'log'>;
+  json: boolean;
+  /** --out as given: a folder, or a .json file; undefined = a new folder in the cache. */
+  out: string | undefined;
+  csv: string | undefined;
+  help: boolean;
+  /** Old spellings used, to be noted on stderr. */
+  deprecations: [string, string][];
 }
 
-export function parseBenchArgs(argv: string[]): { options: Omit<BenchOptions, 'log'>; json: boolean; out: string; csv: string; help: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      source: { type: 'string' },
-      usb: { type: 'string' },
-      'x5-mipi': { type: 'string' },
-      rtsp: { type: 'string' },
-      size: { type: 'string' },
-      'source-fps': { type: 'string' },
-      model: { type: 'string' },
-      backend: { type: 'string' },
-      'demo-size': { type: 'string' },
-      threads: { type: 'string' },
-      postprocess: { type: 'string' },
-      overlay: { type: 'string' },
-      'jpeg-quality': { type: 'string' },
-      frames: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      'model-only-runs': { type: 'string' },
-      browser: { type: 'boolean' },
-      peers: { type: 'string' },
-      json: { type: 'boolean' },
-      out: { type: 'string' },
-      csv: { type: 'string' },
-      'cache-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  let width = DEFAULT_BENCH.width;
-  let height = DEFAULT_BENCH.height;
-  if (values.size !== undefined) {
-    const m = /^(\d+)x(\d+)$/.exec(values.size);
-    if (!m) throw new Error(`--size: expected WIDTHxHEIGHT such as 1280x720, got ${JSON.stringify(values.size)}`);
-    width = Number(m[1]);
-    height = Number(m[2]);
+export function parseBenchArgs(argv: string[], values = parseBenchValues(argv)): ParsedBenchArgs {
+  const deprecations: [string, string][] = [];
+  const size = sizeFlag(values, 'size') ?? { width: DEFAULT_BENCH.width, height: DEFAULT_BENCH.height };
+  const postprocess = parseChoice('postprocess', optionalString(values, 'postprocess'), POSTPROCESS_MODES, DEFAULT_BENCH.postprocess);
+  let overlayRaw = optionalString(values, 'overlay');
+  if (overlayRaw === 'on' || overlayRaw === 'off') {
+    const instead = overlayRaw === 'on' ? 'server' : 'client';
+    deprecations.push([`--overlay ${overlayRaw}`, `--overlay ${instead}`]);
+    overlayRaw = instead;
   }
-  const postprocess = (values.postprocess ?? DEFAULT_BENCH.postprocess) as PostprocessMode;
-  if (!POSTPROCESS_MODES.includes(postprocess)) throw new Error(`--postprocess: expected one of ${POSTPROCESS_MODES.join(', ')}, got ${JSON.stringify(values.postprocess)}`);
-  if (values.overlay !== undefined && values.overlay !== 'on' && values.overlay !== 'off') throw new Error(`--overlay: expected on or off, got ${JSON.stringify(values.overlay)}`);
+  const overlay = parseChoice('overlay', overlayRaw, OVERLAY_CHOICES, 'server');
+  let fileFlag = optionalString(values, 'file');
+  const sourceFlag = optionalString(values, 'source');
   const cameras = (['usb', 'x5-mipi', 'rtsp'] as const).filter((k) => values[k] !== undefined);
-  if (cameras.length + (values.source !== undefined ? 1 : 0) > 1) {
-    throw new Error(`choose one source: got ${[...(values.source !== undefined ? ['--source'] : []), ...cameras.map((c) => `--${c}`)].join(' and ')}`);
+  const sources = [...(sourceFlag !== undefined ? ['--source'] : []), ...(fileFlag !== undefined ? ['--file'] : []), ...cameras.map((c) => `--${c}`)];
+  if (sources.length > 1) throw new UsageError(`choose one source: got ${sources.join(' and ')}`);
+  if (sourceFlag !== undefined && sourceFlag !== 'test') {
+    deprecations.push([`--source ${sourceFlag}`, `--file ${sourceFlag}`]);
+    fileFlag = sourceFlag;
+  }
+  let fpsRaw = optionalString(values, 'fps');
+  if (values['source-fps'] !== undefined) {
+    if (fpsRaw !== undefined) throw new UsageError('--source-fps is the old spelling of --fps: give one');
+    deprecations.push(['--source-fps', '--fps']);
+    fpsRaw = optionalString(values, 'source-fps');
   }
   const camera = cameras[0];
-  const file = values.source !== undefined && values.source !== 'test' ? path.resolve(values.source) : undefined;
+  const file = fileFlag !== undefined ? path.resolve(fileFlag) : undefined;
   const source: BenchOptions['source'] = camera ?? (file ? 'file' : 'test');
+  const model = optionalString(values, 'model') ?? 'demo';
+  const durationS = integerFlag(values, 'duration', 1, 86_400, 0);
   const options: Omit<BenchOptions, 'log'> = {
     ...DEFAULT_BENCH,
     source,
     ...(file ? { file } : {}),
-    ...(camera === 'usb' || camera === 'x5-mipi' ? { device: values[camera] } : {}),
-    ...(camera === 'rtsp' ? { url: values.rtsp } : {}),
-    width,
-    height,
-    sourceFps: int('source-fps', values['source-fps'], DEFAULT_BENCH.sourceFps, 0, 240),
-    model: values.model ?? 'demo',
-    backend: parseBackend(values.backend, values.model),
-    demoSize: int('demo-size', values['demo-size'], DEFAULT_BENCH.demoSize, 32, 2048),
-    threads: int('threads', values.threads, DEFAULT_BENCH.threads, 0, 256),
+    ...(camera === 'usb' || camera === 'x5-mipi' ? { device: optionalString(values, camera)! } : {}),
+    ...(camera === 'rtsp' ? { url: optionalString(values, 'rtsp')! } : {}),
+    width: size.width,
+    height: size.height,
+    sourceFps: fpsRaw === undefined ? DEFAULT_BENCH.sourceFps : integerFlag({ fps: fpsRaw }, 'fps', 0, 240, DEFAULT_BENCH.sourceFps),
+    model,
+    backend: parseBackend(optionalString(values, 'backend'), model),
+    demoSize: integerFlag(values, 'demo-size', 32, 2048, DEFAULT_BENCH.demoSize),
+    threads: integerFlag(values, 'threads', 0, 256, DEFAULT_BENCH.threads),
     postprocess,
-    overlay: values.overlay !== 'off',
-    jpegQuality: int('jpeg-quality', values['jpeg-quality'], DEFAULT_BENCH.jpegQuality, 1, 100),
-    frames: int('frames', values.frames, DEFAULT_BENCH.frames, 2, 1_000_000),
-    durationS: int('duration', values.duration, 0, 0, 86_400),
-    warmup: int('warmup', values.warmup, DEFAULT_BENCH.warmup, 0, 10_000),
-    modelOnlyRuns: int('model-only-runs', values['model-only-runs'], DEFAULT_BENCH.modelOnlyRuns, 1, 100_000),
-    browser: values.browser ?? false,
-    peers: int('peers', values.peers, 0, 0, 10_000),
-    cacheDir: path.resolve(values['cache-dir'] ?? '.cache'),
+    overlay: overlay === 'server',
+    jpegQuality: integerFlag(values, 'jpeg-quality', 1, 100, DEFAULT_BENCH.jpegQuality),
+    frames: integerFlag(values, 'frames', 2, 1_000_000, DEFAULT_BENCH.frames),
+    durationS,
+    warmup: integerFlag(values, 'warmup', 0, 10_000, DEFAULT_BENCH.warmup),
+    modelOnlyRuns: integerFlag(values, 'model-only-runs', 1, 100_000, DEFAULT_BENCH.modelOnlyRuns),
+    browser: values.browser === true,
+    peers: integerFlag(values, 'peers', 0, 10_000, 0),
+    cacheDir: path.resolve(optionalString(values, 'cache-dir') ?? '.cache'),
   };
   return {
     options,
-    json: values.json ?? false,
-    out: path.resolve(values.out ?? 'bench/results/bench-latest.json'),
-    csv: path.resolve(values.csv ?? 'bench/results/bench.csv'),
-    help: values.help ?? false,
+    json: values.json === true,
+    out: optionalString(values, 'out'),
+    csv: optionalString(values, 'csv'),
+    help: values.help === true,
+    deprecations,
   };
 }
 
-function parseBackend(value: string | undefined, model: string | undefined): 'onnx' | 'bpu' {
-  if (value === undefined) return model !== undefined && /\.(bin|json)$/i.test(model) ? 'bpu' : 'onnx';
-  if (value !== 'onnx' && value !== 'bpu') throw new Error(`--backend: expected onnx or bpu, got ${JSON.stringify(value)}`);
-  if (value === 'bpu' && (model === undefined || model === 'demo')) throw new Error('--backend bpu needs --model with the .bin file(s)');
-  return value;
+function parseBenchValues(argv: string[]) {
+  // parseBenchArgs(argv) alone (tests, tools) parses with the same layer as the command.
+  return parseCommandArgs('bench', argv, { ...BENCH_OPTIONS, help: { type: 'boolean', short: 'h' } }).values;
+}
+
+function parseBackend(value: string | undefined, model: string): 'onnx' | 'bpu' {
+  const backend = parseChoice('backend', value, ['onnx', 'bpu'] as const);
+  if (backend === undefined) return /\.(bin|json)$/i.test(model) ? 'bpu' : 'onnx';
+  if (backend === 'bpu' && model === 'demo') throw new UsageError('--backend bpu needs --model with the .bin file(s)');
+  return backend;
+}
+
+/** Where the results go: a folder (bench.json, bench.csv, report.html), or a .json file with the rest beside it. */
+export function benchOutputs(out: string | undefined, csv: string | undefined, startedAt: Date, env: NodeJS.ProcessEnv = process.env): { json: string; html: string; csv: string; appendCsv?: string } {
+  let json: string;
+  let html: string;
+  let ownCsv: string;
+  if (out !== undefined && /\.json$/i.test(out)) {
+    json = path.resolve(out);
+    html = json.replace(/\.json$/i, '.html');
+    ownCsv = json.replace(/\.json$/i, '.csv');
+  } else {
+    const cache = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+    const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+    const dir = out !== undefined ? path.resolve(out) : path.join(cache, 'segstream', 'bench', stamp);
+    json = path.join(dir, 'bench.json');
+    html = path.join(dir, 'report.html');
+    ownCsv = path.join(dir, 'bench.csv');
+  }
+  // With --csv the row is appended there (a running table, as bench/datasheet.sh keeps); else a one-row file.
+  return csv !== undefined ? { json, html, csv: path.resolve(csv), appendCsv: path.resolve(csv) } : { json, html, csv: ownCsv };
 }
 
 export const CSV_COLUMNS = [
@@ -179,15 +248,28 @@ export function formatResult(r: BenchResult): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseBenchArgs(argv);
-  if (parsed.help) {
-    process.stdout.write(HELP);
+  return runCli({ name: 'bench', options: BENCH_OPTIONS, help: BENCH_HELP }, argv, async ({ values }) => {
+    const parsed = parseBenchArgs(argv, values);
+    for (const [old, instead] of parsed.deprecations) deprecated('bench', old, instead);
+    const o = parsed.options;
+    // Fail now, not after the measurement: a --file that is not there, a package a production install lacks.
+    if (o.file) {
+      const problem = await fileSourceProblem(o.file);
+      if (problem) throw new InputError(`--file: ${problem}`);
+    }
+    if (o.peers > 0) await importOptional('@huggingface/transformers', '--peers');
+    if (o.browser) await importOptional('playwright-core', '--browser');
+    const outputs = benchOutputs(parsed.out, parsed.csv, new Date());
+    const result = await runBench({ ...o, log: (l) => process.stderr.write(`${l}\n`) });
+    await fs.mkdir(path.dirname(outputs.json), { recursive: true });
+    await writeFileAtomic(outputs.json, `${JSON.stringify(result, null, 2)}\n`);
+    await writeFileAtomic(outputs.html, benchReportHtml(result));
+    if (outputs.appendCsv) await appendLineAtomic(outputs.appendCsv, csvRow(result), CSV_COLUMNS.join(','));
+    else await writeFileAtomic(outputs.csv, `${CSV_COLUMNS.join(',')}\n${csvRow(result)}\n`);
+    process.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+    const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f) || f);
+    process.stderr.write(`bench: wrote ${shown(outputs.json)}, ${outputs.appendCsv ? `appended a row to ${shown(outputs.csv)}` : shown(outputs.csv)}\n`);
+    process.stderr.write(`bench: datasheet: ${shown(outputs.html)}  (open it in a browser)\n`);
     return 0;
-  }
-  const result = await runBench({ ...parsed.options, log: (l) => process.stderr.write(`${l}\n`) });
-  await writeFileAtomic(parsed.out, `${JSON.stringify(result, null, 2)}\n`);
-  await appendLineAtomic(parsed.csv, csvRow(result), CSV_COLUMNS.join(','));
-  process.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
-  process.stderr.write(`bench: wrote ${path.relative(process.cwd(), parsed.out)} and appended ${path.relative(process.cwd(), parsed.csv)}\n`);
-  return 0;
+  });
 }

@@ -204,7 +204,7 @@ async function findCameras(o: DoctorOptions): Promise<{ cameras: CameraInfo[]; n
   const nodes = entries.filter((e) => /^video\d+$/.test(e)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
   const cameras = await Promise.all(
     nodes.map(async (node): Promise<CameraInfo> => {
-      let name: string | null = null;
+      let name: string | null;
       try {
         name = (await fs.readFile(path.join(sysDir, node, 'name'), 'utf8')).trim() || null;
       } catch {

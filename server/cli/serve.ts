@@ -1,145 +1,199 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { SegStreamApp } from '../app/app.ts';
-import { POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
+import { POSTPROCESS_MODES } from '../protocol/index.ts';
 import { ConfigError, defaultConfig, loadConfigFile, validateConfig, type Config } from '../app/config.ts';
+import { InputError, UsageError } from '../util/errors.ts';
+import { integerFlag, optionalString, parseChoice, runCli, sizeFlag, type Options, type Values } from './args.ts';
 
-export const SERVE_HELP = `usage: segstream serve [options]
+/** The flags of the stream itself: `serve` takes them, and `kiosk` (which starts the same server) too. */
+export const STREAM_OPTIONS = {
+  config: { type: 'string' },
+  source: { type: 'string' },
+  file: { type: 'string' },
+  usb: { type: 'string' },
+  'x5-mipi': { type: 'string' },
+  rtsp: { type: 'string' },
+  size: { type: 'string' },
+  fps: { type: 'string' },
+  color: { type: 'string' },
+  model: { type: 'string' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+  postprocess: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  token: { type: 'string' },
+  'jpeg-quality': { type: 'string' },
+  overlay: { type: 'string' },
+  'static-dir': { type: 'string' },
+} as const satisfies Options;
 
-Runs the live stream: GStreamer source -> model -> overlay -> WebSocket -> viewer at http://HOST:PORT/.
-With no options: the moving test pattern at 1280x720 through the generated SegFormer-B0-shaped demo model
-(untrained: its masks are meaningless, its speed is real).
+export const OVERLAY_CHOICES = ['client', 'server'] as const;
+const COLOR_CHOICES = ['bt601-full', 'bt601-limited', 'bt709-full', 'bt709-limited'] as const;
 
-Source (one of):
+/** The stream flags' help lines, shared by serve and kiosk. */
+export const STREAM_OPTIONS_HELP = `Source (one of; default: the moving test pattern):
   --source NAME          a source from the config (built in: test)
   --file PATH            a video file, an image, or an image sequence (frames/%05d.png); loops
   --usb DEVICE           a USB camera, e.g. /dev/video0 (MJPEG)
   --x5-mipi DEVICE       an RDK X5 MIPI camera V4L2 node, e.g. /dev/video8
   --rtsp URL             a network camera
   --size WxH             frame size delivered by the source (default 1280x720)
-  --fps N                frame rate asked of the source (default 30)
+  --fps N                frame rate asked of the source, 1-240 (default 30)
   --color MODEL          override the colorimetry: bt601-full, bt601-limited, bt709-full, bt709-limited
 Model:
   --model NAME|PATH      a model from the config (built in: demo), or an .onnx file (config.json and
                          preprocessor_config.json beside it are read), or BPU .bin file(s) with --backend bpu
-  --backend onnx|bpu     for a model given by path (default onnx)
-  --threads N            ONNX Runtime intra-op threads (default: runtime default)
+  --backend onnx|bpu     for a model given by path (default onnx; bpu for .bin files)
+  --threads N            ONNX Runtime intra-op threads, 0-256 (default 0: the runtime's choice)
   --postprocess MODE     boundary (default; boundary-exact), exact (reference), lowres (fast)
 Server:
-  --config FILE          JSON or YAML config (sources, models, server, stream, watchdog)
-  --port N               default 8080
+  --config FILE          JSON or YAML config (sources, models, server, stream, watchdog; docs/configuration.md)
+  --port N               0-65535 (default 8080)
   --host ADDR            default 127.0.0.1 (use 0.0.0.0 to serve the LAN; a warning is printed)
-  --token TOKEN          control token (or env SEGSTREAM_TOKEN); without it nobody can change anything
+  --token TOKEN          control token, 16+ characters (or env SEGSTREAM_TOKEN); without it nobody can
+                         change settings
   --jpeg-quality N       1-100 (default 80)
   --overlay client|server  where the overlay is drawn (default client: the viewer blends the class map)
-  -h, --help
+  --static-dir DIR       serve the viewer from DIR instead of dist/client`;
+
+export const SERVE_HELP = `usage: segstream serve [options]
+
+Runs the live stream: GStreamer source -> model -> overlay -> WebSocket -> viewer at http://HOST:PORT/.
+With no options: the moving test pattern at 1280x720 through the generated SegFormer-B0-shaped demo model
+(untrained: its masks are meaningless, its speed is real). Stops on SIGINT or SIGTERM.
+
+${STREAM_OPTIONS_HELP}
+  -h, --help             this text
+
+Exit status: 0 after a clean stop, 1 when it cannot start (config, model, port, a --file that is not
+there), 2 when called wrongly.
+
+examples:
+  segstream serve
+  segstream serve --file clip.mp4 --model models/segformer-b0-ade/model.onnx
+  segstream serve --usb /dev/video0 --size 1280x720 --fps 30
+  segstream serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"
+  segstream serve --config segstream.yaml --source door
 `;
 
-export function parseServeArgs(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      config: { type: 'string' },
-      source: { type: 'string' },
-      file: { type: 'string' },
-      usb: { type: 'string' },
-      'x5-mipi': { type: 'string' },
-      rtsp: { type: 'string' },
-      size: { type: 'string' },
-      fps: { type: 'string' },
-      color: { type: 'string' },
-      model: { type: 'string' },
-      backend: { type: 'string' },
-      threads: { type: 'string' },
-      postprocess: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      token: { type: 'string' },
-      'jpeg-quality': { type: 'string' },
-      overlay: { type: 'string' },
-      'static-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
+/** Where a config field set from the command line came from: the flag (or variable) the user typed. */
+function flagForField(field: string, tokenFromEnv: boolean): string | undefined {
+  const rules: [RegExp, string][] = [
+    [/^server\.port$/, '--port'],
+    [/^server\.host$/, '--host'],
+    [/^server\.controlToken$/, tokenFromEnv ? 'SEGSTREAM_TOKEN' : '--token'],
+    [/^stream\.jpegQuality$/, '--jpeg-quality'],
+    [/^stream\.postprocess$/, '--postprocess'],
+    [/^stream\.overlay$/, '--overlay'],
+    [/^inference\.threads$/, '--threads'],
+    [/^sources\.[^.]+\.(width|height)$/, '--size'],
+    [/^sources\.[^.]+\.framerate$/, '--fps'],
+    [/^sources\.[^.]+\.color$/, '--color'],
+    [/^sources\.file\.path$/, '--file'],
+    [/^sources\.usb\.device$/, '--usb'],
+    [/^sources\.x5-mipi\.device$/, '--x5-mipi'],
+    [/^sources\.rtsp\.url$/, '--rtsp'],
+    [/^models\.[^.]+\.(path|files.*)$/, '--model'],
+    [/^models\.[^.]+\.backend$/, '--backend'],
+  ];
+  return rules.find(([re]) => re.test(field))?.[1];
 }
 
-function int(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new Error(`--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return n;
+export interface StreamSelection {
+  config: Config;
+  sourceName?: string;
+  modelName?: string;
 }
 
 /**
  * Applies command-line flags on top of the config by building one raw object and validating it the same way
- * as a config file, so flags get the same checks and messages.
+ * as a config file, so flags get the same checks; every message names the flag, never the config field.
+ * A config file that is wrong is an InputError (exit 1) naming the file and the field.
  */
-export async function configFromArgs(values: ReturnType<typeof parseServeArgs>, cwd = process.cwd()): Promise<{ config: Config; sourceName?: string; modelName?: string }> {
-  const base = values.config ? await loadConfigFile(values.config, cwd) : defaultConfig(cwd);
+export async function configFromArgs(values: Values, cwd = process.cwd()): Promise<StreamSelection> {
+  const configFile = optionalString(values, 'config');
+  const base = configFile ? await loadConfigFile(path.resolve(cwd, configFile), cwd) : defaultConfig(cwd);
   const config: Config = structuredClone(base);
-  let sourceName = values.source;
+  let sourceName = optionalString(values, 'source');
   let modelName: string | undefined;
 
-  let size: { width: number; height: number } | undefined;
-  if (values.size !== undefined) {
-    const m = /^(\d+)x(\d+)$/.exec(values.size);
-    if (!m) throw new Error(`--size: expected WIDTHxHEIGHT such as 1280x720, got ${JSON.stringify(values.size)}`);
-    size = { width: Number(m[1]), height: Number(m[2]) };
-  }
-  const fps = values.fps !== undefined ? int('fps', values.fps, 1, 240) : undefined;
+  const size = sizeFlag(values, 'size');
+  const fps = integerFlag(values, 'fps', 1, 240);
+  const color = parseChoice('color', optionalString(values, 'color'), COLOR_CHOICES);
+  const port = integerFlag(values, 'port', 0, 65535);
+  const jpegQuality = integerFlag(values, 'jpeg-quality', 1, 100);
+  const threads = integerFlag(values, 'threads', 0, 256);
+  const postprocess = parseChoice('postprocess', optionalString(values, 'postprocess'), POSTPROCESS_MODES);
+  const overlayMode = parseChoice('overlay', optionalString(values, 'overlay'), OVERLAY_CHOICES);
+  const backend = parseChoice('backend', optionalString(values, 'backend'), ['onnx', 'bpu'] as const);
+  const model = optionalString(values, 'model');
+  const host = optionalString(values, 'host');
+
   const given = (['file', 'usb', 'x5-mipi', 'rtsp'] as const).filter((k) => values[k] !== undefined);
-  if (given.length + (values.source ? 1 : 0) > 1) throw new Error(`choose one source; got ${[...(values.source ? ['--source'] : []), ...given.map((g) => `--${g}`)].join(' and ')}`);
-  const rawSources: Record<string, unknown> = {};
+  if (given.length + (sourceName ? 1 : 0) > 1) {
+    throw new UsageError(`choose one source; got ${[...(sourceName ? ['--source'] : []), ...given.map((g) => `--${g}`)].join(' and ')}`);
+  }
+  if (sourceName !== undefined && !config.sources[sourceName]) {
+    throw new UsageError(`--source: expected one of ${Object.keys(config.sources).join(', ')} (the configured sources), got ${JSON.stringify(sourceName)}`);
+  }
+  const rawSources: Record<string, Record<string, unknown>> = {};
   const dims = { width: size?.width ?? 1280, height: size?.height ?? 720 };
-  if (values.file !== undefined) rawSources.file = { kind: 'file', path: path.resolve(cwd, values.file), ...dims, ...(fps ? { framerate: fps } : {}) };
-  if (values.usb !== undefined) rawSources.usb = { kind: 'usb', device: values.usb, ...dims, ...(fps ? { framerate: fps } : {}) };
-  if (values['x5-mipi'] !== undefined) rawSources['x5-mipi'] = { kind: 'x5-mipi', device: values['x5-mipi'], ...dims };
-  if (values.rtsp !== undefined) rawSources.rtsp = { kind: 'rtsp', url: values.rtsp, ...dims };
+  const file = optionalString(values, 'file');
+  if (file !== undefined) rawSources.file = { kind: 'file', path: path.resolve(cwd, file), ...dims, ...(fps ? { framerate: fps } : {}) };
+  const usb = optionalString(values, 'usb');
+  if (usb !== undefined) rawSources.usb = { kind: 'usb', device: usb, ...dims, ...(fps ? { framerate: fps } : {}) };
+  const mipi = optionalString(values, 'x5-mipi');
+  if (mipi !== undefined) rawSources['x5-mipi'] = { kind: 'x5-mipi', device: mipi, ...dims };
+  const rtsp = optionalString(values, 'rtsp');
+  if (rtsp !== undefined) rawSources.rtsp = { kind: 'rtsp', url: rtsp, ...dims };
   if (given.length === 1) sourceName = given[0];
-  if (values.color !== undefined) {
+  if (color !== undefined) {
     const name = sourceName ?? config.defaultSource;
-    const existing = rawSources[name] as Record<string, unknown> | undefined;
-    if (existing) existing.color = values.color;
-    else rawSources[name] = { ...sourceToRaw(config, name), color: values.color };
+    const existing = rawSources[name];
+    if (existing) existing.color = color;
+    else rawSources[name] = { ...sourceToRaw(config, name), color };
   }
   if ((size || fps) && given.length === 0) {
     const name = sourceName ?? config.defaultSource;
     const raw = sourceToRaw(config, name);
-    rawSources[name] = { ...raw, ...(rawSources[name] as object | undefined), ...(size ?? {}), ...(fps && raw.kind !== 'x5-mipi' && raw.kind !== 'rtsp' ? { framerate: fps } : {}) };
+    rawSources[name] = { ...raw, ...rawSources[name], ...(size ?? {}), ...(fps && raw.kind !== 'x5-mipi' && raw.kind !== 'rtsp' ? { framerate: fps } : {}) };
   }
 
   const rawModels: Record<string, unknown> = {};
-  if (values.model !== undefined) {
-    if (config.models[values.model] && !/[/\\]|\.(onnx|bin)$/i.test(values.model)) {
-      modelName = values.model;
+  if (model !== undefined) {
+    if (config.models[model] && !/[/\\]|\.(onnx|bin)$/i.test(model)) {
+      if (backend !== undefined) throw new UsageError(`--backend applies to a model given by path; "${model}" is a configured model with its own backend`);
+      modelName = model;
     } else {
-      const file = path.resolve(cwd, values.model);
-      modelName = path.basename(file).replace(/\.(onnx|bin)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || 'model';
-      rawModels[modelName] = { backend: values.backend ?? (file.endsWith('.bin') ? 'bpu' : 'onnx'), path: file };
+      const files = model.split(',').map((f) => path.resolve(cwd, f));
+      modelName = path.basename(files[0]!).replace(/\.(onnx|bin)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || 'model';
+      if (!/^[A-Za-z0-9]/.test(modelName)) modelName = `m${modelName}`.slice(0, 60);
+      rawModels[modelName] = { backend: backend ?? (files[0]!.endsWith('.bin') ? 'bpu' : 'onnx'), files };
     }
-  } else if (values.backend !== undefined && values.backend !== 'onnx') {
-    throw new Error('--backend bpu needs --model with the .bin file(s) (or a configured model)');
+  } else if (backend === 'bpu') {
+    throw new UsageError('--backend bpu needs --model with the .bin file(s) (or a configured model)');
   }
 
   const overlay: Record<string, unknown> = {};
   if (Object.keys(rawSources).length) overlay.sources = rawSources;
   if (Object.keys(rawModels).length) overlay.models = rawModels;
   const server: Record<string, unknown> = {};
-  if (values.port !== undefined) server.port = int('port', values.port, 0, 65535);
-  if (values.host !== undefined) server.host = values.host;
+  if (port !== undefined) server.port = port;
+  if (host !== undefined) server.host = host;
   // An empty SEGSTREAM_TOKEN means no token (as when it is unset), not an invalid one.
-  const token = values.token ?? (process.env.SEGSTREAM_TOKEN || undefined);
+  const tokenFlag = optionalString(values, 'token');
+  const tokenFromEnv = tokenFlag === undefined && Boolean(process.env.SEGSTREAM_TOKEN);
+  const token = tokenFlag ?? (process.env.SEGSTREAM_TOKEN || undefined);
   if (token !== undefined) server.controlToken = token;
   if (Object.keys(server).length) overlay.server = server;
   const stream: Record<string, unknown> = {};
-  if (values['jpeg-quality'] !== undefined) stream.jpegQuality = int('jpeg-quality', values['jpeg-quality'], 1, 100);
-  if (values.postprocess !== undefined) {
-    if (!POSTPROCESS_MODES.includes(values.postprocess as PostprocessMode)) throw new Error(`--postprocess: expected one of ${POSTPROCESS_MODES.join(', ')}, got ${JSON.stringify(values.postprocess)}`);
-    stream.postprocess = values.postprocess;
-  }
-  if (values.overlay !== undefined) stream.overlay = values.overlay;
+  if (jpegQuality !== undefined) stream.jpegQuality = jpegQuality;
+  if (postprocess !== undefined) stream.postprocess = postprocess;
+  if (overlayMode !== undefined) stream.overlay = overlayMode;
   if (Object.keys(stream).length) overlay.stream = stream;
-  if (values.threads !== undefined) overlay.inference = { threads: int('threads', values.threads, 0, 256) };
+  if (threads !== undefined) overlay.inference = { threads };
 
   try {
     const flagged = validateConfig(overlay, 'command line', cwd, cwd);
@@ -149,15 +203,58 @@ export async function configFromArgs(values: ReturnType<typeof parseServeArgs>, 
     if (overlay.stream) config.stream = { ...config.stream, ...pickDefined(flagged.stream, Object.keys(stream)) };
     if (overlay.inference) config.inference = flagged.inference;
   } catch (err) {
-    if (err instanceof ConfigError) throw new Error(`${err.field.replace(/^(server|stream|inference)\./, '--')}: ${err.message.split(': ').slice(2).join(': ')}`);
+    if (err instanceof ConfigError) {
+      const flag = flagForField(err.field, tokenFromEnv);
+      if (flag === 'SEGSTREAM_TOKEN') throw new InputError(`SEGSTREAM_TOKEN: ${err.detail}`);
+      throw new UsageError(`${flag ?? err.field}: ${err.detail}`);
+    }
     throw err;
   }
-  return { config, ...(sourceName ? { sourceName } : {}), ...(modelName ? { modelName } : {}) };
+  const selection = { config, ...(sourceName ? { sourceName } : {}), ...(modelName ? { modelName } : {}) };
+  await checkStartSource(selection, configFile, file !== undefined);
+  return selection;
+}
+
+/**
+ * A file source chosen at start that is not there fails now (exit 1) instead of being retried by the watchdog
+ * for ever; one that disappears later is the watchdog's job.
+ */
+async function checkStartSource(sel: StreamSelection, configFile: string | undefined, fromFlag: boolean): Promise<void> {
+  const name = sel.sourceName ?? sel.config.defaultSource;
+  const spec = sel.config.sources[name]?.spec;
+  if (!spec || spec.kind !== 'file') return;
+  const where = fromFlag ? '--file' : `${configFile ?? 'config'}: sources.${name}.path`;
+  const problem = await fileSourceProblem(spec.path);
+  if (problem) throw new InputError(`${where}: ${problem}`);
+}
+
+/** Why a file source cannot be read (undefined when it can): a missing file, a directory, an empty sequence. */
+export async function fileSourceProblem(file: string): Promise<string | undefined> {
+  if (/%0?\d*d/.test(path.basename(file))) {
+    const dir = path.dirname(file);
+    const pattern = new RegExp(`^${path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%0?(\d*)d/, (_, n: string) => `\\d{${n || 1},}`)}$`);
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      return `${dir} does not exist (image sequence ${path.basename(file)})`;
+    }
+    return names.some((n) => pattern.test(n)) ? undefined : `no file in ${dir} matches ${path.basename(file)}`;
+  }
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) return `${file} is not a file`;
+    await fs.access(file, fs.constants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? `${file} does not exist` : `${file} cannot be read (${code ?? (err as Error).message})`;
+  }
 }
 
 function sourceToRaw(config: Config, name: string): Record<string, unknown> {
   const entry = config.sources[name];
-  if (!entry) throw new Error(`--source: no source named "${name}"; configured: ${Object.keys(config.sources).join(', ')}`);
+  if (!entry) throw new UsageError(`--source: expected one of ${Object.keys(config.sources).join(', ')}, got ${JSON.stringify(name)}`);
   return { ...entry.spec, ...(entry.color ? { color: entry.color } : {}), ...(entry.spec.kind === 'file' ? { loop: entry.loop } : {}) };
 }
 
@@ -169,35 +266,42 @@ function pickDefined<T extends object>(obj: T, keys: string[]): Partial<T> {
   return Object.fromEntries(keys.map((k) => [k, (obj as Record<string, unknown>)[k]])) as Partial<T>;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseServeArgs(argv);
-  } catch (err) {
-    process.stderr.write(`segstream serve: ${(err as Error).message}\n\n${SERVE_HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(SERVE_HELP);
-    return 0;
-  }
+/** Starts the stream server for serve and kiosk; resolves with the app and its URL. */
+export async function startServer(values: Values, log: (line: string) => void): Promise<{ app: SegStreamApp; url: string; config: Config }> {
   const { config, sourceName, modelName } = await configFromArgs(values);
+  const staticDir = optionalString(values, 'static-dir');
   const app = new SegStreamApp({
     config,
     ...(sourceName ? { sourceName } : {}),
     ...(modelName ? { modelName } : {}),
-    ...(values['static-dir'] ? { staticDir: path.resolve(values['static-dir']) } : {}),
-    log: (line) => console.log(`[segstream] ${line}`),
+    ...(staticDir ? { staticDir: path.resolve(staticDir) } : {}),
+    log,
   });
   const url = await app.start();
-  console.log(`[segstream] viewer: ${url}${config.server.controlToken ? '' : ' (no control token: viewers can watch, nobody can change settings)'}`);
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string): void => {
-      console.log(`[segstream] ${signal}: stopping`);
-      void app.stop().then(resolve);
+  return { app, url, config };
+}
+
+/** Resolves on the first SIGINT or SIGTERM, with its name. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
-  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  return runCli({ name: 'serve', options: STREAM_OPTIONS, help: SERVE_HELP }, argv, async ({ values }) => {
+    const log = (line: string): void => console.log(`[segstream] ${line}`);
+    const { app, url, config } = await startServer(values, log);
+    log(`viewer: ${url}${config.server.controlToken ? '' : ' (no control token: viewers can watch, nobody can change settings)'}`);
+    const signal = await untilSignal();
+    log(`${signal}: stopping`);
+    await app.stop();
+    return 0;
+  });
 }

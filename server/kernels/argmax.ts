@@ -47,20 +47,20 @@ type Logits = Float32Array | Int8Array | Int16Array | Int32Array | Uint16Array;
 
 function perClass(fn: string, name: string, value: unknown, classes: number, integerValues: boolean): number[] {
   if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array) && !(value instanceof Int32Array)) {
-    v.fail(fn, `${name} must be an array or typed array of 1 or ${classes} numbers, got ${v.describe(value)}`);
+    v.invalid(fn, name, `an array or typed array of 1 or ${classes} numbers`, value);
   }
   const arr = Array.from(value as ArrayLike<unknown>);
-  if (arr.length !== 1 && arr.length !== classes) v.fail(fn, `${name} must have 1 (per tensor) or ${classes} (per class) entries, got ${arr.length}`);
+  if (arr.length !== 1 && arr.length !== classes) v.invalid(fn, name, `1 (per tensor) or ${classes} (per class) entries`, value);
   arr.forEach((x, i) => {
     if (integerValues) v.integer(fn, `${name}[${i}]`, x, -(2 ** 31), 2 ** 31 - 1);
-    else if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) v.fail(fn, `${name}[${i}] must be a finite number > 0, got ${v.describe(x)}`);
+    else if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) v.invalid(fn, `${name}[${i}]`, 'a finite number > 0', x);
   });
   return arr as number[];
 }
 
 function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   if (!(logits instanceof Float32Array || logits instanceof Int8Array || logits instanceof Int16Array || logits instanceof Int32Array || logits instanceof Uint16Array)) {
-    v.fail(fn, `logits must be a Float32Array, Int8Array, Int16Array or Int32Array, got ${v.describe(logits)} (or a Uint16Array of float16 patterns with opts.float16)`);
+    v.invalid(fn, 'logits', 'a Float32Array, Int8Array, Int16Array or Int32Array', logits);
   }
   const o = v.object(fn, 'opts', opts);
   if (o.float16 !== undefined && typeof o.float16 !== 'boolean') v.fail(fn, `opts.float16 must be a boolean, got ${v.describe(o.float16)}`);
@@ -77,17 +77,17 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   const outH = o.outHeight === undefined ? height : v.size(fn, 'opts.outHeight', o.outHeight);
   const expected = classes * height * width;
   if (logits.length !== expected) {
-    v.fail(fn, `logits has ${logits.length} elements; ${layout} ${classes} classes x ${height}x${width} needs ${expected}`);
+    v.invalid(fn, 'logits', `${expected} elements (${layout}, ${classes} classes x ${height}x${width})`, logits);
   }
   const isFloat = logits instanceof Float32Array || float16;
   let scales: Float32Array | undefined;
   let zeroPoints: Int32Array | undefined;
   if (o.scales !== undefined) {
-    if (isFloat) v.fail(fn, `opts.scales applies to integer logits only; ${float16 ? 'float16' : 'float32'} logits are used as they are`);
+    if (isFloat) v.fail(fn, `opts.scales: applies to integer logits only; ${float16 ? 'float16' : 'float32'} logits are used as they are`);
     scales = Float32Array.from(perClass(fn, 'opts.scales', o.scales, classes, false));
   }
   if (o.zeroPoints !== undefined) {
-    if (isFloat) v.fail(fn, `opts.zeroPoints applies to integer logits only; ${float16 ? 'float16' : 'float32'} logits are used as they are`);
+    if (isFloat) v.fail(fn, `opts.zeroPoints: applies to integer logits only; ${float16 ? 'float16' : 'float32'} logits are used as they are`);
     zeroPoints = Int32Array.from(perClass(fn, 'opts.zeroPoints', o.zeroPoints, classes, true));
   }
   let map: Uint8Array | Uint16Array;

@@ -56,8 +56,8 @@ function tensorOptions(fn: string, opts: unknown): { native: NativeTensorOut; ou
   if (o.out === undefined) {
     out = outputFloats(length);
   } else {
-    if (!(o.out instanceof Float32Array)) v.fail(fn, `opts.out must be a Float32Array, got ${v.describe(o.out)}`);
-    if (o.out.length !== length) v.fail(fn, `opts.out has ${o.out.length} elements; a 3x${outH}x${outW} tensor needs ${length}`);
+    if (!(o.out instanceof Float32Array)) v.invalid(fn, 'opts.out', 'a Float32Array', o.out);
+    if (o.out.length !== length) v.invalid(fn, 'opts.out', `${length} elements (a 3x${outH}x${outW} tensor)`, o.out);
     out = o.out;
   }
   const scalar = !v.simdFlag(fn, o.simd);
@@ -186,12 +186,12 @@ export function resizeNv12(image: Nv12Image, outWidth: number, outHeight: number
   const outH = v.evenSize(fn, 'outHeight', outHeight);
   const o = v.object(fn, 'opts', opts);
   const align = o.alignWidth === undefined ? 1 : o.alignWidth;
-  if (align !== 1 && align !== 16) v.fail(fn, `opts.alignWidth must be 1 or 16, got ${v.describe(align)}`);
+  if (align !== 1 && align !== 16) v.invalid(fn, 'opts.alignWidth', '1 or 16', align);
   let out: Nv12Image;
   if (o.out !== undefined) {
     if (o.alignWidth !== undefined) v.fail(fn, 'opts.out and opts.alignWidth cannot be combined (the target has its own strides)');
     out = v.nv12(fn, 'opts.out', o.out);
-    if (out.width !== outW || out.height !== outH) v.fail(fn, `opts.out is ${out.width}x${out.height}, expected ${outW}x${outH}`);
+    if (out.width !== outW || out.height !== outH) v.fail(fn, `opts.out: expected ${outW}x${outH}, got ${out.width}x${out.height}`);
     if (out.data.buffer === img.data.buffer) v.fail(fn, "opts.out must not share the input image's buffer");
   } else {
     const stride = Math.ceil(outW / align) * align;

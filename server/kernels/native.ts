@@ -8,17 +8,11 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { POSTPROCESS_MODES, type PostprocessMode } from '../protocol/index.ts';
+import type { Nv12Image } from '../stages/frame-context.ts';
 import { packageRoot } from '../util/package-root.ts';
 
-/** An NV12 image as the addon reads it (strides and the UV plane's offset in `data`). */
-export interface NativeNv12 {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  strideY: number;
-  strideUV: number;
-  offsetUV: number;
-}
+/** An NV12 image as the addon reads it: the frame context's own shape (strides, UV plane offset in `data`). */
+export type NativeNv12 = Nv12Image;
 
 /** YUV <-> RGB colour model flags. */
 export interface NativeColor {
@@ -114,6 +108,8 @@ export interface NativeKernels {
   overlayRgb: Entry<OverlayRgbArgs>;
   convertFloat16: Entry<ConvertFloat16Args>;
   info(): { isa: 'avx2' | 'neon' | 'scalar' };
+  /** glibc's mallopt(M_ARENA_MAX, n); false where there is no glibc. */
+  limitMallocArenas(n: number): boolean;
   /** The post-processing mode names the C++ knows, in its enum's order. */
   postprocessModes: readonly string[];
 }

@@ -25,11 +25,11 @@ export interface OverlayOptions {
 function prepareOverlay(fn: string, map: unknown, palette: unknown, opts: unknown) {
   const m = v.classMap(fn, 'map', map);
   const pal = v.bytes(fn, 'palette', palette);
-  if (pal.length < 3 || pal.length % 3 !== 0) v.fail(fn, `palette must hold 3 bytes (RGB) per class, got ${pal.length} bytes`);
+  if (pal.length < 3 || pal.length % 3 !== 0) v.invalid(fn, 'palette', '3 bytes (RGB) per class', pal);
   const classes = pal.length / 3;
   const o = v.object(fn, 'opts', opts);
   const opacity = v.finite(fn, 'opts.opacity', o.opacity);
-  if (opacity < 0 || opacity > 1) v.fail(fn, `opts.opacity must be in 0..1, got ${opacity}`);
+  if (opacity < 0 || opacity > 1) v.invalid(fn, 'opts.opacity', 'a number from 0 to 1', opacity);
   const drawn = new Uint8Array(classes).fill(1);
   if (o.highlight !== undefined) {
     const h = v.integer(fn, 'opts.highlight', o.highlight, 0, classes - 1);
@@ -37,7 +37,7 @@ function prepareOverlay(fn: string, map: unknown, palette: unknown, opts: unknow
     drawn[h] = 1;
   }
   if (o.hidden !== undefined) {
-    if (!Array.isArray(o.hidden)) v.fail(fn, `opts.hidden must be an array of class ids, got ${v.describe(o.hidden)}`);
+    if (!Array.isArray(o.hidden)) v.invalid(fn, 'opts.hidden', 'an array of class ids', o.hidden);
     o.hidden.forEach((c, i) => {
       drawn[v.integer(fn, `opts.hidden[${i}]`, c, 0, classes - 1)] = 0;
     });
@@ -56,7 +56,7 @@ function prepareNv12(fn: string, image: unknown, map: unknown, palette: unknown,
   const size = (img.width * img.height * 3) / 2;
   const given = (opts as { out?: unknown } | null)?.out;
   const data = given === undefined ? outputBytes(size) : v.reusedOutput(fn, 'opts.out', given, Uint8Array, size, `packed ${img.width}x${img.height} NV12`);
-  if (data.buffer === img.data.buffer) v.fail(fn, 'opts.out must not share memory with image.data');
+  if (data.buffer === img.data.buffer) v.fail(fn, 'opts.out: expected its own memory, got a view of image.data');
   const out: Nv12Image = { data, width: img.width, height: img.height, strideY: img.width, strideUV: img.width, offsetUV: img.width * img.height };
   const args = {
     data: img.data, width: img.width, height: img.height, strideY: img.strideY, strideUV: img.strideUV, offsetUV: img.offsetUV,
@@ -84,7 +84,7 @@ function prepareRgb(fn: string, rgb: unknown, width: unknown, height: unknown, m
   const given = (opts as { out?: unknown } | null)?.out;
   const out =
     given === undefined ? outputBytes(src.data.length) : v.reusedOutput(fn, 'opts.out', given, Uint8Array, src.data.length, `${src.width}x${src.height} RGB`);
-  if (out.buffer === src.data.buffer) v.fail(fn, 'opts.out must not share memory with rgb');
+  if (out.buffer === src.data.buffer) v.fail(fn, 'opts.out: expected its own memory, got a view of rgb');
   return { args: { rgb: src.data, width: src.width, height: src.height, ...p.args, out }, result: { rgb: out, histogram: p.histogram } };
 }
 

@@ -1,35 +1,33 @@
 /**
- * Argument checks for the kernel wrappers. Every message names the function, the argument, what was expected
- * and what was given, e.g. `nv12ToTensor: image.data is 1000 bytes; 640x480 NV12 with strideY 640 and strideUV
- * 640 needs 460800`.
+ * Argument checks for the kernel wrappers, on the shared message builder (util/validate.ts): every message names
+ * the function and the argument, what was expected and what was given, e.g. `nv12ToTensor: image.data: expected
+ * at least 460800 bytes (640x480 NV12, strideY 640, strideUV 640), got a Uint8Array of length 1000`.
  */
 import type { ColorModel, Nv12Image, ClassMap } from '../stages/frame-context.ts';
+import { InvalidArgumentError } from '../util/errors.ts';
+import { describe, expectedGot, integerRange, oneOfText } from '../util/validate.ts';
+
+export { describe };
 
 /** Largest width or height accepted (keeps every byte count well inside 2^31). */
 export const MAX_DIMENSION = 16384;
 
-export class KernelArgumentError extends TypeError {
+export class KernelArgumentError extends InvalidArgumentError {
   override name = 'KernelArgumentError';
 }
 
+/** A message that does not fit `expected X, got Y` (e.g. two arguments that disagree). */
 export function fail(fn: string, message: string): never {
   throw new KernelArgumentError(`${fn}: ${message}`);
 }
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value);
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'object'}` : typeof value;
+/** `fn: name: expected <expected>, got <value>`. */
+export function invalid(fn: string, name: string, expected: string, value: unknown): never {
+  throw new KernelArgumentError(`${fn}: ${name}: ${expectedGot(expected, value)}`);
 }
 
 export function integer(fn: string, name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(fn, `${name} must be an integer in ${min}..${max}, got ${describe(value)}`);
-  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) invalid(fn, name, integerRange(min, max), value);
   return value;
 }
 
@@ -39,42 +37,42 @@ export function size(fn: string, name: string, value: unknown): number {
 
 export function evenSize(fn: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > MAX_DIMENSION || value % 2 !== 0) {
-    fail(fn, `${name} must be an even integer in 2..${MAX_DIMENSION} (NV12 has 2x2 chroma), got ${describe(value)}`);
+    invalid(fn, name, `an even integer from 2 to ${MAX_DIMENSION} (NV12 has 2x2 chroma)`, value);
   }
   return value;
 }
 
 export function finite(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(fn, `${name} must be a finite number, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) invalid(fn, name, 'a finite number', value);
   return value;
 }
 
 export function oneOf<T extends string>(fn: string, name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail(fn, `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+    invalid(fn, name, oneOfText(allowed.map((a) => `'${a}'`)), value);
   }
   return value as T;
 }
 
 export function object(fn: string, name: string, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(fn, `${name} must be an object, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(fn, name, 'an object', value);
   return value as Record<string, unknown>;
 }
 
 export function bytes(fn: string, name: string, value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array)) fail(fn, `${name} must be a Uint8Array (or Buffer), got ${describe(value)}`);
+  if (!(value instanceof Uint8Array)) invalid(fn, name, 'a Uint8Array (or Buffer)', value);
   return value;
 }
 
 export function triple(fn: string, name: string, value: unknown, nonZero: boolean): [number, number, number] {
   if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array)) {
-    fail(fn, `${name} must be an array of 3 numbers, got ${describe(value)}`);
+    invalid(fn, name, 'an array of 3 numbers', value);
   }
   const arr = Array.from(value as ArrayLike<unknown>);
-  if (arr.length !== 3) fail(fn, `${name} must have 3 entries (one per channel), got ${arr.length}`);
+  if (arr.length !== 3) invalid(fn, name, '3 entries (one per channel)', value);
   arr.forEach((v, i) => {
     finite(fn, `${name}[${i}]`, v);
-    if (nonZero && v === 0) fail(fn, `${name}[${i}] must not be 0`);
+    if (nonZero && v === 0) invalid(fn, `${name}[${i}]`, 'a number other than 0', v);
   });
   return arr as [number, number, number];
 }
@@ -106,11 +104,12 @@ export function nv12(fn: string, name: string, value: unknown): Nv12Image {
   const yEnd = strideY * (height - 1) + width;
   const offsetUV = integer(fn, `${name}.offsetUV`, img.offsetUV, 0, 2 ** 31);
   if (offsetUV < yEnd) {
-    fail(fn, `${name}.offsetUV ${offsetUV} overlaps the Y plane, which ends at byte ${yEnd} (${width}x${height}, strideY ${strideY})`);
+    invalid(fn, `${name}.offsetUV`, `at least ${yEnd}, where the Y plane ends (${width}x${height}, strideY ${strideY})`, offsetUV);
   }
   const needed = nv12Bytes(width, height, strideY, strideUV, offsetUV);
   if (data.length < needed) {
-    fail(fn, `${name}.data is ${data.length} bytes; ${width}x${height} NV12 with strideY ${strideY} and strideUV ${strideUV}${offsetUV === strideY * height ? '' : ` and offsetUV ${offsetUV}`} needs ${needed}`);
+    const layout = `${width}x${height} NV12, strideY ${strideY}, strideUV ${strideUV}${offsetUV === strideY * height ? '' : `, offsetUV ${offsetUV}`}`;
+    invalid(fn, `${name}.data`, `at least ${needed} bytes (${layout})`, data);
   }
   return { data, width, height, strideY, strideUV, offsetUV };
 }
@@ -119,18 +118,18 @@ export function rgb(fn: string, name: string, value: unknown, width: unknown, he
   const data = bytes(fn, name, value);
   const w = size(fn, 'width', width);
   const h = size(fn, 'height', height);
-  if (data.length !== w * h * 3) fail(fn, `${name} is ${data.length} bytes; ${w}x${h} RGB needs ${w * h * 3}`);
+  if (data.length !== w * h * 3) invalid(fn, name, `${w * h * 3} bytes (${w}x${h} RGB)`, data);
   return { data, width: w, height: h };
 }
 
 export function classMap(fn: string, name: string, value: unknown): ClassMap {
   const m = object(fn, name, value);
   if (!(m.data instanceof Uint8Array) && !(m.data instanceof Uint16Array)) {
-    fail(fn, `${name}.data must be a Uint8Array or Uint16Array, got ${describe(m.data)}`);
+    invalid(fn, `${name}.data`, 'a Uint8Array or Uint16Array', m.data);
   }
   const width = size(fn, `${name}.width`, m.width);
   const height = size(fn, `${name}.height`, m.height);
-  if (m.data.length !== width * height) fail(fn, `${name}.data has ${m.data.length} entries; a ${width}x${height} class map needs ${width * height}`);
+  if (m.data.length !== width * height) invalid(fn, `${name}.data`, `${width * height} entries (a ${width}x${height} class map)`, m.data);
   return { data: m.data, width, height };
 }
 
@@ -144,7 +143,7 @@ export function threadCount(fn: string, value: unknown): number {
 
 export function simdFlag(fn: string, value: unknown): boolean {
   if (value === undefined) return true;
-  if (typeof value !== 'boolean') fail(fn, `simd must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') invalid(fn, 'opts.simd', 'true or false', value);
   return value;
 }
 
@@ -152,7 +151,7 @@ export function simdFlag(fn: string, value: unknown): boolean {
 export function reusedOutput<T extends ArrayBufferView & { length: number }>(
   fn: string, name: string, value: unknown, ctor: { new (n: number): T; name: string }, length: number, what: string,
 ): T {
-  if (!(value instanceof ctor)) fail(fn, `${name} must be a ${ctor.name}, got ${describe(value)}`);
-  if (value.length !== length) fail(fn, `${name} has ${value.length} elements; ${what} needs ${length}`);
+  if (!(value instanceof ctor)) invalid(fn, name, `a ${ctor.name}`, value);
+  if (value.length !== length) invalid(fn, name, `${length} elements (${what})`, value);
   return value;
 }

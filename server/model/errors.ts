@@ -3,7 +3,9 @@
  * that field, with what was expected and what was found, so a user can fix their export or config without
  * reading our code.
  */
-export class ModelLoadError extends Error {
+import { InputError } from '../util/errors.ts';
+
+export class ModelLoadError extends InputError {
   override readonly name = 'ModelLoadError';
   /** The file at fault (model, config.json or preprocessor_config.json). */
   readonly file: string;

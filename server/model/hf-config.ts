@@ -4,6 +4,7 @@
  * Each field is validated on its own, and errors name the file, the field, what was expected and what was found.
  */
 import { promises as fs } from 'node:fs';
+import { describe } from '../util/validate.ts';
 import { ModelLoadError } from './errors.ts';
 
 export interface HfModelConfig {
@@ -42,14 +43,6 @@ export interface HfPreprocessorConfig {
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 export const DEFAULT_RESCALE = 1 / 255;
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return `an array of ${v.length} (${JSON.stringify(v).slice(0, 80)})`;
-  if (v === null) return 'null';
-  if (typeof v === 'object') return `an object (${JSON.stringify(v).slice(0, 80)})`;
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
 
 async function readJsonObject(file: string, what: string): Promise<Record<string, unknown>> {
   let text: string;

@@ -52,7 +52,7 @@ defaultModel: seg
     ['short token', { server: { controlToken: 'abc' } }, /server\.controlToken: expected a string of at least 16 characters/],
     ['bad postprocess', { stream: { postprocess: 'fast' } }, /stream\.postprocess: expected one of boundary, exact, lowres, got "fast"/],
     ['source without kind', { sources: { a: { width: 640 } } }, /sources\.a\.kind: expected one of test, file, usb, x5-mipi, rtsp, got nothing/],
-    ['odd source size', { sources: { a: { kind: 'test', width: 641, height: 480 } } }, /sources\.a: source "a": width: expected an even integer/],
+    ['odd source size', { sources: { a: { kind: 'test', width: 641, height: 480 } } }, /sources\.a\.width: expected an even integer/],
     ['unknown source field', { sources: { a: { kind: 'usb', pipeline: 'filesrc' } } }, /sources\.a\.pipeline: unknown field/],
     ['bad device', { sources: { a: { kind: 'usb', device: '/dev/sda' } } }, /device: expected a V4L2 device node/],
     ['bad color', { sources: { a: { kind: 'test', color: 'bt2020' } } }, /sources\.a\.color: expected bt601-full, bt601-limited/],
@@ -73,5 +73,23 @@ defaultModel: seg
     await expect(loadConfigFile(path.join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: \(file\): cannot read the config file: ENOENT/);
     await expect(loadConfigFile(write('bad.json', '{ "server": '))).rejects.toThrow(/bad\.json: \(syntax\): not valid JSON/);
     await expect(loadConfigFile(write('bad.yaml', 'server: [1, 2'))).rejects.toThrow(/bad\.yaml: \(syntax\): not valid YAML/);
+  });
+});
+
+describe('config: inference and stream tuning', () => {
+  const base = { sources: { test: { kind: 'test', width: 64, height: 48 } } };
+  it('takes inference.memoryArena (default on) and stream.smoothing (default off)', () => {
+    const d = validateConfig(base, 'c.json', '/w');
+    expect(d.inference.memoryArena).toBe(true);
+    expect(d.stream.smoothing).toBe(0);
+    const c = validateConfig({ ...base, inference: { memoryArena: false }, stream: { smoothing: 5 } }, 'c.json', '/w');
+    expect(c.inference.memoryArena).toBe(false);
+    expect(c.stream.smoothing).toBe(5);
+  });
+
+  it('names the field when a value is wrong', () => {
+    expect(() => validateConfig({ ...base, inference: { memoryArena: 'no' } }, 'c.json', '/w')).toThrow(ConfigError);
+    expect(() => validateConfig({ ...base, inference: { memoryArena: 'no' } }, 'c.json', '/w')).toThrow(/inference\.memoryArena/);
+    expect(() => validateConfig({ ...base, stream: { smoothing: 10 } }, 'c.json', '/w')).toThrow(/stream\.smoothing/);
   });
 });

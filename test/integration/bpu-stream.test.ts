@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SegStreamApp } from '../../server/app/app.ts';
 import { bpuTestDouble } from '../../server/stages/infer/bpu/native.ts';
-import { configFromArgs, parseServeArgs } from '../../server/cli/serve.ts';
+import { parseCommandArgs } from '../../server/cli/args.ts';
+import { configFromArgs, STREAM_OPTIONS } from '../../server/cli/serve.ts';
 import { validateConfig, type Config } from '../../server/app/config.ts';
 import type { Nv12Image } from '../../server/stages/frame-context.ts';
 import * as kernels from '../../server/kernels/index.ts';
@@ -108,8 +109,8 @@ describe('--backend bpu on the hb_dnn test double', () => {
   });
 
   it('serve --backend bpu --size 1280x720 with a 512x512 NV12 model: viewers get 1280x720, the model its 512x512 input', async () => {
-    const args = parseServeArgs(['--backend', 'bpu', '--model', DOUBLE_MODEL, '--size', '1280x720', '--port', '0']);
-    const { config, sourceName, modelName } = await configFromArgs(args);
+    const { values } = parseCommandArgs('serve', ['--backend', 'bpu', '--model', DOUBLE_MODEL, '--size', '1280x720', '--port', '0'], STREAM_OPTIONS);
+    const { config, sourceName, modelName } = await configFromArgs(values);
     const { frames, served, hello } = await stream(config, 4, { ...(sourceName ? { sourceName } : {}), ...(modelName ? { modelName } : {}) });
     expect(hello.model).toMatchObject({ backend: 'bpu', inputSize: [512, 512], outputSize: [128, 128] });
     expect(hello.source).toMatchObject({ width: 1280, height: 720 });

@@ -15,7 +15,7 @@ describe('out buffers', () => {
     const got = k.nv12ToRgb(nv12, { color, width: 32, height: 24, out });
     expect(got).toBe(out);
     expect(same(got, k.nv12ToRgb(nv12, { color, width: 32, height: 24 }))).toBe(true);
-    expect(() => k.nv12ToRgb(nv12, { color, out: new Uint8Array(5) })).toThrow('nv12ToRgb: opts.out has 5 elements; 64x48 RGB needs 9216');
+    expect(() => k.nv12ToRgb(nv12, { color, out: new Uint8Array(5) })).toThrow('nv12ToRgb: opts.out: expected 9216 elements (64x48 RGB), got a Uint8Array of length 5');
   });
 
   it('argmax writes the class map into opts.out (uint8 / uint16 by class count)', () => {
@@ -24,7 +24,7 @@ describe('out buffers', () => {
     const r = k.argmax(logits, { layout: 'NCHW', classes: 5, height: 6, width: 7, mode: 'boundary', outWidth: 20, outHeight: 10, out });
     expect(r.classMap.data).toBe(out);
     expect(same(out, k.argmax(logits, { layout: 'NCHW', classes: 5, height: 6, width: 7, mode: 'boundary', outWidth: 20, outHeight: 10 }).classMap.data)).toBe(true);
-    expect(() => k.argmax(logits, { layout: 'NCHW', classes: 5, height: 6, width: 7, mode: 'lowres', out: new Uint16Array(42) })).toThrow('argmax: opts.out must be a Uint8Array, got Uint16Array(42)');
+    expect(() => k.argmax(logits, { layout: 'NCHW', classes: 5, height: 6, width: 7, mode: 'lowres', out: new Uint16Array(42) })).toThrow('argmax: opts.out: expected a Uint8Array, got a Uint16Array of length 42');
   });
 
   it('overlays write into opts.out and refuse to alias their input', () => {
@@ -34,9 +34,9 @@ describe('out buffers', () => {
     const r = k.overlayNv12(nv12, map, palette, { opacity: 0.5, out });
     expect(r.image.data).toBe(out);
     expect(same(out, k.overlayNv12(nv12, map, palette, { opacity: 0.5 }).image.data)).toBe(true);
-    expect(() => k.overlayNv12(nv12, map, palette, { opacity: 0.5, out: nv12.data })).toThrow('overlayNv12: opts.out must not share memory with image.data');
+    expect(() => k.overlayNv12(nv12, map, palette, { opacity: 0.5, out: nv12.data })).toThrow('overlayNv12: opts.out: expected its own memory, got a view of image.data');
     const rgbOut = new Uint8Array(rgb.length);
     expect(k.overlayRgb(rgb, 64, 48, map, palette, { opacity: 0.5, out: rgbOut }).rgb).toBe(rgbOut);
-    expect(() => k.overlayRgb(rgb, 64, 48, map, palette, { opacity: 0.5, out: new Uint8Array(3) })).toThrow('overlayRgb: opts.out has 3 elements; 64x48 RGB needs 9216');
+    expect(() => k.overlayRgb(rgb, 64, 48, map, palette, { opacity: 0.5, out: new Uint8Array(3) })).toThrow('overlayRgb: opts.out: expected 9216 elements (64x48 RGB), got a Uint8Array of length 3');
   });
 });

@@ -51,9 +51,9 @@ describe('threads option', () => {
   it('bad thread counts give specific errors', () => {
     const nv12 = { data: new Uint8Array(96), width: 8, height: 8, strideY: 8, strideUV: 8, offsetUV: 64 };
     const opts = { width: 8, height: 8, mean: MEAN, std: STD, color: { matrix: 'bt601', range: 'full' } as const };
-    expect(() => k.nv12ToTensor(nv12, { ...opts, threads: 0 })).toThrow('nv12ToTensor: opts.threads must be an integer in 1..16, got 0');
-    expect(() => k.nv12ToTensor(nv12, { ...opts, threads: 1.5 })).toThrow('nv12ToTensor: opts.threads must be an integer in 1..16, got 1.5');
-    expect(() => k.rgbToTensor(new Uint8Array(12), 2, 2, { ...opts, threads: '2' as never })).toThrow('rgbToTensor: opts.threads must be an integer in 1..16, got "2"');
-    expect(() => k.argmax(new Float32Array(4), { layout: 'NCHW', classes: 1, height: 2, width: 2, mode: 'boundary', threads: 17 })).toThrow('argmax: opts.threads must be an integer in 1..16, got 17');
+    expect(() => k.nv12ToTensor(nv12, { ...opts, threads: 0 })).toThrow('nv12ToTensor: opts.threads: expected an integer from 1 to 16, got 0');
+    expect(() => k.nv12ToTensor(nv12, { ...opts, threads: 1.5 })).toThrow('nv12ToTensor: opts.threads: expected an integer from 1 to 16, got 1.5');
+    expect(() => k.rgbToTensor(new Uint8Array(12), 2, 2, { ...opts, threads: '2' as never })).toThrow('rgbToTensor: opts.threads: expected an integer from 1 to 16, got "2"');
+    expect(() => k.argmax(new Float32Array(4), { layout: 'NCHW', classes: 1, height: 2, width: 2, mode: 'boundary', threads: 17 })).toThrow('argmax: opts.threads: expected an integer from 1 to 16, got 17');
   });
 });

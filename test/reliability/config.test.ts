@@ -42,7 +42,7 @@ describe('config and start-up failures (real CLI)', () => {
       'a valid server section, then a camera source naming a disk',
       'bad-device.yaml',
       'server:\n  port: PORT\nsources:\n  cam: { kind: usb, device: /dev/sda, width: 640, height: 480 }\n',
-      /sources\.cam: source "cam": device: expected a V4L2 device node like \/dev\/video0, got "\/dev\/sda"/,
+      /sources\.cam\.device: expected a V4L2 device node like \/dev\/video0, got "\/dev\/sda"/,
     ],
     ['a watchdog that would spin', 'bad-watchdog.json', '{"server": {"port": PORT}, "watchdog": {"noFrameMs": 10}}', /watchdog\.noFrameMs: expected an integer from 200 to 600000, got 10/],
     ['a YAML syntax error', 'bad-syntax.yaml', 'server:\n  port: PORT\n sources: [\n', /bad-syntax\.yaml: \(syntax\): not valid YAML/],

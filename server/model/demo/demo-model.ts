@@ -21,6 +21,7 @@ import { OnnxGraphBuilder, attr, type TensorData } from '../onnx/builder.ts';
 import { OnnxElemType } from '../onnx/reader.ts';
 import { numberToHalf } from '../onnx/tensor-values.ts';
 import { SeededRandom } from './seeded-random.ts';
+import { integerRange, invalidParameterError } from '../../util/validate.ts';
 
 export type DemoVariant = 'b0' | 'tiny';
 
@@ -138,22 +139,8 @@ export interface ResolvedDemoOptions {
   inputEncoding: 'normalised' | 'uint8-pixels' | 'int8-quantized';
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'object' && v !== null) {
-    try {
-      return JSON.stringify(v);
-    } catch {
-      return String(v);
-    }
-  }
-  return String(v);
-}
-
 function checkInt(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`DemoModelOptions.${name}: expected an integer from ${min} to ${max}, got ${describe(v)}`);
-  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalidParameterError(`DemoModelOptions.${name}`, integerRange(min, max), v);
   return v;
 }
 
@@ -162,11 +149,11 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:/-]*$/;
 /** Validates options and fills in the variant's defaults. */
 export function resolveDemoOptions(opts: DemoModelOptions = {}): ResolvedDemoOptions {
   if (typeof opts !== 'object' || opts === null) {
-    throw new TypeError(`DemoModelOptions: expected an object, got ${describe(opts)}`);
+    throw invalidParameterError('DemoModelOptions', 'an object', opts);
   }
   const variant = opts.variant ?? 'b0';
   if (variant !== 'b0' && variant !== 'tiny') {
-    throw new RangeError(`DemoModelOptions.variant: expected 'b0' or 'tiny', got ${describe(variant)}`);
+    throw invalidParameterError('DemoModelOptions.variant', "'b0' or 'tiny'", variant);
   }
   const d = DEFAULTS[variant];
   let height: number;
@@ -178,32 +165,32 @@ export function resolveDemoOptions(opts: DemoModelOptions = {}): ResolvedDemoOpt
     height = checkInt('size.height', size.height, 32, 4096);
     width = checkInt('size.width', size.width, 32, 4096);
   } else {
-    throw new RangeError(`DemoModelOptions.size: expected an integer or {height, width}, got ${describe(size)}`);
+    throw invalidParameterError('DemoModelOptions.size', 'an integer or {height, width}', size);
   }
   const classes = checkInt('classes', opts.classes ?? d.classes, 2, 65535);
   const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
   const opset = checkInt('opset', opts.opset ?? 17, 12, 21);
   const inputLayout = opts.inputLayout ?? 'NCHW';
   if (inputLayout !== 'NCHW' && inputLayout !== 'NHWC') {
-    throw new RangeError(`DemoModelOptions.inputLayout: expected 'NCHW' or 'NHWC', got ${describe(inputLayout)}`);
+    throw invalidParameterError('DemoModelOptions.inputLayout', "'NCHW' or 'NHWC'", inputLayout);
   }
   const output = opts.output ?? 'logits';
   if (output !== 'logits' && output !== 'classmap') {
-    throw new RangeError(`DemoModelOptions.output: expected 'logits' or 'classmap', got ${describe(output)}`);
+    throw invalidParameterError('DemoModelOptions.output', "'logits' or 'classmap'", output);
   }
   const inputName = opts.inputName ?? 'pixel_values';
   const outputName = opts.outputName ?? output;
   for (const [k, v] of [['inputName', inputName], ['outputName', outputName]] as const) {
     if (typeof v !== 'string' || !NAME_RE.test(v)) {
-      throw new RangeError(`DemoModelOptions.${k}: expected an identifier like "pixel_values", got ${describe(v)}`);
+      throw invalidParameterError(`DemoModelOptions.${k}`, 'an identifier like "pixel_values"', v);
     }
   }
   if (inputName === outputName) {
-    throw new RangeError(`DemoModelOptions.outputName: must differ from inputName, both are ${describe(inputName)}`);
+    throw invalidParameterError('DemoModelOptions.outputName', 'a name other than inputName', outputName);
   }
   const oneOf = <T extends string | number | boolean>(name: string, v: unknown, allowed: readonly T[], fallback: T): T => {
     if (v === undefined) return fallback;
-    if (!allowed.includes(v as T)) throw new RangeError(`DemoModelOptions.${name}: expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${describe(v)}`);
+    if (!allowed.includes(v as T)) throw invalidParameterError(`DemoModelOptions.${name}`, allowed.map((a) => JSON.stringify(a)).join(' or '), v);
     return v as T;
   };
   const dynamic = oneOf('dynamic', opts.dynamic, [true, false], false);
@@ -848,7 +835,7 @@ async function exists(p: string): Promise<boolean> {
  */
 export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions = {}): Promise<DemoModelFiles> {
   if (typeof cacheDir !== 'string' || cacheDir.length === 0) {
-    throw new TypeError(`ensureDemoModel: cacheDir: expected a directory path, got ${describe(cacheDir)}`);
+    throw invalidParameterError('ensureDemoModel: cacheDir', 'a directory path', cacheDir);
   }
   const dir = path.join(cacheDir, demoModelKey(opts));
   const files: DemoModelFiles = {

@@ -65,6 +65,11 @@ options:
   --json               machine-readable result on stdout
   -h, --help           this text
 Environment: HF_TOKEN is sent as a bearer token (gated or private repositories).
+
+examples:
+  segstream model fetch Xenova/segformer-b0-finetuned-ade-512-512
+  segstream model fetch acme/segformer --revision v1.0 --cache-dir models/
+  segstream model fetch acme/segformer --offline --json
 `;
 
 export interface FetchOptions {
@@ -543,7 +548,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return EXIT_OK;
     }
-    if (positionals.length !== 1) throw new UsageError(`segstream model fetch: expected one Hugging Face model id, got ${positionals.length === 0 ? 'none' : positionals.join(' ')} (see --help)`);
+    if (positionals.length !== 1) throw new UsageError(`expected one Hugging Face model id, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
     const revision = optionalString(values, 'revision');
     const cacheDir = optionalString(values, 'cache-dir');
     const endpoint = optionalString(values, 'endpoint');

@@ -36,6 +36,8 @@ export interface Backend {
 export interface BackendOptions {
   /** Intra-op threads for ONNX Runtime (0 = runtime default). */
   threads?: number;
+  /** ONNX Runtime's CPU memory arena (default on). */
+  memoryArena?: boolean;
 }
 
 /** Feeds a prepared input to the backend in the form it declared it accepts. */

@@ -9,6 +9,8 @@ import { startTsWorker } from '../../util/ts-worker.ts';
 export interface InferenceStageOptions {
   model: ModelRef;
   threads: number;
+  /** ONNX Runtime's CPU memory arena (default on). */
+  memoryArena?: boolean;
   postprocess: PostprocessSettings;
   /** A frame in the worker longer than this is declared stuck and the worker is restarted. */
   stuckAfterMs?: number;
@@ -142,6 +144,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
       type: 'load',
       model: this.options.model,
       threads: this.options.threads,
+      memoryArena: this.options.memoryArena ?? true,
       postprocess: this.options.postprocess,
       ...(this.options.faults ? { faults: this.options.faults } : {}),
     };

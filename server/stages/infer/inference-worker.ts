@@ -38,7 +38,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     case 'load':
       try {
         faults = request.faults ?? {};
-        const backend = await loadBackend(request.model, { threads: request.threads });
+        const backend = await loadBackend(request.model, { threads: request.threads, memoryArena: request.memoryArena });
         loaded = { backend, preprocess: new Preprocessor(backend.model), postprocess: new Postprocessor(backend.model, request.postprocess) };
         reply({ type: 'loaded', model: backend.model, backend: backend.kind });
       } catch (err) {

@@ -24,6 +24,7 @@ export class OnnxBackend implements Backend {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
+        enableCpuMemArena: options.memoryArena ?? true,
         ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
       });
     } catch (err) {

@@ -19,6 +19,7 @@ export interface LoadRequest {
   type: 'load';
   model: ModelRef;
   threads: number;
+  memoryArena: boolean;
   postprocess: PostprocessSettings;
   /** Test hooks (never reachable from clients): throw on the Nth frame, exit the thread on it, or slow every frame. */
   faults?: { throwOnFrame?: number; exitOnFrame?: number; delayMs?: number };

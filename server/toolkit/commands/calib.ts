@@ -50,6 +50,10 @@ options:
   --quiet                 no progress bar
   --json                  print the manifest on stdout
   -h, --help              this text
+
+examples:
+  segstream calib --model model.onnx --images photos/ --out calib/ --format featuremap
+  segstream calib --model model.onnx --images clip.mp4 --out calib-nv12/ --format nv12 --source-range limited
 `;
 
 export interface CalibOptions {

@@ -51,6 +51,11 @@ options:
   --reference-dir <dir>      images matched to files by name (coffee.png <-> coffee.bin / coffee_0.npy)
   --json                     machine-readable output on stdout
   -h, --help                 this text
+
+examples:
+  segstream inspect calib/ --model model.onnx --config hb_mapper.yaml
+  segstream inspect frame.nv12 --model model.onnx --rt nv12 --reference-image frame.png
+  segstream inspect input.npy --model model.onnx --json
 `;
 
 export interface InspectOptions {
@@ -294,7 +299,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_OK;
     }
     const model = requiredString(values, 'model', 'the float ONNX model the files are for');
-    if (positionals.length === 0) throw new UsageError('segstream inspect: give the files (or directories) to inspect (see --help)');
+    if (positionals.length === 0) throw new UsageError('expected the files (or directories) to inspect');
     const role = parseChoice('role', optionalString(values, 'role'), ['calibration', 'runtime', 'model-input'] as const);
     const rt = parseChoice('rt', optionalString(values, 'rt'), ['nv12', 'rgb', 'bgr', 'featuremap', 'yuv444', 'gray'] as const);
     const rtLayout = parseChoice('rt-layout', optionalString(values, 'rt-layout'), ['NHWC', 'NCHW'] as const);

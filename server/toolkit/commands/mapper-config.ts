@@ -57,6 +57,10 @@ options:
   --check <yaml>            check this YAML instead of writing one
   --json                    machine-readable output on stdout
   -h, --help                this text
+
+examples:
+  segstream mapper-config --model model.onnx --input nv12 --calib-dir calib/ --out hb_mapper.yaml
+  segstream mapper-config --check hb_mapper.yaml --model model.onnx --calib-dir calib/
 `;
 
 export interface MapperConfigOptions {

@@ -72,6 +72,11 @@ other options:
   --quiet                    no progress bar
   --json                     print report.json on stdout
   -h, --help                 this text
+
+examples:
+  segstream verify --reference model.onnx --deployed-int8-weights --images photos/ --min-agreement 0.95
+  segstream verify --reference model.onnx --deployed-input nv12 --source-range limited --images clip.mp4
+  segstream verify --reference model.onnx --deployed model_qdq.onnx --images photos/ --out report/
 `;
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {

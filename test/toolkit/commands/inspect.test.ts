@@ -177,7 +177,7 @@ describe('command line', () => {
     expect(ok.stdout).toContain('read as: float32 NCHW [1,3,512,512]');
     const usage = await capture(() => main([file, '--model', model, '--rt', 'rgba']));
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('--rt: expected one of nv12 | rgb | bgr | featuremap | yuv444 | gray, got "rgba"');
+    expect(usage.stderr).toContain('--rt: expected one of nv12, rgb, bgr, featuremap, yuv444, gray, got "rgba"');
     const help = await capture(() => main(['--help']));
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: segstream inspect');

@@ -3,6 +3,7 @@
  * a missing model file, and a model compiled for another BPU (the RDK X3's bernoulli2 on the X5's bayes-e).
  */
 import { promises as fs } from 'node:fs';
+import { SegstreamError, type ErrorKind } from '../../../util/errors.ts';
 import type { NativeBpuError } from './native.ts';
 
 export type BpuErrorReason =
@@ -22,8 +23,14 @@ export type BpuErrorReason =
   | 'unavailable'
   | 'internal';
 
-export class BpuBackendError extends Error {
+export class BpuBackendError extends SegstreamError {
   override readonly name = 'BpuBackendError';
+  /** Bad arguments are the caller's mistake; a missing or foreign model file is the user's; the rest is the runtime's. */
+  get kind(): ErrorKind {
+    if (this.reason === 'invalid-argument') return 'argument';
+    if (this.reason === 'missing-file' || this.reason === 'incompatible-platform' || this.reason === 'model-not-found') return 'input';
+    return 'runtime';
+  }
   constructor(
     message: string,
     readonly reason: BpuErrorReason,

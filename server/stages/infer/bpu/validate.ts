@@ -6,6 +6,7 @@ import type { Nv12Image } from '../../frame-context.ts';
 import type { Tensor, TensorDType } from '../../../model/model-info.ts';
 import { BpuBackendError } from './errors.ts';
 import { shapeText } from './tensor-info.ts';
+import { expectedGot } from '../../../util/validate.ts';
 
 export interface BpuLoadOptions {
   /** Which model of the packed file(s) to use; default: the first. */
@@ -28,20 +29,8 @@ export const NV12_FEEDS: readonly Nv12Feed[] = ['separate', 'packed'];
 
 const LOAD_KEYS = ['modelName', 'rawIntOutput', 'pipelineDepth', 'classNames', 'nv12Feed'];
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (ArrayBuffer.isView(v)) {
-    const name = v.constructor.name;
-    return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name} of length ${(v as unknown as ArrayLike<unknown>).length}`;
-  }
-  if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
-
 function invalid(what: string, expected: string, got: unknown, files: string[] = []): never {
-  throw new BpuBackendError(`${what}: expected ${expected}, got ${describe(got)}`, 'invalid-argument', files);
+  throw new BpuBackendError(`${what}: ${expectedGot(expected, got)}`, 'invalid-argument', files);
 }
 
 export function validateLoadArgs(files: unknown, opts: unknown): { files: string[]; opts: BpuLoadOptions } {

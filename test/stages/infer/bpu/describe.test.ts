@@ -63,6 +63,7 @@ describe('segstream model info for a BPU model', () => {
   it('refuses an unknown backend', () => {
     const r = modelInfo(fixture('stream-demo.json'), '--backend', 'tpu');
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('--backend: expected onnx or bpu, got "tpu"');
+    expect(r.stderr).toContain('--backend: expected one of onnx, bpu, got "tpu"');
+    expect(r.status).toBe(2);
   });
 });

@@ -381,10 +381,10 @@ describe('specific load errors', () => {
 describe('argument checks', () => {
   it('rejects bad files and options with the argument, what was expected and what was given', async () => {
     await expect(BpuBackend.load([])).rejects.toThrow('BpuBackend.load files: expected a non-empty array of model file paths, got an array of length 0');
-    await expect(BpuBackend.load([''])).rejects.toThrow('BpuBackend.load files[0]: expected a non-empty string (a .bin path), got the string ""');
-    await expect(BpuBackend.load([MODELS], { pipelineDepth: 3 } as never)).rejects.toThrow('BpuBackend.load opts.pipelineDepth: expected 1 or 2, got number 3');
+    await expect(BpuBackend.load([''])).rejects.toThrow('BpuBackend.load files[0]: expected a non-empty string (a .bin path), got ""');
+    await expect(BpuBackend.load([MODELS], { pipelineDepth: 3 } as never)).rejects.toThrow('BpuBackend.load opts.pipelineDepth: expected 1 or 2, got 3');
     await expect(BpuBackend.load([MODELS], { modelname: 'x' } as never)).rejects.toThrow(/BpuBackend\.load opts\.modelname: expected one of the options modelName, rawIntOutput, pipelineDepth, classNames/);
-    await expect(BpuBackend.load([MODELS], { rawIntOutput: 'yes' } as never)).rejects.toThrow('BpuBackend.load opts.rawIntOutput: expected a boolean, got the string "yes"');
+    await expect(BpuBackend.load([MODELS], { rawIntOutput: 'yes' } as never)).rejects.toThrow('BpuBackend.load opts.rawIntOutput: expected a boolean, got "yes"');
     await expect(BpuBackend.load([MODELS], { modelName: 'nv12_packed_f32', classNames: ['a', 'b'] })).rejects.toThrow(
       /opts\.classNames: model 'nv12_packed_f32' .* outputs 3 classes, got 2 names/,
     );

@@ -166,7 +166,7 @@ describe('NV12_SEPARATE feed of a model that reports NV12', () => {
   it('resizeNv12 into a target checks its size, its buffer and the options it combines with', () => {
     const source = makeNv12(64, 20).image;
     const target = makeNv12(24, 8, { strideY: 32, strideUV: 32 }).image;
-    expect(() => kernels.resizeNv12(source, 32, 8, { out: target })).toThrow('opts.out is 24x8, expected 32x8');
+    expect(() => kernels.resizeNv12(source, 32, 8, { out: target })).toThrow('opts.out: expected 32x8, got 24x8');
     expect(() => kernels.resizeNv12(source, 24, 8, { out: target, alignWidth: 16 })).toThrow('opts.out and opts.alignWidth cannot be combined');
     expect(() => kernels.resizeNv12(source, 24, 8, { out: { ...target, data: source.data } })).toThrow("opts.out must not share the input image's buffer");
     const written = kernels.resizeNv12(source, 24, 8, { out: target });
@@ -228,10 +228,10 @@ describe('packed NV12 fallback', () => {
     expect(resolveNv12Feed(undefined, { SEGSTREAM_BPU_NV12_FEED: 'packed' })).toBe('packed');
     expect(resolveNv12Feed('separate', { SEGSTREAM_BPU_NV12_FEED: 'packed' })).toBe('separate');
     expect(() => resolveNv12Feed(undefined, { SEGSTREAM_BPU_NV12_FEED: 'planar' })).toThrow(
-      'SEGSTREAM_BPU_NV12_FEED: expected one of separate, packed, got the string "planar"',
+      'SEGSTREAM_BPU_NV12_FEED: expected one of separate, packed, got "planar"',
     );
     await expect(BpuBackend.load([MODELS], { nv12Feed: 'planar' as never })).rejects.toThrow(
-      `BpuBackend.load opts.nv12Feed: expected one of 'separate', 'packed', got the string "planar"`,
+      `BpuBackend.load opts.nv12Feed: expected one of 'separate', 'packed', got "planar"`,
     );
   });
 });
@@ -339,7 +339,7 @@ describe('NV12 argument errors', () => {
       await expect(bpu.runNv12({ ...short, data: short.data.subarray(0, short.data.length - 1) })).rejects.toThrow(
         /runNv12\(image\)\.data .*expected at least 384 bytes for the UV plane at offset 256, got a Uint8Array of length 383/,
       );
-      await expect(bpu.runNv12({ ...short, strideY: 16 })).rejects.toThrow(/strideY .*expected >= width 32, got number 16/);
+      await expect(bpu.runNv12({ ...short, strideY: 16 })).rejects.toThrow(/strideY .*expected >= width 32, got 16/);
       // Nothing reached the runtime.
       expect(testDouble().stats().inferCalls).toBe(inferCalls);
     } finally {

@@ -2,10 +2,10 @@
  * In-page part of bench/viewer.ts: times the 2D and WebGL2 compositors on the same synthetic frames.
  * Bundled by Vite into an IIFE and injected into a blank Chromium page.
  */
-import { Canvas2dCompositor } from '../../../client/src/lib/render/canvas2d.ts';
-import { WebGlCompositor } from '../../../client/src/lib/render/webgl.ts';
-import type { Compositor, CompositeFrame } from '../../../client/src/lib/render/compositor.ts';
-import type { ViewMode } from '../../../client/src/lib/options.ts';
+import { Canvas2dCompositor } from '../../client/src/lib/render/canvas2d.ts';
+import { WebGlCompositor } from '../../client/src/lib/render/webgl.ts';
+import type { Compositor, CompositeFrame } from '../../client/src/lib/render/compositor.ts';
+import type { ViewMode } from '../../client/src/lib/options.ts';
 
 export interface BenchCase {
   frameWidth: number;
