@@ -313,12 +313,18 @@ segk::ClassMapView mapOf(Napi::Object o, const char* key, const char* wKey, cons
 Napi::Value Argmax(const Napi::CallbackInfo& info) {
   Napi::Object o = optionsArg(info);
   Job job;
-  View logits = typedOf(o, "logits", job, {napi_float32_array, napi_int8_array, napi_int16_array, napi_int32_array});
+  View logits = typedOf(o, "logits", job,
+                        {napi_float32_array, napi_int8_array, napi_int16_array, napi_int32_array, napi_uint16_array});
   segk::ArgmaxSpec s;
   switch (logits.type) {
     case napi_int8_array: s.type = segk::LogitType::I8; break;
     case napi_int16_array: s.type = segk::LogitType::I16; break;
     case napi_int32_array: s.type = segk::LogitType::I32; break;
+    // A Uint16Array holds half-precision patterns, and only when the caller says so.
+    case napi_uint16_array:
+      if (!boolOf(o, "float16")) fail(info.Env(), "segstream_kernels: Uint16Array logits need float16: true");
+      s.type = segk::LogitType::F16;
+      break;
     default: s.type = segk::LogitType::F32; break;
   }
   s.nhwc = boolOf(o, "nhwc");
@@ -430,6 +436,28 @@ Napi::Value OverlayRgb(const Napi::CallbackInfo& info) {
   return finish(info, std::move(job));
 }
 
+// { from: Float32Array | Uint16Array (half patterns), to: the other, count, scalar }: float32 <-> float16.
+Napi::Value ConvertFloat16(const Napi::CallbackInfo& info) {
+  Napi::Object o = optionsArg(info);
+  Job job;
+  View from = typedOf(o, "from", job, {napi_float32_array, napi_uint16_array});
+  View to = typedOf(o, "to", job, {napi_float32_array, napi_uint16_array});
+  if (from.type == to.type) fail(info.Env(), "segstream_kernels: convertFloat16 converts between Float32Array and Uint16Array");
+  const size_t n = (size_t)intOf(o, "count");
+  if (from.length < n || to.length < n) fail(info.Env(), "segstream_kernels: convertFloat16 arrays are shorter than count");
+  const Isa isa = isaOf(o);
+  if (from.type == napi_float32_array) {
+    const float* src = (const float*)from.ptr;
+    uint16_t* dst = (uint16_t*)to.ptr;
+    job.work = [=] { segk::floatToHalf(src, n, dst, isa); };
+  } else {
+    const uint16_t* src = (const uint16_t*)from.ptr;
+    float* dst = (float*)to.ptr;
+    job.work = [=] { segk::halfToFloat(src, n, dst, isa); };
+  }
+  return finish(info, std::move(job));
+}
+
 // glibc gives each thread that allocates its own malloc arena and keeps freed memory in it; with ONNX Runtime's
 // threads allocating per inference that adds up to hundreds of MB resident. Capping the arena count (before those
 // threads start) keeps them sharing. Returns false where there is no glibc.
@@ -461,6 +489,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("resizeClassMap", Napi::Function::New(env, ResizeClassMap, "resizeClassMap"));
   exports.Set("overlayNv12", Napi::Function::New(env, OverlayNv12, "overlayNv12"));
   exports.Set("overlayRgb", Napi::Function::New(env, OverlayRgb, "overlayRgb"));
+  exports.Set("convertFloat16", Napi::Function::New(env, ConvertFloat16, "convertFloat16"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("limitMallocArenas", Napi::Function::New(env, LimitMallocArenas, "limitMallocArenas"));
   Napi::Array modes = Napi::Array::New(env, segk::kPostModeCount);

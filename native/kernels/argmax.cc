@@ -671,6 +671,11 @@ void argmax(const void* logits, const ArgmaxSpec& s, const ClassMapMut& out, uin
   const float* floats = nullptr;
   if (s.type == LogitType::F32) {
     floats = (const float*)logits;
+  } else if (s.type == LogitType::F16) {
+    // Widening is exact, so every mode gives what it gives on the same logits in float32.
+    dequantised.resize(total);
+    halfToFloat((const uint16_t*)logits, total, dequantised.data(), isa);
+    floats = dequantised.data();
   } else if (upsampled) {
     dequantised.resize(total);
     switch (s.type) {

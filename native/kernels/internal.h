@@ -104,6 +104,11 @@ struct Ops {
   void (*merge3)(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);
   void (*split2)(const uint8_t* src, int n, uint8_t* a, uint8_t* b);
   void (*merge2)(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst);
+  // IEEE half precision (bit patterns) <-> float32 over n values. Half -> float is exact; float -> half rounds to
+  // nearest even, overflows to infinity and keeps subnormals. A NaN stays a NaN of the same sign with its top
+  // payload bits and the quiet bit set (what F16C and the NEON conversions produce), on every instruction set.
+  void (*halfToFloat)(const uint16_t* src, int n, float* dst);
+  void (*floatToHalf)(const float* src, int n, uint16_t* dst);
 };
 
 // Scalar loops, also used by the SIMD tables for row tails.
@@ -149,6 +154,8 @@ void split3(const uint8_t* src, int n, uint8_t* a, uint8_t* b, uint8_t* c);
 void merge3(const uint8_t* a, const uint8_t* b, const uint8_t* c, int n, uint8_t* dst);
 void split2(const uint8_t* src, int n, uint8_t* a, uint8_t* b);
 void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst);
+void halfToFloat(const uint16_t* src, int n, float* dst);
+void floatToHalf(const float* src, int n, uint16_t* dst);
 // 8 rows <-> column-major blocks (8 bytes per column: one byte per row), columns [x0, x1).
 void rowsToCols(const uint8_t* const* rows, int x0, int x1, uint8_t* cols);
 void colsToRows(const uint8_t* cols, int x0, int x1, uint8_t* const* rows);

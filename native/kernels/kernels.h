@@ -76,7 +76,7 @@ void rgbToNv12(const RgbView& in, Color color, const Nv12Mut& out);
 // Float value the reference processor produces for one 8-bit channel value (exposed for tests).
 float normalizeValue(int value, int channel, const TensorSpec& spec);
 
-enum class LogitType : int { F32 = 0, I8 = 1, I16 = 2, I32 = 3 };
+enum class LogitType : int { F32 = 0, I8 = 1, I16 = 2, I32 = 3, F16 = 4 };
 enum class PostMode : int { LowRes = 0, Exact = 1, Boundary = 2 };
 // The names TypeScript uses for each PostMode, indexed by its value (server/protocol/postprocess-modes.ts; the
 // addon exports this list and the TypeScript side checks it on load, so the two cannot drift apart).
@@ -111,7 +111,13 @@ struct ClassMapView {
   int width = 0, height = 0;
 };
 
-// histogram has `classes` entries and counts the output class map's pixels.
+// Half-precision tensors (16-bit patterns) <-> float32, n values (see Ops::halfToFloat for the exact rules):
+// float16 model inputs are written from the float32 preprocessing, float16 outputs read before argmax.
+void halfToFloat(const uint16_t* src, size_t n, float* dst, Isa isa);
+void floatToHalf(const float* src, size_t n, uint16_t* dst, Isa isa);
+
+// histogram has `classes` entries and counts the output class map's pixels. F16 logits are widened to float32
+// first (exact), then take the float path.
 void argmax(const void* logits, const ArgmaxSpec& spec, const ClassMapMut& out, uint32_t* histogram, Isa isa);
 void resizeClassMap(const ClassMapView& in, const ClassMapMut& out);
 

@@ -724,13 +724,66 @@ void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst) {
   if (i < n) scalar::merge2(a + i, b + i, n - i, dst + 2 * i);
 }
 
+// Half -> float, 8 lanes: integer re-biasing for normal values, NaN/infinity and subnormals blended in (a
+// subnormal is mant * 2^-24, exact in float). Same bits as scalar::halfToFloat.
+void halfToFloat(const uint16_t* src, int n, float* dst) {
+  int i = 0;
+  const __m256i expMask = _mm256_set1_epi32(0x7c00), mantMask = _mm256_set1_epi32(0x3ff);
+  for (; i + 8 <= n; i += 8) {
+    const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(src + i)));
+    const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x8000)), 16);
+    const __m256i exp = _mm256_and_si256(h, expMask), mant = _mm256_and_si256(h, mantMask);
+    const __m256i normal = _mm256_add_epi32(_mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x7fff)), 13),
+                                            _mm256_set1_epi32(112 << 23));
+    const __m256i mantIsZero = _mm256_cmpeq_epi32(mant, _mm256_setzero_si256());
+    const __m256i special = _mm256_or_si256(
+        _mm256_or_si256(_mm256_set1_epi32(0x7f800000), _mm256_slli_epi32(mant, 13)),
+        _mm256_andnot_si256(mantIsZero, _mm256_set1_epi32(0x400000)));
+    const __m256i sub = _mm256_castps_si256(_mm256_mul_ps(_mm256_cvtepi32_ps(mant), _mm256_set1_ps(0x1p-24f)));
+    __m256i r = normal;
+    r = _mm256_blendv_epi8(r, special, _mm256_cmpeq_epi32(exp, expMask));
+    r = _mm256_blendv_epi8(r, sub, _mm256_cmpeq_epi32(exp, _mm256_setzero_si256()));
+    _mm256_storeu_si256((__m256i*)(dst + i), _mm256_or_si256(r, sign));
+  }
+  if (i < n) scalar::halfToFloat(src + i, n - i, dst + i);
+}
+
+// Float -> half, 8 lanes: rounding to nearest even by adding 0xfff plus the kept mantissa's lowest bit before the
+// shift (normal results; a carry into the exponent gives the next binade or infinity), and by a float addition of
+// 0.5 for subnormal results (the sum's last bit is worth 2^-24, the half's subnormal step). Same bits as
+// scalar::floatToHalf.
+void floatToHalf(const float* src, int n, uint16_t* dst) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i x = _mm256_loadu_si256((const __m256i*)(src + i));
+    const __m256i sign = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x8000));
+    const __m256i a = _mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff));
+    const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(a, 13), _mm256_set1_epi32(1));
+    const __m256i normal = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(0xfff - (112 << 23))), odd), 13);
+    const __m256i sub = _mm256_sub_epi32(
+        _mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), _mm256_set1_ps(0.5f))), _mm256_set1_epi32(0x3f000000));
+    const __m256i nan = _mm256_or_si256(_mm256_set1_epi32(0x7e00),
+                                        _mm256_srli_epi32(_mm256_and_si256(a, _mm256_set1_epi32(0x7fffff)), 13));
+    __m256i r = normal;
+    r = _mm256_blendv_epi8(r, sub, _mm256_cmpgt_epi32(_mm256_set1_epi32(113 << 23), a));
+    r = _mm256_blendv_epi8(r, _mm256_set1_epi32(0x7c00), _mm256_cmpgt_epi32(a, _mm256_set1_epi32((143 << 23) - 1)));
+    r = _mm256_blendv_epi8(r, nan, _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7f800000)));
+    r = _mm256_or_si256(r, sign);
+    // 8 x 32 -> 8 x 16 (values <= 0xffff): pack within each 128-bit half, then gather the two halves' results.
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+    _mm_storeu_si128((__m128i*)(dst + i), _mm256_castsi256_si128(packed));
+  }
+  if (i < n) scalar::floatToHalf(src + i, n - i, dst + i);
+}
+
 }  // namespace
 
 const Ops& avx2Ops() {
   static const Ops ops = {Isa::Avx2,    horizontal8,  scalar::horizontal1, vertical,       yuvRow,
                           yuvRowNearest, normalizeRow, argmaxPlane,  blendArgmax,         blendRow,       argmaxRowMax,
                           argmaxVector, evalCandidates, anyAtLeast4,       split3,         merge3,
-                          split2,       merge2};
+                          split2,       merge2,         halfToFloat,       floatToHalf};
   return ops;
 }
 

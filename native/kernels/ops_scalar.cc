@@ -1,5 +1,6 @@
 // Scalar reference implementations of the hot loops. The SIMD tables must produce identical bytes/floats.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "internal.h"
@@ -200,6 +201,55 @@ void merge2(const uint8_t* a, const uint8_t* b, int n, uint8_t* dst) {
   }
 }
 
+void halfToFloat(const uint16_t* src, int n, float* dst) {
+  for (int i = 0; i < n; ++i) {
+    const uint32_t h = src[i];
+    const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+    uint32_t bits;
+    if (exp == 0x1f) {
+      bits = sign | 0x7f800000u | (mant ? 0x400000u | (mant << 13) : 0u);
+    } else if (exp != 0) {
+      bits = sign | ((exp + 112u) << 23) | (mant << 13);
+    } else {
+      const float f = (float)mant * 0x1p-24f;  // a subnormal (or zero): exact in float32
+      std::memcpy(&bits, &f, 4);
+      bits |= sign;
+    }
+    std::memcpy(&dst[i], &bits, 4);
+  }
+}
+
+void floatToHalf(const float* src, int n, uint16_t* dst) {
+  for (int i = 0; i < n; ++i) {
+    uint32_t x;
+    std::memcpy(&x, &src[i], 4);
+    const uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu;
+    uint32_t mant = x & 0x7fffffu;
+    uint32_t r;
+    const int e = (int)exp - 127 + 15;
+    if (exp == 0xff) {
+      r = 0x7c00u | (mant ? 0x200u | (mant >> 13) : 0u);
+    } else if (e >= 31) {
+      r = 0x7c00u;
+    } else if (e <= 0) {
+      if (e < -10) {
+        r = 0;
+      } else {
+        mant |= 0x800000u;
+        const int shift = 14 - e;
+        const uint32_t halfway = 1u << (shift - 1), rem = mant & ((1u << shift) - 1);
+        r = mant >> shift;
+        if (rem > halfway || (rem == halfway && (r & 1u))) ++r;
+      }
+    } else {
+      r = ((uint32_t)e << 10) | (mant >> 13);
+      const uint32_t rem = mant & 0x1fffu;
+      if (rem > 0x1000u || (rem == 0x1000u && (r & 1u))) ++r;  // a carry into the exponent is still right
+    }
+    dst[i] = (uint16_t)(sign | r);
+  }
+}
+
 namespace {
 void horizontal8(const uint8_t* const* src, uint8_t* const* dst, int planes, const Coeffs& c, uint8_t*) {
   for (int r = 0; r < 8 * planes; ++r) horizontal1(src[r], dst[r], c);
@@ -213,7 +263,7 @@ const Ops& scalarOps() {
                           scalar::yuvRow,        scalar::yuvRowNearest,  scalar::normalizeRow,   scalar::argmaxPlane, scalar::blendArgmax,
                           scalar::blendRow,      scalar::argmaxRowMax,   scalar::argmaxVector, scalar::evalCandidates,
                           scalar::anyAtLeast4,   scalar::split3,         scalar::merge3,      scalar::split2,
-                          scalar::merge2};
+                          scalar::merge2,        scalar::halfToFloat,    scalar::floatToHalf};
   return ops;
 }
 

@@ -30,6 +30,7 @@ import { buildHello } from './hello.ts';
 import { streamMetricsText, type StreamFigures } from './metrics-exposition.ts';
 import { SourceSupervisor } from './source-supervisor.ts';
 import { StatusBoard, type AppStatus } from './status.ts';
+import { modelNotes } from '../model/model-notes.ts';
 
 export type { AppStatus } from './status.ts';
 
@@ -301,6 +302,7 @@ export class SegStreamApp implements ControlTarget {
             ? ' -- UNTRAINED DEMO MODEL: masks are meaningless, speed is real'
             : ''),
     );
+    for (const note of modelNotes(model)) this.log(note);
     this.log(`post-processing: ${describePostprocess(stage.postprocess)}`);
     return model;
   }

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import { loadModelInfo } from '../model/load.ts';
+import { modelNotes, modelSummary } from '../model/model-notes.ts';
 import { UsageError } from '../util/errors.ts';
 import { EXIT_OK, EXIT_USAGE, integerFlag, optionalString, parseChoice, runCli, suggestOption } from './args.ts';
 
@@ -109,10 +110,17 @@ async function modelInfo(argv: string[]): Promise<number> {
       process.stdout.write(await describeBpuModelFile(positionals[0]!, { ...(name ? { modelName: name } : {}), json: values.json === true }));
       return EXIT_OK;
     }
-    const info = await loadModelInfo(positionals[0]!, {
+    let info = await loadModelInfo(positionals[0]!, {
       ...(config ? { configPath: config } : {}),
       ...(preprocessor ? { preprocessorPath: preprocessor } : {}),
     });
+    if (info.output.height === 0 || info.output.width === 0) {
+      // The graph does not tell the output size: ONNX Runtime's warm-up inference does (as serve does).
+      const { OnnxBackend } = await import('../stages/infer/onnx-backend.ts');
+      const backend = await OnnxBackend.load(info, { threads: 1 });
+      info = backend.model;
+      await backend.close();
+    }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       return EXIT_OK;
@@ -124,9 +132,11 @@ async function modelInfo(argv: string[]): Promise<number> {
         `model:        ${info.name} (${info.path})${info.untrainedDemo ? '  UNTRAINED DEMO MODEL' : ''}`,
         `input:        ${i.name} ${i.dtype} [${i.shape.join(',')}] ${i.layout}${i.dynamic ? ` (dynamic H/W; using ${i.height}x${i.width})` : ''}`,
         `output:       ${o.name} ${o.dtype} [${o.shape.join(',')}] ${o.kind}, ${o.classes} classes at ${o.height}x${o.width}`,
-        `classes:      ${info.classNames.slice(0, 8).join(', ')}${info.classNames.length > 8 ? `, ... (${info.classNames.length})` : ''}`,
+        `classes:      ${info.classNames.length === 0 ? '(no count in the graph or config.json: counted from the ids seen, generic names)' : `${info.classNames.slice(0, 8).join(', ')}${info.classNames.length > 8 ? `, ... (${info.classNames.length})` : ''}`}`,
         `preprocess:   resize ${i.height}x${i.width} ${info.preprocess.resample}, x${info.preprocess.rescale.toPrecision(6)}, mean [${info.preprocess.mean.join(', ')}], std [${info.preprocess.std.join(', ')}], ${info.preprocess.channelOrder.toUpperCase()} (${info.preprocess.origin})`,
+        `summary:      ${modelSummary(info)}`,
         ...Object.entries(info.details).map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`),
+        ...modelNotes(info).map((n) => `note:         ${n}`),
         '',
       ].join('\n'),
     );

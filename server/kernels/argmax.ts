@@ -23,6 +23,8 @@ export interface ArgmaxOptions {
   scales?: Float32Array | number[];
   zeroPoints?: Int32Array | number[];
   mode: PostprocessMode;
+  /** The logits are a Uint16Array of IEEE half-precision patterns (a float16 model output). */
+  float16?: boolean;
   /** Output size; default the logit grid size. */
   outWidth?: number;
   outHeight?: number;
@@ -41,7 +43,7 @@ export interface ArgmaxResult {
   histogram: Uint32Array;
 }
 
-type Logits = Float32Array | Int8Array | Int16Array | Int32Array;
+type Logits = Float32Array | Int8Array | Int16Array | Int32Array | Uint16Array;
 
 function perClass(fn: string, name: string, value: unknown, classes: number, integerValues: boolean): number[] {
   if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array) && !(value instanceof Int32Array)) {
@@ -57,10 +59,15 @@ function perClass(fn: string, name: string, value: unknown, classes: number, int
 }
 
 function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
-  if (!(logits instanceof Float32Array || logits instanceof Int8Array || logits instanceof Int16Array || logits instanceof Int32Array)) {
+  if (!(logits instanceof Float32Array || logits instanceof Int8Array || logits instanceof Int16Array || logits instanceof Int32Array || logits instanceof Uint16Array)) {
     v.invalid(fn, 'logits', 'a Float32Array, Int8Array, Int16Array or Int32Array', logits);
   }
   const o = v.object(fn, 'opts', opts);
+  if (o.float16 !== undefined && typeof o.float16 !== 'boolean') v.fail(fn, `opts.float16 must be a boolean, got ${v.describe(o.float16)}`);
+  const float16 = o.float16 === true;
+  if (float16 !== logits instanceof Uint16Array) {
+    v.fail(fn, float16 ? `opts.float16 needs the logits as a Uint16Array of half-precision patterns, got ${v.describe(logits)}` : 'logits is a Uint16Array: set opts.float16 (half-precision patterns); integer logits are Int8/16/32Array');
+  }
   const layout = v.oneOf(fn, 'opts.layout', o.layout, ['NCHW', 'NHWC'] as const);
   const classes = v.integer(fn, 'opts.classes', o.classes, 1, 65536);
   const height = v.size(fn, 'opts.height', o.height);
@@ -72,15 +79,15 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   if (logits.length !== expected) {
     v.invalid(fn, 'logits', `${expected} elements (${layout}, ${classes} classes x ${height}x${width})`, logits);
   }
-  const isFloat = logits instanceof Float32Array;
+  const isFloat = logits instanceof Float32Array || float16;
   let scales: Float32Array | undefined;
   let zeroPoints: Int32Array | undefined;
   if (o.scales !== undefined) {
-    if (isFloat) v.fail(fn, 'opts.scales: applies to integer logits only; float32 logits are used as they are');
+    if (isFloat) v.fail(fn, `opts.scales: applies to integer logits only; ${float16 ? 'float16' : 'float32'} logits are used as they are`);
     scales = Float32Array.from(perClass(fn, 'opts.scales', o.scales, classes, false));
   }
   if (o.zeroPoints !== undefined) {
-    if (isFloat) v.fail(fn, 'opts.zeroPoints: applies to integer logits only; float32 logits are used as they are');
+    if (isFloat) v.fail(fn, `opts.zeroPoints: applies to integer logits only; ${float16 ? 'float16' : 'float32'} logits are used as they are`);
     zeroPoints = Int32Array.from(perClass(fn, 'opts.zeroPoints', o.zeroPoints, classes, true));
   }
   let map: Uint8Array | Uint16Array;
@@ -89,7 +96,7 @@ function prepareArgmax(fn: string, logits: unknown, opts: unknown) {
   else map = v.reusedOutput(fn, 'opts.out', o.out, Uint16Array, outW * outH, `a ${outW}x${outH} class map of ${classes} classes`);
   const histogram = new Uint32Array(classes);
   const args = {
-    logits, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,
+    logits, float16, nhwc: layout === 'NHWC', classes, height, width, scales, zeroPoints,
     mode, outW, outH, map, histogram, scalar: !v.simdFlag(fn, o.simd),
     threads: v.threadCount(fn, o.threads),
   };

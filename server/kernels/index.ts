@@ -11,6 +11,8 @@ export {
 export type { NormalizeOptions, ColorSpec, ChromaUpsampling, Nv12ToRgbOptions, ResizeNv12Options } from './image.ts';
 export { argmax, argmaxAsync, resizeClassMap } from './argmax.ts';
 export type { PostprocessMode, ArgmaxOptions, ArgmaxResult } from './argmax.ts';
+export { float32ToFloat16, float16ToFloat32, quantizeTensor } from './convert.ts';
+export type { ConvertOptions, QuantizeOptions } from './convert.ts';
 export { overlayNv12, overlayNv12Async, overlayRgb, overlayRgbAsync } from './overlay.ts';
 export type { OverlayOptions } from './overlay.ts';
 export { KernelArgumentError, MAX_DIMENSION, MAX_THREADS } from './validate.ts';

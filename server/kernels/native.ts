@@ -46,7 +46,9 @@ export type Nv12ToRgbArgs = NativeNv12 & NativeColor & NativeIsa & { chromaBilin
 export type ResizeNv12Args = NativeNv12 &
   NativeIsa & { out: Uint8Array; outW: number; outH: number; outStrideY: number; outStrideUV: number; outOffsetUV: number };
 export interface ArgmaxArgs extends NativeIsa {
-  logits: Float32Array | Int8Array | Int16Array | Int32Array;
+  /** A Uint16Array holds half-precision patterns (then `float16` is true). */
+  logits: Float32Array | Int8Array | Int16Array | Int32Array | Uint16Array;
+  float16: boolean;
   nhwc: boolean;
   classes: number;
   height: number;
@@ -79,6 +81,12 @@ export interface OverlayFields extends NativeIsa {
   histogram: Uint32Array;
 }
 export type OverlayNv12Args = NativeNv12 & NativeColor & OverlayFields & { out: Uint8Array };
+/** float32 <-> float16 (bit patterns): the direction follows the two arrays' types. */
+export interface ConvertFloat16Args extends NativeIsa {
+  from: Float32Array | Uint16Array;
+  to: Float32Array | Uint16Array;
+  count: number;
+}
 export type OverlayRgbArgs = { rgb: Uint8Array; width: number; height: number; out: Uint8Array } & OverlayFields;
 
 /** A kernel entry point: synchronous on the calling thread, or on the libuv pool with `async = true`. */
@@ -98,6 +106,7 @@ export interface NativeKernels {
   resizeClassMap: Entry<ResizeClassMapArgs>;
   overlayNv12: Entry<OverlayNv12Args>;
   overlayRgb: Entry<OverlayRgbArgs>;
+  convertFloat16: Entry<ConvertFloat16Args>;
   info(): { isa: 'avx2' | 'neon' | 'scalar' };
   /** glibc's mallopt(M_ARENA_MAX, n); false where there is no glibc. */
   limitMallocArenas(n: number): boolean;

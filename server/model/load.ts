@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ModelInfo, ModelInputSpec, ModelOutputSpec, PreprocessSpec, TensorDType, TensorLayout } from './model-info.ts';
+import type { ModelInfo, ModelInputSpec, ModelOutputSpec, PreprocessSpec, Quantization, TensorDType, TensorLayout } from './model-info.ts';
 import { ModelLoadError } from './errors.ts';
 import { PIL_RESAMPLE, readHfModelConfig, readHfPreprocessorConfig, type HfModelConfig, type HfPreprocessorConfig, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_RESCALE } from './hf-config.ts';
 import {
@@ -18,6 +18,9 @@ import {
   type OnnxSummary,
   type OnnxValueInfo,
 } from './onnx/reader.ts';
+import { buildGraphView, type GraphNode, type OnnxGraph } from './onnx/graph.ts';
+import { propagateShapes, type ShapePropagation } from './onnx/shapes.ts';
+import { constantNodeValue, initializerValue } from './onnx/tensor-values.ts';
 
 export { ModelLoadError } from './errors.ts';
 
@@ -35,7 +38,7 @@ export interface LoadModelOptions {
 /** Input size used for a dynamic model when neither options nor preprocessor_config.json give one. */
 export const DEFAULT_DYNAMIC_SIZE = { height: 512, width: 512 };
 
-const DTYPES: Record<number, TensorDType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64' };
+const DTYPES: Record<number, TensorDType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64', 10: 'float16' };
 const INTEGER_DTYPES = new Set<TensorDType>(['uint8', 'int8', 'int16', 'int32', 'int64']);
 
 function shapeText(dims: (number | string)[] | null): string {
@@ -101,7 +104,7 @@ function toDType(file: string, field: string, elemType: number): TensorDType {
   if (!d) {
     throw new ModelLoadError(file, 'unsupported element type', {
       field,
-      expected: 'float32, uint8, int8, int16, int32 or int64',
+      expected: 'float32, float16, uint8, int8, int16, int32 or int64',
       found: elemTypeName(elemType),
     });
   }
@@ -116,9 +119,51 @@ interface InputAnalysis {
   /** Static H/W or null when symbolic. */
   height: number | null;
   width: number | null;
+  quantization?: Quantization;
 }
 
-function analyseInput(file: string, summary: OnnxSummary): InputAnalysis {
+/**
+ * The layout of an input whose channel axis is symbolic (Optimum declares `num_channels`): read from the
+ * first Conv it reaches, directly (NCHW) or through a Transpose [0,3,1,2] (NHWC), whose weight takes 3 channels.
+ */
+function layoutFromConsumers(summary: OnnxSummary, graph: OnnxGraph, name: string): TensorLayout | null {
+  const weightIn = (conv: GraphNode | undefined): number | null => {
+    if (!conv || conv.opType !== 'Conv') return null;
+    const w = summary.initializers.find((t) => t.name === conv.inputs[1]);
+    const group = Number(conv.attributes.find((a) => a.name === 'group')?.i ?? 1);
+    return w && w.dims.length === 4 ? w.dims[1]! * group : null;
+  };
+  for (const n of graph.consumers.get(name) ?? []) {
+    // A DequantizeLinear (quantised input) or Cast (uint8 pixels) comes first in some exports.
+    const next = n.opType === 'DequantizeLinear' || n.opType === 'Cast' ? (graph.consumers.get(n.outputs[0]!) ?? [])[0] : n;
+    if (!next) continue;
+    if (weightIn(next) === 3) return 'NCHW';
+    if (next.opType === 'Transpose') {
+      const perm = next.attributes.find((a) => a.name === 'perm')?.ints?.map(Number);
+      if (perm?.join(',') === '0,3,1,2' && weightIn((graph.consumers.get(next.outputs[0]!) ?? [])[0]) === 3) return 'NHWC';
+    }
+  }
+  return null;
+}
+
+/** The scale and zero point of the DequantizeLinear an integer input feeds (per tensor), if it feeds one. */
+function inputQuantization(bytes: Uint8Array, summary: OnnxSummary, graph: OnnxGraph, name: string): Quantization | undefined {
+  const dq = (graph.consumers.get(name) ?? []).find((n) => n.opType === 'DequantizeLinear');
+  if (!dq) return undefined;
+  const valueOf = (v: string | undefined) => {
+    if (!v) return null;
+    const init = summary.initializers.find((t) => t.name === v);
+    if (init) return initializerValue(bytes, init);
+    const producer = graph.producers.get(v);
+    return producer?.opType === 'Constant' ? constantNodeValue(producer) : null;
+  };
+  const scale = valueOf(dq.inputs[1]);
+  const zp = dq.inputs[2] ? valueOf(dq.inputs[2]) : { elemType: 0, dims: [], values: [0] };
+  if (!scale || !zp || scale.values.length !== 1 || zp.values.length !== 1 || !(scale.values[0]! > 0)) return undefined;
+  return { scales: Float32Array.of(scale.values[0]!), zeroPoints: Int32Array.of(zp.values[0]!) };
+}
+
+function analyseInput(file: string, bytes: Uint8Array, summary: OnnxSummary, graph: OnnxGraph): InputAnalysis {
   const initNames = new Set(summary.initializers.map((t) => t.name));
   // Before IR 4, initializers were also listed as graph inputs: those are weights, not inputs.
   const inputs = summary.inputs.filter((i) => !initNames.has(i.name));
@@ -132,7 +177,7 @@ function analyseInput(file: string, summary: OnnxSummary): InputAnalysis {
       found: `${inputs.length} inputs: ${inputs.map((i) => `${i.name} ${shapeText(i.dims)}`).join(', ')}`,
     });
   }
-  const info = inputs[0];
+  const info = inputs[0]!;
   const field = `input "${info.name}"`;
   if (info.typeKind !== 'tensor') {
     throw new ModelLoadError(file, 'the input is not a tensor', { field, expected: 'a tensor', found: info.typeKind });
@@ -148,29 +193,50 @@ function analyseInput(file: string, summary: OnnxSummary): InputAnalysis {
       found: `rank ${dims.length} ${shapeText(dims)}`,
     });
   }
-  let layout: TensorLayout;
+  let layout: TensorLayout | null = null;
   if (dims[1] === 3) layout = 'NCHW';
   else if (dims[3] === 3) layout = 'NHWC';
-  else {
+  else if (typeof dims[1] === 'string' || typeof dims[3] === 'string') layout = layoutFromConsumers(summary, graph, info.name);
+  if (layout === null) {
     throw new ModelLoadError(file, 'wrong channel count', {
       field: `${field} shape`,
       expected: '3 (RGB) channels at axis 1 (NCHW) or axis 3 (NHWC)',
-      found: shapeText(dims),
+      found: `${shapeText(dims)}${typeof dims[1] === 'string' || typeof dims[3] === 'string' ? ' (a symbolic channel dim, and no Conv taking 3 channels reads the input)' : ''}`,
     });
   }
   if (typeof dims[0] === 'number' && dims[0] !== 1) {
     throw new ModelLoadError(file, 'unsupported batch size', { field: `${field} shape`, expected: 'batch 1 or a dynamic batch', found: shapeText(dims) });
   }
   const dtype = toDType(file, `${field} element type`, info.elemType);
+  let quantization: Quantization | undefined;
+  if (dtype === 'int8' || dtype === 'uint8') {
+    quantization = inputQuantization(bytes, summary, graph, info.name);
+    if (!quantization && dtype === 'int8') {
+      throw new ModelLoadError(file, 'an int8 input that feeds no DequantizeLinear: what its values mean cannot be read from the model', {
+        field: `${field} element type`,
+        expected: 'float32/float16 (normalised), uint8 raw pixels, or an int8/uint8 input read by a DequantizeLinear with a constant scale',
+        found: 'int8',
+      });
+    }
+  } else if (dtype !== 'float32' && dtype !== 'float16') {
+    throw new ModelLoadError(file, 'unsupported input element type', {
+      field: `${field} element type`,
+      expected: 'float32, float16, uint8 or int8',
+      found: dtype,
+    });
+  }
   const [hAxis, wAxis] = layout === 'NCHW' ? [2, 3] : [1, 2];
   const height = typeof dims[hAxis] === 'number' ? (dims[hAxis] as number) : null;
   const width = typeof dims[wAxis] === 'number' ? (dims[wAxis] as number) : null;
-  return { info, dims, layout, dtype, height, width };
+  return { info, dims, layout, dtype, height, width, ...(quantization ? { quantization } : {}) };
 }
 
 interface OutputAnalysis {
   info: OnnxValueInfo;
+  /** Declared dims. */
   dims: (number | string)[];
+  /** Declared dims with every dim shape propagation resolved filled in (symbolic where it could not). */
+  resolved: (number | string)[];
   kind: 'logits' | 'classmap';
   dtype: TensorDType;
   layout: TensorLayout;
@@ -182,17 +248,23 @@ interface OutputAnalysis {
 }
 
 /** For a class-map output, look for the class count in the graph: ArgMax's input shape or the classifier weight. */
-function classesBehindArgMax(summary: OnnxSummary, outputName: string): number | null {
+function classesBehindArgMax(summary: OnnxSummary, shapes: ShapePropagation, outputName: string): number | null {
   const producer = new Map<string, (typeof summary.nodes)[number]>();
   for (const n of summary.nodes) for (const o of n.outputs) producer.set(o, n);
   let node = producer.get(outputName);
   // Walk back through casts/reshapes to the ArgMax.
-  for (let hops = 0; node && node.opType !== 'ArgMax' && hops < 4; hops++) node = producer.get(node.inputs[0]);
+  for (let hops = 0; node && node.opType !== 'ArgMax' && hops < 4; hops++) node = producer.get(node.inputs[0]!);
   if (!node || node.opType !== 'ArgMax') return null;
   const axisAttr = node.attributes.find((a) => a.name === 'axis');
   const axisRaw = axisAttr?.i ?? 0;
   const axis = typeof axisRaw === 'number' ? axisRaw : Number(axisRaw.toString());
-  const src = node.inputs[0];
+  const src = node.inputs[0]!;
+  // Shape propagation first (it sees through Resize, Relu, ...), then what the file declares.
+  const propagated = shapes.values.get(src)?.dims;
+  if (propagated) {
+    const d = propagated[axis < 0 ? propagated.length + axis : axis];
+    if (typeof d === 'number') return d;
+  }
   const vi = [...summary.valueInfo, ...summary.outputs].find((v) => v.name === src);
   if (vi?.dims) {
     const d = vi.dims[axis < 0 ? vi.dims.length + axis : axis];
@@ -202,13 +274,24 @@ function classesBehindArgMax(summary: OnnxSummary, outputName: string): number |
   const conv = producer.get(src);
   if (conv && conv.opType === 'Conv') {
     const w = summary.initializers.find((t) => t.name === conv.inputs[1]);
-    if (w && w.dims.length === 4) return w.dims[0];
+    if (w && w.dims.length === 4) return w.dims[0]!;
   }
   return null;
 }
 
-function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis): OutputAnalysis {
-  const tensors = summary.outputs.filter((o) => o.typeKind === 'tensor' && o.dims !== null && (o.dims.length === 3 || o.dims.length === 4));
+/** Declared dims with the propagated sizes filled in; the propagated rank when nothing is declared. */
+function resolveDims(declared: (number | string)[] | null, propagated: (number | null)[] | null | undefined): (number | string)[] | null {
+  if (!declared) return propagated ? propagated.map((d) => d ?? '?') : null;
+  if (!propagated || propagated.length !== declared.length) return declared;
+  return declared.map((d, i) => propagated[i] ?? d);
+}
+
+function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis, shapes: ShapePropagation): OutputAnalysis {
+  const resolvedOf = (o: OnnxValueInfo) => resolveDims(o.dims, shapes.values.get(o.name)?.dims);
+  const tensors = summary.outputs.filter((o) => {
+    const r = resolvedOf(o);
+    return o.typeKind === 'tensor' && r !== null && (r.length === 3 || r.length === 4);
+  });
   if (tensors.length === 0) {
     throw new ModelLoadError(file, 'no usable output', {
       field: 'graph.output',
@@ -216,14 +299,15 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis)
       found: summary.outputs.map((o) => `${o.name} ${shapeText(o.dims)}`).join(', '),
     });
   }
-  const info = tensors[0];
+  const info = tensors[0]!;
   const ignored = summary.outputs.filter((o) => o !== info).map((o) => o.name);
-  const dims = info.dims as (number | string)[];
+  const dims = info.dims ?? [];
+  const resolved = resolvedOf(info)!;
   const field = `output "${info.name}"`;
   const dtype = toDType(file, `${field} element type`, info.elemType);
   const isInt = INTEGER_DTYPES.has(dtype);
 
-  if (dims.length === 3) {
+  if (resolved.length === 3) {
     if (!isInt) {
       throw new ModelLoadError(file, 'a rank-3 output must be an integer class map', {
         field: `${field} element type`,
@@ -231,14 +315,14 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis)
         found: `${dtype} ${shapeText(dims)}`,
       });
     }
-    return { info, dims, kind: 'classmap', dtype, layout: 'NCHW', classes: classesBehindArgMax(summary, info.name), hDim: dims[1], wDim: dims[2], ignored };
+    return { info, dims, resolved, kind: 'classmap', dtype, layout: 'NCHW', classes: classesBehindArgMax(summary, shapes, info.name), hDim: resolved[1]!, wDim: resolved[2]!, ignored };
   }
 
   // Rank 4: which axis holds the classes? Score each reading: its spatial pair having the input's aspect ratio
   // is strong evidence (2), an unverifiable pair (symbolic, or the input is dynamic) weak (1), a different aspect
   // none (0); a fixed class axis adds 0.5. Ties go to the input's own layout.
   const score = (l: TensorLayout): number => {
-    const [h, w, c] = l === 'NCHW' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]];
+    const [h, w, c] = l === 'NCHW' ? [resolved[2], resolved[3], resolved[1]] : [resolved[1], resolved[2], resolved[3]];
     let s: number;
     if (typeof h !== 'number' || typeof w !== 'number' || input.height === null || input.width === null) s = 1;
     else {
@@ -252,8 +336,8 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis)
   const layout: TensorLayout = score(other) > score(input.layout) ? other : input.layout;
 
   const cAxis = layout === 'NCHW' ? 1 : 3;
-  const c = dims[cAxis];
-  const [hDim, wDim] = layout === 'NCHW' ? [dims[2], dims[3]] : [dims[1], dims[2]];
+  const c = resolved[cAxis];
+  const [hDim, wDim] = layout === 'NCHW' ? [resolved[2]!, resolved[3]!] : [resolved[1]!, resolved[2]!];
   if (isInt) {
     if (c !== 1) {
       throw new ModelLoadError(file, 'an integer output must be a class map with one channel', {
@@ -262,7 +346,7 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis)
         found: `${dtype} ${shapeText(dims)}`,
       });
     }
-    return { info, dims, kind: 'classmap', dtype, layout, classes: classesBehindArgMax(summary, info.name), hDim, wDim, ignored };
+    return { info, dims, resolved, kind: 'classmap', dtype, layout, classes: classesBehindArgMax(summary, shapes, info.name), hDim, wDim, ignored };
   }
   if (typeof c !== 'number') {
     throw new ModelLoadError(file, 'the class count is not fixed in the model', {
@@ -278,7 +362,7 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis)
       found: `${dtype} ${shapeText(dims)}`,
     });
   }
-  return { info, dims, kind: 'logits', dtype, layout, classes: c, hDim, wDim, ignored };
+  return { info, dims, resolved, kind: 'logits', dtype, layout, classes: c, hDim, wDim, ignored };
 }
 
 function modelName(file: string, given?: string): string {
@@ -317,8 +401,8 @@ export async function loadModel(modelPath: string, opts: LoadModelOptions = {}):
     throw new ModelLoadError(file, `cannot read model file: ${(err as Error).message}`, { cause: err });
   }
   const summary = readOnnxSummary(bytes, file);
-  const input = analyseInput(file, summary);
-  const output = analyseOutput(file, summary, input);
+  const graph = buildGraphView(summary);
+  const input = analyseInput(file, bytes, summary, graph);
 
   // Side files: explicit paths must exist; otherwise look next to the model.
   const dir = path.dirname(file);
@@ -328,32 +412,6 @@ export async function loadModel(modelPath: string, opts: LoadModelOptions = {}):
   else if (await isFile(path.join(dir, 'config.json'))) config = await readHfModelConfig(path.join(dir, 'config.json'));
   if (opts.preprocessorPath !== undefined) pre = await readHfPreprocessorConfig(opts.preprocessorPath);
   else if (await isFile(path.join(dir, 'preprocessor_config.json'))) pre = await readHfPreprocessorConfig(path.join(dir, 'preprocessor_config.json'));
-
-  // Class count: from the model; a class map may leave it to config.json.
-  let classes = output.classes;
-  const labels = config?.id2label ?? null;
-  if (config && labels && classes !== null && labels.length !== classes) {
-    throw new ModelLoadError(config.file, 'class names do not match the model', {
-      field: 'id2label',
-      expected: `${classes} entries (the model's output "${output.info.name}" has ${classes} classes)`,
-      found: `${labels.length} entries`,
-    });
-  }
-  if (config && !labels && config.numLabels !== undefined && classes !== null && config.numLabels !== classes) {
-    throw new ModelLoadError(config.file, 'class count does not match the model', {
-      field: 'num_labels',
-      expected: `${classes} (the model's output "${output.info.name}")`,
-      found: String(config.numLabels),
-    });
-  }
-  if (classes === null) classes = labels?.length ?? config?.numLabels ?? null;
-  if (classes === null) {
-    throw new ModelLoadError(file, 'the model outputs a class map but its class count cannot be read from the graph', {
-      field: `output "${output.info.name}"`,
-      expected: 'a config.json with id2label (or num_labels) next to the model, or configPath',
-      found: 'no config',
-    });
-  }
 
   // Input size: static from the model (configs and options must agree), or chosen for a dynamic model.
   const details: Record<string, string | number> = {};
@@ -381,33 +439,67 @@ export async function loadModel(modelPath: string, opts: LoadModelOptions = {}):
     width ??= chosen.width;
   }
 
+  // Every value's shape at the size segstream feeds: symbolic output dims (dynamic exports, class counts
+  // declared as `num_labels`) resolve here, before any runtime is loaded.
+  const feedDims = input.layout === 'NCHW' ? [1, 3, height!, width!] : [1, height!, width!, 3];
+  const shapes = propagateShapes(summary, bytes, { [input.info.name]: feedDims });
+  const output = analyseOutput(file, summary, input, shapes);
+
+  // Class count: from the model; a class map may leave it to config.json, or, failing both, to the ids seen.
+  let classes = output.classes;
+  const labels = config?.id2label ?? null;
+  if (config && labels && classes !== null && labels.length !== classes) {
+    throw new ModelLoadError(config.file, 'class names do not match the model', {
+      field: 'id2label',
+      expected: `${classes} entries (the model's output "${output.info.name}" has ${classes} classes)`,
+      found: `${labels.length} entries`,
+    });
+  }
+  if (config && !labels && config.numLabels !== undefined && classes !== null && config.numLabels !== classes) {
+    throw new ModelLoadError(config.file, 'class count does not match the model', {
+      field: 'num_labels',
+      expected: `${classes} (the model's output "${output.info.name}")`,
+      found: String(config.numLabels),
+    });
+  }
+  if (output.kind === 'classmap') {
+    details.classCountOrigin = output.classes !== null ? 'graph' : labels || config?.numLabels !== undefined ? 'config.json' : 'observed';
+  }
+  if (classes === null) classes = labels?.length ?? config?.numLabels ?? null;
+
   const inputSpec: ModelInputSpec = {
     name: input.info.name,
     kind: 'tensor',
     dtype: input.dtype,
     layout: input.layout,
     channels: 3,
-    height: height as number,
-    width: width as number,
+    height: height!,
+    width: width!,
     dynamic,
     shape: input.dims,
+    ...(input.quantization ? { quantization: input.quantization } : {}),
   };
 
-  // Output size: static, or equal to the input's when it shares the input's symbolic dim; else 0 (run time).
-  const inH = input.dims[input.layout === 'NCHW' ? 2 : 1];
-  const inW = input.dims[input.layout === 'NCHW' ? 3 : 2];
-  const outSize = (d: number | string, inDim: number | string, chosen: number) =>
-    typeof d === 'number' ? d : d === inDim && d !== '?' ? chosen : 0;
+  // Output size: static, or resolved by shape propagation; 0 only when neither tells (the ONNX backend then
+  // takes it from one warm-up inference at the input size, before the first frame).
+  const outSize = (d: number | string) => (typeof d === 'number' ? d : 0);
   const outputSpec: ModelOutputSpec = {
     name: output.info.name,
     kind: output.kind,
     dtype: output.dtype,
     layout: output.layout,
-    classes,
-    height: outSize(output.hDim, inH, inputSpec.height),
-    width: outSize(output.wDim, inW, inputSpec.width),
+    classes: classes ?? 0,
+    height: outSize(output.hDim),
+    width: outSize(output.wDim),
     shape: output.dims,
   };
+  const declaredStatic = output.dims.length > 0 && output.dims.every((d) => typeof d === 'number');
+  details.outputShape =
+    outputSpec.height === 0 || outputSpec.width === 0
+      ? `unresolved from the graph (${shapes.unknownOps.length ? `operators not propagated: ${shapes.unknownOps.join(', ')}` : 'no shape'}); set by a warm-up inference`
+      : declaredStatic
+        ? 'static'
+        : `propagated through the graph at ${inputSpec.height}x${inputSpec.width}: [${output.resolved.join(', ')}]`;
 
   const preprocess: PreprocessSpec = {
     mean: [...(pre?.mean ?? IMAGENET_MEAN)] as [number, number, number],
@@ -422,7 +514,16 @@ export async function loadModel(modelPath: string, opts: LoadModelOptions = {}):
   }
   if (pre && pre.defaulted.length > 0) details.preprocessDefaulted = pre.defaulted.join(', ');
 
-  const classNames = labels ? labels.map((n) => n.trim()) : Array.from({ length: classes }, (_, i) => `class ${i}`);
+  // No count anywhere: the class map's own ids size the histogram and palette; names stay generic (`class N`).
+  const classNames = labels ? labels.map((n) => n.trim()) : Array.from({ length: classes ?? 0 }, (_, i) => `class ${i}`);
+  if (classes === null) {
+    details.classes = 'unknown: neither the graph (ArgMax input shape) nor config.json gives the class count; counted from the class ids seen, with generic names';
+  }
+  if (input.quantization) {
+    details.inputValues = `quantised normalised values (scale ${input.quantization.scales[0]}, zero point ${input.quantization.zeroPoints![0]}, read from the DequantizeLinear the input feeds)`;
+  } else if (input.dtype === 'uint8') {
+    details.inputValues = 'raw pixels 0..255 (the model normalises them itself)';
+  }
   const untrainedDemo = config?.segstreamDemo === true || summary.metadata.segstream_demo === 'true';
 
   const ops = countOps(summary);

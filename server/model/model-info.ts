@@ -5,7 +5,8 @@
  */
 
 export type TensorLayout = 'NCHW' | 'NHWC';
-export type TensorDType = 'float32' | 'uint8' | 'int8' | 'int16' | 'int32' | 'int64';
+/** `float16` data travels as its 16-bit patterns (a Uint16Array): Node 20 has no Float16Array. */
+export type TensorDType = 'float32' | 'float16' | 'uint8' | 'int8' | 'int16' | 'int32' | 'int64';
 
 /** What the model wants as input, read from the model file (never assumed). */
 export interface ModelInputSpec {
@@ -22,6 +23,12 @@ export interface ModelInputSpec {
   dynamic: boolean;
   /** The raw shape as declared, symbolic dimensions as strings. */
   shape: (number | string)[];
+  /**
+   * An integer input that feeds a DequantizeLinear: the normalised tensor is quantised with these parameters
+   * (q = round(x / scale) + zeroPoint). Absent for float inputs, and for a uint8 input without it, which takes
+   * the raw pixels 0..255 (the model normalises them itself).
+   */
+  quantization?: Quantization;
 }
 
 /** Per-tensor or per-channel quantisation of an integer output (value = (raw - zeroPoint) * scale). */
@@ -75,5 +82,5 @@ export interface ModelInfo {
 export interface Tensor {
   dtype: TensorDType;
   shape: number[];
-  data: Float32Array | Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array;
+  data: Float32Array | Uint16Array | Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array;
 }

@@ -24,6 +24,8 @@ export function convSegmenter(opts: {
   inputType?: number;
   stride?: number;
   inChannels?: number;
+  /** Pass the scores through an identity Einsum, an operator segstream's shape propagation does not follow. */
+  opaque?: boolean;
 }): Uint8Array {
   const b = new OnnxGraphBuilder({ opset: 17, producerName: 'segstream-test' });
   const stride = opts.stride ?? 1;
@@ -31,7 +33,8 @@ export function convSegmenter(opts: {
   const x = b.input(opts.inputName ?? 'image', opts.inputType ?? FLOAT, opts.inputDims);
   const w = b.initializer('w', { type: 'float32', dims: [opts.classes, inC, stride, stride], data: weights(opts.classes * inC * stride * stride, 1) });
   const outName = opts.outputName ?? 'scores';
-  b.node('Conv', [x, w], { kernel_shape: attr.ints([stride, stride]), strides: attr.ints([stride, stride]) }, { scope: '/head', outputs: [outName] });
+  const conv = b.node('Conv', [x, w], { kernel_shape: attr.ints([stride, stride]), strides: attr.ints([stride, stride]) }, { scope: '/head', ...(opts.opaque ? {} : { outputs: [outName] }) });
+  if (opts.opaque) b.node('Einsum', [conv], { equation: attr.string('nchw->nchw') }, { scope: '/opaque', outputs: [outName] });
   b.output(outName, FLOAT, opts.outputDims);
   return b.toBytes();
 }
@@ -49,15 +52,16 @@ export function nhwcSegmenter(height: number, width: number, classes: number): U
 }
 
 /**
- * A class-map model: Conv (classes planes) [-> Relu when `hideClassCount`] -> ArgMax over channels.
- * `keepdims` 1 gives [1,1,h,w], 0 gives [1,h,w]. With `hideClassCount` the graph does not reveal the count.
+ * A class-map model: Conv (classes planes) [-> an identity Einsum when `hideClassCount`] -> ArgMax over channels.
+ * `keepdims` 1 gives [1,1,h,w], 0 gives [1,h,w]. With `hideClassCount` the graph does not reveal the count:
+ * neither a classifier Conv right before the ArgMax nor an operator shape propagation follows.
  */
 export function classMapSegmenter(opts: { size: number; classes: number; keepdims: 0 | 1; hideClassCount?: boolean }): Uint8Array {
   const b = new OnnxGraphBuilder({ opset: 17 });
   const x = b.input('pixel_values', FLOAT, [1, 3, opts.size, opts.size]);
   const w = b.initializer('classifier.weight', { type: 'float32', dims: [opts.classes, 3, 4, 4], data: weights(opts.classes * 48, 3) });
   let t = b.node('Conv', [x, w], { kernel_shape: attr.ints([4, 4]), strides: attr.ints([4, 4]) }, { scope: '/classifier' });
-  if (opts.hideClassCount) t = b.node('Relu', [t], {}, { scope: '/act' });
+  if (opts.hideClassCount) t = b.node('Einsum', [t], { equation: attr.string('nchw->nchw') }, { scope: '/opaque' });
   b.node('ArgMax', [t], { axis: attr.int(1), keepdims: attr.int(opts.keepdims) }, { scope: '/argmax', outputs: ['labels'] });
   const h = opts.size / 4;
   b.output('labels', INT64, opts.keepdims ? [1, 1, h, h] : [1, h, h]);

@@ -28,6 +28,8 @@ const COMMIT = 'c0ffee'.padEnd(40, '0');
 let dir: string;
 let hub: Hub;
 let onnx: Uint8Array;
+let fp16: Uint8Array;
+let quantized: Uint8Array;
 let repos: Record<string, Record<string, Uint8Array>>;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -87,6 +89,8 @@ async function startHub(): Promise<Hub> {
 beforeAll(async () => {
   dir = tempDir('fetch');
   onnx = buildDemoModel({ variant: 'tiny', size: 64, classes: 8, seed: 9 });
+  fp16 = buildDemoModel({ variant: 'tiny', size: 64, classes: 8, seed: 9, precision: 'float16' });
+  quantized = buildDemoModel({ variant: 'tiny', size: 64, classes: 8, seed: 9, quantize: 'dynamic' });
   const json = (o: unknown) => new TextEncoder().encode(`${JSON.stringify(o, null, 2)}\n`);
   repos = {
     'acme/segformer-onnx': {
@@ -95,6 +99,24 @@ beforeAll(async () => {
       'preprocessor_config.json': json(demoPreprocessorJson({ variant: 'tiny', size: 64, classes: 8 })),
     },
     'acme/root-onnx': { 'model.onnx': onnx },
+    // The layout of a repository converted for transformers.js (Xenova/segformer-*): three variants in onnx/,
+    // the two JSON files at the root.
+    'acme/segformer-transformers-js': {
+      'onnx/model.onnx': onnx,
+      'onnx/model_fp16.onnx': fp16,
+      'onnx/model_quantized.onnx': quantized,
+      'config.json': json(demoConfigJson({ variant: 'tiny', size: 64, classes: 8 })),
+      'preprocessor_config.json': json(demoPreprocessorJson({ variant: 'tiny', size: 64, classes: 8 })),
+    },
+    // The repositories the docs name, in their real layouts (transformers.js conversion; PyTorch weights only).
+    'Xenova/segformer-b0-finetuned-ade-512-512': {
+      'onnx/model.onnx': onnx,
+      'onnx/model_fp16.onnx': fp16,
+      'onnx/model_quantized.onnx': quantized,
+      'config.json': json(demoConfigJson({ variant: 'tiny', size: 64, classes: 8 })),
+      'preprocessor_config.json': json(demoPreprocessorJson({ variant: 'tiny', size: 64, classes: 8 })),
+    },
+    'nvidia/segformer-b0-finetuned-ade-512-512': { 'config.json': json({ model_type: 'segformer' }), 'model.safetensors': new Uint8Array(100) },
     'acme/pytorch-only': { 'config.json': json({ model_type: 'segformer' }), 'model.safetensors': new Uint8Array(100) },
   };
   hub = await startHub();
@@ -142,6 +164,69 @@ describe('model fetch', () => {
     expect(path.basename(r.modelPath)).toBe('model.onnx');
     expect(r.files[0]!.file).toBe('model.onnx');
     expect(r.missing).toEqual(['config.json', 'preprocessor_config.json']);
+  });
+
+  it('--variant picks a transformers.js variant from onnx/; the root configs land next to it and it loads', async () => {
+    const cacheDir = path.join(dir, 'cache-variants');
+    const expected = { fp32: ['onnx/model.onnx', onnx, 'float32'], fp16: ['onnx/model_fp16.onnx', fp16, 'float16'], quantized: ['onnx/model_quantized.onnx', quantized, 'float32'] } as const;
+    for (const [variant, [file, bytes, dtype]] of Object.entries(expected)) {
+      const r = await fetchModel({ repoId: 'acme/segformer-transformers-js', variant, cacheDir, endpoint: hub.url, quiet: true });
+      expect(r.files[0]!.file).toBe(file);
+      expect(r.files[0]!.verified).toBe('sha256');
+      expect(sha256(await fs.readFile(r.modelPath))).toBe(sha256(bytes));
+      expect(r.missing).toEqual([]);
+      expect(r.configPath).toBe(path.join(path.dirname(r.modelPath), 'config.json'));
+      const info = await loadModelInfo(r.modelPath);
+      expect(info.input.dtype).toBe(dtype);
+      expect(info.output).toMatchObject({ kind: 'logits', classes: 8, height: 16, width: 16, dtype });
+      expect(info.preprocess.origin).toBe('preprocessor_config');
+      expect(info.details.config).toBe(r.configPath);
+    }
+    // The other variants were never requested when one was asked for.
+    expect(hub.requests.filter((q) => q.path.includes('segformer-transformers-js/resolve') && q.path.endsWith('.onnx')).map((q) => q.path.split('/').pop())).toEqual([
+      'model.onnx',
+      'model_fp16.onnx',
+      'model_quantized.onnx',
+    ]);
+    // From the command line, as the docs show it.
+    const cli = await capture(() => main(['acme/segformer-transformers-js', '--variant', 'fp16', '--cache-dir', cacheDir, '--quiet']));
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('cached  onnx/model_fp16.onnx');
+    expect(cli.stdout).toContain(`model: ${path.join(cacheDir, 'acme--segformer-transformers-js', 'main', 'onnx', 'model_fp16.onnx')}`);
+  });
+
+  it('--variant: a missing variant and a bad name are explained', async () => {
+    await expect(fetchModel({ repoId: 'acme/segformer-onnx', variant: 'fp16', cacheDir: path.join(dir, 'cache-nofp16'), endpoint: hub.url, quiet: true })).rejects.toThrow(
+      /has no fp16 variant \(onnx\/model_fp16.onnx, model_fp16.onnx not found\)/,
+    );
+    await expect(fetchModel({ repoId: 'acme/segformer-onnx', variant: 'int3', cacheDir: dir })).rejects.toThrow(/--variant "int3": expected one of fp32, fp16, quantized/);
+    await expect(fetchModel({ repoId: 'acme/segformer-onnx', variant: 'fp16', files: ['onnx/model.onnx'], cacheDir: dir })).rejects.toThrow(/--variant and --file are alternatives/);
+  });
+
+  it('every `model fetch` example in README.md and docs/ works against the repository layout it names', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const docs = ['README.md', 'docs/models.md', 'docs/alignment.md'];
+    const examples: string[][] = [];
+    for (const doc of docs) {
+      const text = await fs.readFile(path.join(root, doc), 'utf8');
+      for (const m of text.matchAll(/(?:segstream|bin\/segstream\.js) model fetch ([^\s#`]+)((?: --variant \w+)?)/g)) {
+        if (/^[\w.-]+\/[\w.-]+$/.test(m[1]!)) examples.push([m[1]!, ...m[2]!.trim().split(/\s+/).filter(Boolean)]);
+      }
+    }
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    const cacheDir = path.join(dir, 'cache-docs');
+    for (const [repo, ...args] of examples) {
+      const variant = args[0] === '--variant' ? args[1] : undefined;
+      expect(repos[repo!], `${repo} is imitated by the fixture`).toBeDefined();
+      const r = await fetchModel({ repoId: repo!, ...(variant ? { variant } : {}), cacheDir, endpoint: hub.url, quiet: true });
+      expect((await loadModelInfo(r.modelPath)).output.classes).toBe(8);
+    }
+    // The PyTorch-only repository docs/models.md exports from: fetching it points at the export recipe.
+    const models = await fs.readFile(path.join(root, 'docs/models.md'), 'utf8');
+    expect(models).toContain('optimum-cli export onnx --model nvidia/segformer-b0-finetuned-ade-512-512');
+    await expect(fetchModel({ repoId: 'nvidia/segformer-b0-finetuned-ade-512-512', cacheDir, endpoint: hub.url, quiet: true })).rejects.toThrow(
+      /has no ONNX export .*docs\/models.md: optimum-cli export onnx, or torch.onnx.export/,
+    );
   });
 
   it('resumes an interrupted download with an HTTP Range request', async () => {

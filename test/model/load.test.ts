@@ -130,12 +130,14 @@ describe('loadModelInfo: models that are not the HF export', () => {
     expect(plain.input).toMatchObject({ name: 'image', dynamic: true, height: 512, width: 512, shape: ['batch', 3, 'height', 'width'] });
     expect(plain.details.inputSizeOrigin).toBe('default');
     expect(plain.output).toMatchObject({ name: 'scores', kind: 'logits', classes: 6, layout: 'NCHW' });
-    // Output size unrelated to the input's symbols: known only at run time.
-    expect(plain.output.height).toBe(0);
-    expect(plain.output.width).toBe(0);
+    // Output dims unrelated to the input's symbols: resolved by shape propagation (Conv 4x4 stride 4), never 0.
+    expect(plain.output.height).toBe(128);
+    expect(plain.output.width).toBe(128);
+    expect(plain.details.outputShape).toBe('propagated through the graph at 512x512: [1, 6, 128, 128]');
 
     const withOpts = await loadModelInfo(path.join(dir, 'model.onnx'), { size: { height: 360, width: 640 } });
     expect(withOpts.input).toMatchObject({ height: 360, width: 640, dynamic: true });
+    expect(withOpts.output).toMatchObject({ height: 90, width: 160 });
     expect(withOpts.details.inputSizeOrigin).toBe('options');
 
     await fs.writeFile(path.join(dir, 'preprocessor_config.json'), JSON.stringify({ size: { height: 256, width: 384 } }));
@@ -201,6 +203,22 @@ describe('loadModelInfo: models that are not the HF export', () => {
     const m = await loadModelInfo(path.join(dir, 'model.onnx'));
     expect(m.output).toMatchObject({ kind: 'classmap', classes: 3, height: 8, width: 8, shape: [1, 8, 8] });
     expect(m.classNames).toEqual(['x', 'y', 'z']);
+  });
+
+  it('a symbolic class dim (`num_labels`, as Optimum declares it) resolves from the graph', async () => {
+    const dir = await folder('symbolic-classes', { 'model.onnx': convSegmenter({ inputDims: [1, 3, 8, 8], outputDims: [1, 'num_labels', 8, 8], classes: 4 }) });
+    const m = await loadModelInfo(path.join(dir, 'model.onnx'));
+    expect(m.output).toMatchObject({ kind: 'logits', classes: 4, height: 8, width: 8, shape: [1, 'num_labels', 8, 8] });
+    expect(m.classNames).toHaveLength(4);
+  });
+
+  it('a class map whose class count neither the graph nor a config gives: counted from the ids seen, generic names', async () => {
+    const dir = await folder('classmap-unknown', { 'model.onnx': classMapSegmenter({ size: 32, classes: 3, keepdims: 1, hideClassCount: true }) });
+    const m = await loadModelInfo(path.join(dir, 'model.onnx'));
+    expect(m.output).toMatchObject({ kind: 'classmap', classes: 0, height: 8, width: 8 });
+    expect(m.classNames).toEqual([]);
+    expect(m.details.classCountOrigin).toBe('observed');
+    expect(String(m.details.classes)).toContain('counted from the class ids seen');
   });
 
   it('the demo model with a class-map output and other names', async () => {

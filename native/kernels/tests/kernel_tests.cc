@@ -349,6 +349,146 @@ void testArgmax(Rng& rng, int iterations) {
   }
 }
 
+// ------------------------------------------------------------------ float16 <-> float32
+
+// Independent references: a half's value from its fields in double, and the nearest half (ties to the even
+// pattern) found by searching the ordered finite positive halves: no bit tricks shared with the kernels.
+double halfValue(uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const double mag = e == 31 ? HUGE_VAL : e == 0 ? m * std::ldexp(1.0, -24) : (1 + m / 1024.0) * std::ldexp(1.0, e - 15);
+  return (h & 0x8000) ? -mag : mag;
+}
+
+uint16_t nearestHalfRef(float f) {
+  const uint16_t sign = std::signbit(f) ? 0x8000 : 0;
+  const double a = std::fabs((double)f);
+  // 0x7bff is the largest finite half (65504); values at or past its rounding boundary overflow.
+  if (a >= 65520.0) return sign | 0x7c00;
+  int lo = 0, hi = 0x7bff;  // largest pattern with value <= a
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (halfValue((uint16_t)mid) <= a) lo = mid; else hi = mid - 1;
+  }
+  if (lo == 0x7bff) return sign | 0x7bff;
+  const double below = halfValue((uint16_t)lo), above = halfValue((uint16_t)(lo + 1));
+  const double dl = a - below, du = above - a;
+  const int pick = dl < du ? lo : du < dl ? lo + 1 : (lo % 2 == 0 ? lo : lo + 1);
+  return (uint16_t)(sign | pick);
+}
+
+float floatOfBits(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+uint32_t bitsOfFloat(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+
+void testFloat16(Rng& rng) {
+  std::vector<Isa> isas = simdIsas();
+  isas.push_back(Isa::Scalar);
+  // Every half pattern widens exactly (NaNs stay NaNs with the quiet bit and payload), and narrows back to itself.
+  std::vector<uint16_t> all(65536);
+  for (int i = 0; i < 65536; ++i) all[i] = (uint16_t)i;
+  for (Isa isa : isas) {
+    std::vector<float> wide(all.size());
+    std::vector<uint16_t> back(all.size());
+    halfToFloat(all.data(), all.size(), wide.data(), isa);
+    floatToHalf(wide.data(), wide.size(), back.data(), isa);
+    int bad = 0, badBack = 0;
+    for (int i = 0; i < 65536; ++i) {
+      const bool nan = (i & 0x7c00) == 0x7c00 && (i & 0x3ff);
+      const uint32_t b = bitsOfFloat(wide[i]);
+      if (nan) {
+        bad += !(std::isnan(wide[i]) && (b & 0x400000u) && (b >> 31) == (uint32_t)(i >> 15) && ((b >> 13) & 0x1ff) == (uint32_t)(i & 0x1ff));
+        badBack += back[i] != (i | 0x200);
+      } else {
+        bad += (double)wide[i] != halfValue((uint16_t)i) || std::signbit(wide[i]) != (bool)(i & 0x8000);
+        badBack += back[i] != i;
+      }
+    }
+    CHECK(bad == 0, "%s halfToFloat: %d of 65536 patterns differ from their value", isaName(isa), bad);
+    CHECK(badBack == 0, "%s floatToHalf(halfToFloat(h)) != h for %d patterns", isaName(isa), badBack);
+  }
+  // Narrowing: random bit patterns over the whole float range, values near the half grid (ties, subnormals,
+  // the overflow boundary), against the search reference; NaNs keep sign and top payload bits.
+  std::vector<float> v;
+  for (int i = 0; i < 200000; ++i) v.push_back(floatOfBits((uint32_t)rng.next()));
+  for (int i = 0; i < 200000; ++i) {
+    // Around a random half: exact, the midpoint to its neighbour (a tie), and one float ulp either side of it.
+    const uint16_t h = (uint16_t)rng.range(0, 0x7bfe);
+    const double mid = (halfValue(h) + halfValue((uint16_t)(h + 1))) / 2;
+    const float m = (float)mid;
+    const float sign = rng.range(0, 1) ? -1.f : 1.f;
+    v.push_back(sign * (float)halfValue(h));
+    v.push_back(sign * m);
+    v.push_back(sign * std::nextafter(m, 0.f));
+    v.push_back(sign * std::nextafter(m, 1e9f));
+  }
+  for (float f : {65504.f, 65519.99f, 65520.f, 1e30f, 0x1p-24f, 0x1p-25f, 0x1.000002p-25f, 0x1p-26f, 1e-40f, 0.f, -0.f,
+                  std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()})
+    v.push_back(f);
+  v.push_back(floatOfBits(0x7f800001u));  // a signalling NaN, payload below the kept bits
+  v.push_back(floatOfBits(0xffc01234u));
+  for (Isa isa : isas) {
+    std::vector<uint16_t> got(v.size());
+    const size_t offset = (size_t)rng.range(0, 7);  // unaligned starts and odd tails
+    floatToHalf(v.data() + offset, v.size() - offset, got.data() + offset, isa);
+    int bad = 0;
+    for (size_t i = offset; i < v.size(); ++i) {
+      uint16_t want;
+      if (std::isnan(v[i])) {
+        const uint32_t b = bitsOfFloat(v[i]);
+        want = (uint16_t)(((b >> 16) & 0x8000) | 0x7e00 | ((b & 0x7fffff) >> 13));
+      } else {
+        want = nearestHalfRef(v[i]);
+      }
+      if (got[i] != want && bad++ < 5)
+        std::fprintf(stderr, "  %s floatToHalf(%a) = 0x%04x, want 0x%04x\n", isaName(isa), (double)v[i], got[i], want);
+    }
+    CHECK(bad == 0, "%s floatToHalf: %d of %zu values differ from the nearest-even reference", isaName(isa), bad, v.size());
+  }
+}
+
+// F16 logits give exactly what their float32 widening gives, in every mode.
+void testArgmaxFloat16(Rng& rng, int iterations) {
+  for (int it = 0; it < iterations; ++it) {
+    const int C = rng.range(2, 30), H = rng.range(1, 20), W = rng.range(1, 20);
+    const int ow = rng.range(1, 70), oh = rng.range(1, 70);
+    std::vector<float> l((size_t)C * H * W);
+    for (float& x : l) x = (rng.uniform() - 0.5f) * 16;
+    std::vector<uint16_t> half(l.size());
+    floatToHalf(l.data(), l.size(), half.data(), Isa::Scalar);
+    std::vector<float> widened(l.size());
+    halfToFloat(half.data(), half.size(), widened.data(), Isa::Scalar);
+    for (int mode = 0; mode <= 2; ++mode) {
+      std::vector<Isa> isas = simdIsas();
+      isas.push_back(Isa::Scalar);
+      for (Isa isa : isas) {
+        ArgmaxSpec s;
+        s.classes = C;
+        s.height = H;
+        s.width = W;
+        s.mode = (PostMode)mode;
+        s.outW = ow;
+        s.outH = oh;
+        s.nhwc = rng.range(0, 1) == 1;
+        std::vector<uint16_t> a((size_t)ow * oh), b((size_t)ow * oh);
+        std::vector<uint32_t> ha(C), hb(C);
+        ArgmaxSpec f = s;
+        s.type = LogitType::F16;
+        argmax(half.data(), s, ClassMapMut{a.data(), true, ow, oh}, ha.data(), isa);
+        argmax(widened.data(), f, ClassMapMut{b.data(), true, ow, oh}, hb.data(), isa);
+        CHECK(a == b && ha == hb, "%s argmax F16 mode %d C%d %dx%d -> %dx%d differs from its float32 widening", isaName(isa),
+              mode, C, W, H, ow, oh);
+      }
+    }
+  }
+}
+
 // Boundary mode split over threads (ranges of logit rows) equals one thread, map and histogram.
 void testArgmaxThreads(Rng& rng, int iterations) {
   for (int it = 0; it < iterations; ++it) {
@@ -657,6 +797,8 @@ int main(int argc, char** argv) {
   testArgmax(rng, iterations / 2);
   testArgmaxThreads(rng, iterations / 4);
   testOverlay(rng, iterations);
+  testFloat16(rng);
+  testArgmaxFloat16(rng, iterations / 4);
   std::printf("kernel_tests: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

@@ -15,6 +15,31 @@ import { EXIT_OK, optionalString, parseCommandArgs, parseNumber, printJson, runC
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 /** Tried in order when no --file is given: Optimum / transformers.js layout first, then the repo root. */
 export const ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'];
+
+/**
+ * The model variants of a repository converted for transformers.js: `onnx/model<suffix>.onnx` (config.json and
+ * preprocessor_config.json stay at the root). `fp32` is the plain export; `quantized` is ONNX Runtime's dynamic
+ * int8 quantisation (MatMulInteger/ConvInteger), `fp16` a float16 conversion (float16 input and logits).
+ */
+export const VARIANTS: Record<string, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  quantized: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+};
+
+/** The files tried, in order, for a variant. */
+export function variantCandidates(variant: string): string[] {
+  const suffix = VARIANTS[variant];
+  if (suffix === undefined) {
+    throw new UsageError(`--variant ${JSON.stringify(variant)}: expected one of ${Object.keys(VARIANTS).join(', ')} (onnx/model.onnx, onnx/model_fp16.onnx, onnx/model_quantized.onnx, ... as transformers.js names them)`);
+  }
+  return suffix === '' ? ONNX_CANDIDATES : [`onnx/model${suffix}.onnx`, `model${suffix}.onnx`];
+}
 export const SIDE_FILES = ['config.json', 'preprocessor_config.json'];
 export const FETCH_MANIFEST = 'segstream-fetch.json';
 
@@ -23,9 +48,13 @@ export const HELP = `usage: segstream model fetch <hf-id> [options]
 Downloads an ONNX export (onnx/model.onnx or model.onnx) plus config.json and preprocessor_config.json
 from the Hugging Face hub into a cache directory. Interrupted downloads resume (HTTP Range); every file is
 checked against the hub's checksum (sha256 for LFS files); files already in the cache are not fetched again.
-If the repository holds only PyTorch weights, export them first (one line, see docs/alignment.md).
+Repositories converted for transformers.js (e.g. Xenova/segformer-b0-finetuned-ade-512-512) hold several
+variants in onnx/: pick one with --variant. If the repository holds only PyTorch weights, export them first
+(docs/models.md).
 
 options:
+  --variant <v>        fp32 (default: onnx/model.onnx, else model.onnx), fp16 (onnx/model_fp16.onnx),
+                       quantized (onnx/model_quantized.onnx: dynamic int8), int8, uint8, q4, q4f16, bnb4
   --revision <rev>     branch, tag or commit (default main)
   --file <path>        fetch this file instead of the defaults (repeatable)
   --cache-dir <dir>    cache directory (default $SEGSTREAM_CACHE or ~/.cache/segstream/hub)
@@ -48,6 +77,8 @@ export interface FetchOptions {
   revision?: string;
   /** Explicit files (all required); default: the first ONNX candidate that exists + the side files. */
   files?: string[];
+  /** A transformers.js variant (VARIANTS); default fp32. Not with `files`. */
+  variant?: string;
   cacheDir?: string;
   endpoint?: string;
   offline?: boolean;
@@ -145,7 +176,7 @@ function offlineMessage(endpoint: string, code: string, o: { repoId: string; cac
     `cannot reach ${endpoint} (${code}): this machine looks offline, or the hub is blocked here. What you can do:`,
     `  1. on a machine with internet: segstream model fetch ${o.repoId} --cache-dir <dir>; copy <dir> here and run`,
     `     segstream model fetch ${o.repoId} --cache-dir <dir> --offline (or point --model at the .onnx inside it)`,
-    `  2. export the ONNX yourself from PyTorch weights (one line, see docs/alignment.md)`,
+    `  2. export the ONNX yourself from PyTorch weights (see docs/models.md and docs/alignment.md)`,
     `  3. use a reachable mirror: --endpoint <url> or SEGSTREAM_HF_ENDPOINT=<url>`,
     `  Partial downloads are kept in ${o.cacheDir} and resume on the next attempt.`,
   ].join('\n');
@@ -382,6 +413,8 @@ export async function fetchModel(o: FetchOptions): Promise<FetchResult> {
   const revision = o.revision ?? 'main';
   if (!/^[A-Za-z0-9][\w.\-/]*$/.test(revision) || revision.includes('..')) throw new UsageError(`--revision ${JSON.stringify(revision)}: expected a branch, tag or commit hash`);
   for (const f of o.files ?? []) validateRepoPath(f, '--file');
+  if (o.variant !== undefined && o.files && o.files.length > 0) throw new UsageError('--variant and --file are alternatives: --file names the exact files');
+  const candidates = variantCandidates(o.variant ?? 'fp32');
   const endpoint = resolveEndpoint(o.endpoint);
   const cacheDir = path.resolve(o.cacheDir ?? defaultCacheDir());
   const dir = localDir(cacheDir, o.repoId, revision);
@@ -417,7 +450,7 @@ export async function fetchModel(o: FetchOptions): Promise<FetchResult> {
     modelPath = files.find((f) => f.file.endsWith('.onnx'))?.path;
   } else {
     // Prefer what the cache already holds, then try the candidates in order.
-    const order = [...ONNX_CANDIDATES].sort((a, b) => Number(cached.has(b)) - Number(cached.has(a)));
+    const order = [...candidates].sort((a, b) => Number(cached.has(b)) - Number(cached.has(a)));
     for (const candidate of order) {
       try {
         const got = await downloadOne(ctx, candidate, commit);
@@ -432,8 +465,13 @@ export async function fetchModel(o: FetchOptions): Promise<FetchResult> {
     }
     if (!modelPath) {
       if (ctx.offline) throw new OfflineError(`--offline: no ONNX model of ${o.repoId}@${revision} is in the cache (${dir}); fetch it once with internet, or pass --cache-dir where it was fetched`);
+      if (o.variant !== undefined && o.variant !== 'fp32') {
+        throw new UsageError(
+          `${o.repoId}@${revision} has no ${o.variant} variant (${candidates.join(', ')} not found). Repositories converted for transformers.js usually hold onnx/model.onnx (--variant fp32), onnx/model_fp16.onnx (fp16) and onnx/model_quantized.onnx (quantized); name another file with --file <path>`,
+        );
+      }
       throw new UsageError(
-        `${o.repoId}@${revision} has no ONNX export (${ONNX_CANDIDATES.join(', ')} not found). Export it from the PyTorch weights (one line, docs/alignment.md), or name the file with --file <path>`,
+        `${o.repoId}@${revision} has no ONNX export (${candidates.join(', ')} not found). Export it from the PyTorch weights (docs/models.md: optimum-cli export onnx, or torch.onnx.export; one line in docs/alignment.md), or name the file with --file <path>`,
       );
     }
     for (const side of SIDE_FILES) {
@@ -494,6 +532,7 @@ export async function main(argv: string[]): Promise<number> {
       argv,
       {
         revision: { type: 'string' },
+        variant: { type: 'string' },
         file: { type: 'string', multiple: true },
         'cache-dir': { type: 'string' },
         endpoint: { type: 'string' },
@@ -515,9 +554,11 @@ export async function main(argv: string[]): Promise<number> {
     const endpoint = optionalString(values, 'endpoint');
     const timeout = parseNumber('timeout', optionalString(values, 'timeout'), { min: 1, max: 3600 });
     const files = values.file as string[] | undefined;
+    const variant = optionalString(values, 'variant');
     const r = await fetchModel({
       repoId: positionals[0]!,
       ...(revision ? { revision } : {}),
+      ...(variant ? { variant } : {}),
       ...(files ? { files } : {}),
       ...(cacheDir ? { cacheDir } : {}),
       ...(endpoint ? { endpoint } : {}),

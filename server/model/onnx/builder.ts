@@ -31,7 +31,10 @@ export type TensorData =
   | { type: 'float32'; dims: number[]; data: Float32Array }
   | { type: 'int64'; dims: number[]; data: BigInt64Array | number[] }
   | { type: 'int32'; dims: number[]; data: Int32Array }
-  | { type: 'int8'; dims: number[]; data: Int8Array };
+  | { type: 'int8'; dims: number[]; data: Int8Array }
+  | { type: 'uint8'; dims: number[]; data: Uint8Array }
+  /** IEEE half-precision values as their 16-bit patterns. */
+  | { type: 'float16'; dims: number[]; data: Uint16Array };
 
 export type DimSpec = number | string;
 
@@ -73,9 +76,14 @@ function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
   } else if (t.type === 'int32') {
     dataType = OnnxElemType.INT32;
     raw = littleEndianBytes(t.data);
-  } else if (t.type === 'int8') {
-    dataType = OnnxElemType.INT8;
+  } else if (t.type === 'int8' || t.type === 'uint8') {
+    dataType = t.type === 'int8' ? OnnxElemType.INT8 : OnnxElemType.UINT8;
     raw = new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
+  } else if (t.type === 'float16') {
+    dataType = OnnxElemType.FLOAT16;
+    raw = new Uint8Array(t.data.length * 2);
+    const view = new DataView(raw.buffer);
+    for (let i = 0; i < t.data.length; i++) view.setUint16(i * 2, t.data[i]!, true);
   } else {
     dataType = OnnxElemType.INT64;
     const arr = t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data, (v) => BigInt(v));

@@ -47,11 +47,12 @@ export class Postprocessor {
 
   run(output: Tensor, mapWidth: number, mapHeight: number): PostprocessResult {
     const out = this.model.output;
+    checkOutputSize(this.model, output);
     let classMap: ClassMap;
     let histogram: Uint32Array;
     if (out.kind === 'classmap') {
-      const raw = output.data;
-      const ids = raw instanceof Uint8Array || raw instanceof Uint16Array ? raw : Uint16Array.from(raw as ArrayLike<number | bigint>, Number);
+      // The model took the argmax itself: its ids are only resized (nearest) to the map size.
+      const ids = classIds(output, out.classes, this.model.path);
       classMap = kernels.resizeClassMap({ data: ids, width: out.width, height: out.height }, mapWidth, mapHeight);
       histogram = countClasses(classMap.data, out.classes);
     } else {
@@ -61,6 +62,7 @@ export class Postprocessor {
         classes: out.classes,
         height: out.height,
         width: out.width,
+        ...(output.dtype === 'float16' ? { float16: true } : {}),
         ...(q ? { scales: q.scales, ...(q.zeroPoints ? { zeroPoints: q.zeroPoints } : {}) } : {}),
         mode: this.settings.mode,
         outWidth: mapWidth,
@@ -78,6 +80,52 @@ export class Postprocessor {
     const map: ClassMap = { data: ids, width: smoothed.width, height: smoothed.height };
     return { classMap: map, histogram: countClasses(map.data, histogram.length), smoothing: smoother.windowSize };
   }
+}
+
+/** The runtime's output must hold what the model's description (known before the first frame) says. */
+function checkOutputSize(model: ModelInfo, output: Tensor): void {
+  const o = model.output;
+  const expected = (o.kind === 'logits' ? o.classes : 1) * o.height * o.width;
+  if (output.data.length !== expected) {
+    throw new Error(
+      `${model.path}: output "${o.name}" came back as ${output.dtype} [${output.shape.join(', ')}] (${output.data.length} values); ` +
+        `segstream expected ${o.kind === 'logits' ? `${o.classes} classes at ` : 'a class map of '}${o.height}x${o.width} (${expected} values) from the model's description`,
+    );
+  }
+}
+
+/**
+ * A class-map output's ids as the class-map type (uint8 up to 256 classes, else uint16). int64 ids are read
+ * from their low 32 bits (little-endian hosts) after checking the high ones; an id that is negative or beyond
+ * 65535 is an error naming the model.
+ */
+export function classIds(output: Tensor, classes: number, modelPath: string): Uint8Array | Uint16Array {
+  const raw = output.data;
+  if (raw instanceof Uint8Array) return raw;
+  let words: Int32Array | Int16Array | Int8Array | Uint16Array;
+  let stride = 1;
+  if (raw instanceof BigInt64Array) {
+    words = new Int32Array(raw.buffer, raw.byteOffset, raw.length * 2);
+    stride = 2;
+  } else if (raw instanceof Int32Array || raw instanceof Int16Array || raw instanceof Int8Array || raw instanceof Uint16Array) {
+    words = raw;
+  } else {
+    throw new Error(`${modelPath}: a class-map output must hold integer ids, got ${output.dtype}`);
+  }
+  const n = raw.length;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const v = words[i * stride]!;
+    const high = stride === 2 ? words[i * 2 + 1]! : 0;
+    if (v < 0 || v > 65535 || high !== 0) {
+      throw new Error(`${modelPath}: class-map id ${stride === 2 ? (raw as BigInt64Array)[i] : v} at index ${i} is outside 0..65535`);
+    }
+    if (v > max) max = v;
+  }
+  const wide = classes > 256 || max > 255;
+  const ids = wide ? new Uint16Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) ids[i] = words[i * stride]!;
+  return ids;
 }
 
 /** Pixels per class id. A class-map model need not declare its class count: then the largest id present sizes it. */

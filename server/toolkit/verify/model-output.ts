@@ -5,7 +5,7 @@
  */
 import type { ModelInfo, Tensor } from '../../model/model-info.ts';
 import type { ClassMap } from '../../stages/frame-context.ts';
-import { argmax, resizeClassMap } from '../../kernels/index.ts';
+import { argmax, float16ToFloat32, resizeClassMap } from '../../kernels/index.ts';
 
 export interface LogitsNchw {
   data: Float32Array;
@@ -24,6 +24,7 @@ export function logitsNchw(t: Tensor, m: ModelInfo): LogitsNchw | null {
   const width = layout === 'NCHW' ? shape[3]! : shape[2]!;
   let values: Float32Array;
   if (t.data instanceof Float32Array) values = t.data;
+  else if (t.dtype === 'float16' && t.data instanceof Uint16Array) values = float16ToFloat32(t.data);
   else if (m.output.quantization) {
     const q = m.output.quantization;
     values = new Float32Array(t.data.length);

@@ -48,7 +48,8 @@ export function describeDeployedPath(o: ResolvedVerifyOptions): string {
 
 function toModelTensor(info: ModelInfo, values: Float32Array, layout: 'NCHW' | 'NHWC'): Tensor {
   const shape = layout === 'NCHW' ? [1, 3, info.input.height, info.input.width] : [1, info.input.height, info.input.width, 3];
-  if (info.input.dtype === 'float32') return { dtype: 'float32', shape, data: values };
+  // float16 and quantised inputs take the normalised float32 tensor: the ONNX backend converts it.
+  if (info.input.dtype === 'float32' || info.input.dtype === 'float16' || info.input.quantization) return { dtype: 'float32', shape, data: values };
   if (info.input.dtype === 'uint8') {
     const u = new Uint8Array(values.length);
     for (let i = 0; i < values.length; i++) u[i] = Math.max(0, Math.min(255, Math.round(values[i]!)));
@@ -85,7 +86,7 @@ function fromCamera(prepared: PreparedImage, dep: ModelInfo, params: PreprocessP
   const frame = rgbToNv12(rgb, ew, eh, colour.source);
   const normalised = nv12ToTensor(frame, { ...params, color: colour.decode });
   if (dep.input.kind === 'nv12') return { nv12: resizeNv12(frame, dep.input.width, dep.input.height), normalised, findings: [] };
-  if (dep.input.dtype === 'uint8') {
+  if (dep.input.dtype === 'uint8' && !dep.input.quantization) {
     const pixels = nv12ToTensor(frame, { width: params.width, height: params.height, mean: [0, 0, 0], std: [1, 1, 1], rescale: 1, layout: dep.input.layout, channelOrder: params.channelOrder, color: colour.decode });
     return { tensor: toModelTensor(dep, pixels, dep.input.layout), normalised, findings: [] };
   }
@@ -96,7 +97,7 @@ function fromCamera(prepared: PreparedImage, dep: ModelInfo, params: PreprocessP
 /** Same preprocessing as the reference, in the deployed model's dtype and layout. */
 function fromReference(prepared: PreparedImage, dep: ModelInfo, params: PreprocessParams): DeployedInput {
   const { image: img, referenceTensor } = prepared;
-  if (dep.input.dtype === 'uint8') {
+  if (dep.input.dtype === 'uint8' && !dep.input.quantization) {
     const pixels = rgbToTensor(img.rgb, img.width, img.height, { ...params, mean: [0, 0, 0], std: [1, 1, 1], rescale: 1, layout: dep.input.layout });
     return { tensor: toModelTensor(dep, pixels, dep.input.layout), normalised: toNormalisedNchw(pixels, dep.input.layout, 'raw-0-255', params), findings: [] };
   }

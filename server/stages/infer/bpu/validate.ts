@@ -72,6 +72,7 @@ export function resolveNv12Feed(option: Nv12Feed | undefined, env: NodeJS.Proces
 
 const ARRAY_OF: Record<TensorDType, string> = {
   float32: 'Float32Array',
+  float16: 'Uint16Array',
   uint8: 'Uint8Array',
   int8: 'Int8Array',
   int16: 'Int16Array',
