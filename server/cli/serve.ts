@@ -243,7 +243,8 @@ export async function fileSourceProblem(file: string): Promise<string | undefine
   }
   try {
     const stat = await fs.stat(file);
-    if (!stat.isFile()) return `${file} is not a file`;
+    // A named pipe is a file source too (a camera or encoder writing into it; GstSource guards its reads).
+    if (!stat.isFile() && !stat.isFIFO()) return `${file} is not a file`;
     await fs.access(file, fs.constants.R_OK);
     return undefined;
   } catch (err) {
