@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { FrameContext, Nv12Image } from '../frame-context.ts';
 import type { ModelInfo } from '../../model/model-info.ts';
-import type { PostprocessSettings } from '../postprocess/postprocess.ts';
+import { Postprocessor, type PostprocessSettings } from '../postprocess/postprocess.ts';
+import type { Tensor } from '../../model/model-info.ts';
 import type { LoadRequest, ModelRef, WorkerReply } from './worker-protocol.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
 
@@ -33,8 +34,11 @@ export interface InferenceStageEvents {
 }
 
 /**
- * Main-thread side of the inference worker. Only one frame is in the worker at a time; while it is busy, the
- * newest arriving frame waits and older waiting frames are dropped (counted), so latency never builds up.
+ * Main-thread side of the inference worker, and post-processing. Only one frame is in the worker at a time; while
+ * it is busy, the newest arriving frame waits and older waiting frames are dropped (counted), so latency never
+ * builds up. The worker returns the model's output as soon as the run ends and takes the next frame at once;
+ * post-processing (the argmax kernel on the libuv pool) runs here meanwhile, frames in order, so only
+ * preprocessing and the model stay on the worker's critical path.
  */
 export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   private worker: Worker | null = null;
@@ -48,6 +52,9 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   private workerReady = false;
   private loadedModel: ModelInfo | null = null;
   private loadWaiters: { resolve: (m: ModelInfo) => void; reject: (e: Error) => void }[] = [];
+  private postprocessor: Postprocessor | null = null;
+  /** Post-processing of frames already out of the worker, in order. */
+  private postprocessing: Promise<void> = Promise.resolve();
   /** Frames replaced while waiting for the worker. */
   dropped = 0;
   /** Frames that completed inference. */
@@ -77,7 +84,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   /** Changes post-processing (mode, smoothing) from the next frame on; kept across worker restarts. */
   configurePostprocess(settings: Partial<PostprocessSettings>): void {
     this.options = { ...this.options, postprocess: { ...this.options.postprocess, ...settings } };
-    this.worker?.postMessage({ type: 'configure-postprocess', settings });
+    this.postprocessor?.configure(settings);
   }
 
   get postprocess(): PostprocessSettings {
@@ -145,7 +152,6 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
       model: this.options.model,
       threads: this.options.threads,
       memoryArena: this.options.memoryArena ?? true,
-      postprocess: this.options.postprocess,
       ...(this.options.faults ? { faults: this.options.faults } : {}),
     };
     worker.postMessage(load);
@@ -156,6 +162,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     switch (msg.type) {
       case 'loaded':
         this.loadedModel = msg.model;
+        this.postprocessor = new Postprocessor(msg.model, this.options.postprocess);
         this.workerReady = true;
         this.restartDelayMs = 250;
         for (const w of this.loadWaiters.splice(0)) w.resolve(msg.model);
@@ -174,19 +181,15 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
         }
         return;
       }
-      case 'result': {
+      case 'inferred': {
         const ctx = this.finish();
         if (!ctx || ctx.id !== msg.id) return;
         ctx.image = restoreImage(ctx.image, msg.image);
-        ctx.classMap = msg.classMap;
-        ctx.histogram = msg.histogram;
-        ctx.smoothing = msg.smoothing;
         ctx.timings.preprocess = msg.timings.preprocess;
         ctx.timings.infer = msg.timings.infer;
-        ctx.timings.postprocess = msg.timings.postprocess;
-        this.completed++;
-        this.emit('result', ctx);
-        this.pump();
+        this.pump(); // the worker is free: the next frame runs while this one is post-processed
+        const postprocessor = this.postprocessor;
+        this.postprocessing = this.postprocessing.then(() => this.postprocessFrame(ctx, msg.output, postprocessor));
         return;
       }
       case 'frame-error': {
@@ -203,6 +206,27 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     }
   }
 
+  private async postprocessFrame(ctx: FrameContext, output: Tensor, postprocessor: Postprocessor | null): Promise<void> {
+    const start = performance.now();
+    try {
+      if (!postprocessor) throw new Error('no model is loaded');
+      const { width, height } = mapSize(ctx.image.width, ctx.image.height, this.options.maxMapWidth ?? 0);
+      const r = await postprocessor.runAsync(output, width, height);
+      ctx.classMap = r.classMap;
+      ctx.histogram = r.histogram;
+      ctx.smoothing = r.smoothing;
+      ctx.timings.postprocess = performance.now() - start;
+    } catch (err) {
+      if (this.closed) return;
+      this.errors++;
+      this.emit('frame-error', ctx, err as Error);
+      return;
+    }
+    if (this.closed) return;
+    this.completed++;
+    this.emit('result', ctx);
+  }
+
   private dispatch(ctx: FrameContext): void {
     const worker = this.worker!;
     // Copy the frame into a buffer of its own so it can be moved to the worker (the GStreamer binding's
@@ -212,12 +236,8 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     const image: Nv12Image = { ...ctx.image, data: own };
     ctx.image = image;
     ctx.timings.capture = performance.now() - ctx.arrivedAt;
-    const { width, height } = mapSize(image.width, image.height, this.options.maxMapWidth ?? 0);
     this.inFlight = ctx;
-    worker.postMessage(
-      { type: 'frame', id: ctx.id, image, color: { matrix: ctx.color.matrix, range: ctx.color.range }, mapWidth: width, mapHeight: height },
-      [own.buffer],
-    );
+    worker.postMessage({ type: 'frame', id: ctx.id, image, color: { matrix: ctx.color.matrix, range: ctx.color.range } }, [own.buffer]);
     const stuckAfter = this.options.stuckAfterMs ?? 30_000;
     this.stuckTimer = setTimeout(() => {
       if (this.worker === worker && this.inFlight === ctx) {

@@ -1,10 +1,10 @@
 /**
- * The inference worker thread: preprocess -> infer -> postprocess for one frame at a time, so that neither
- * ONNX Runtime's blocking run() nor the kernels ever stall the server's event loop. The stages themselves live
- * in server/stages/{preprocess,postprocess} and ./backend.ts; this file only moves frames in and results out.
+ * The inference worker thread: preprocess -> infer for one frame at a time, so that ONNX Runtime's run() (which
+ * blocks the thread it is called on) never stalls the server's event loop. The model's output goes back at once
+ * (moved, not copied) and is post-processed on the main thread while this thread runs the next frame. The stages
+ * themselves live in server/stages/preprocess and ./backend.ts; this file only moves frames in and outputs out.
  */
 import { parentPort } from 'node:worker_threads';
-import { Postprocessor } from '../postprocess/postprocess.ts';
 import { Preprocessor } from '../preprocess/preprocess.ts';
 import { runModel, type Backend, type InferenceResult } from './backend.ts';
 import { loadBackend } from './load-backend.ts';
@@ -16,7 +16,6 @@ const port = parentPort;
 interface Loaded {
   backend: Backend;
   preprocess: Preprocessor;
-  postprocess: Postprocessor;
 }
 
 let loaded: Loaded | null = null;
@@ -39,14 +38,11 @@ async function handle(request: WorkerRequest): Promise<void> {
       try {
         faults = request.faults ?? {};
         const backend = await loadBackend(request.model, { threads: request.threads, memoryArena: request.memoryArena });
-        loaded = { backend, preprocess: new Preprocessor(backend.model), postprocess: new Postprocessor(backend.model, request.postprocess) };
+        loaded = { backend, preprocess: new Preprocessor(backend.model) };
         reply({ type: 'loaded', model: backend.model, backend: backend.kind });
       } catch (err) {
         reply({ type: 'load-error', message: (err as Error).message });
       }
-      return;
-    case 'configure-postprocess':
-      loaded?.postprocess.configure(request.settings);
       return;
     case 'frame':
       current = runFrame(request);
@@ -71,15 +67,8 @@ async function runFrame(request: FrameRequest): Promise<void> {
     if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
 
     const { result, preprocessMs, inferMs } = await preprocessAndInfer(loaded, request);
-
-    const t = performance.now();
-    const { classMap, histogram, smoothing } = loaded.postprocess.run(result.output, request.mapWidth, request.mapHeight);
-    const postprocessMs = performance.now() - t;
-
-    reply(
-      { type: 'result', id: request.id, image, classMap, histogram, smoothing, timings: { preprocess: preprocessMs, infer: inferMs, postprocess: postprocessMs } },
-      transferables(image.data, classMap.data, histogram),
-    );
+    const output = result.output;
+    reply({ type: 'inferred', id: request.id, image, output, timings: { preprocess: preprocessMs, infer: inferMs } }, transferables(image.data, output.data));
   } catch (err) {
     reply({ type: 'frame-error', id: request.id, image, message: (err as Error).message }, transferables(image.data));
   }

@@ -1,7 +1,6 @@
 /** Messages between the main thread and the inference worker. */
 import type { ColorModel, Nv12Image } from '../frame-context.ts';
-import type { ModelInfo } from '../../model/model-info.ts';
-import type { PostprocessSettings } from '../postprocess/postprocess.ts';
+import type { ModelInfo, Tensor } from '../../model/model-info.ts';
 
 export interface ModelRef {
   backend: 'onnx' | 'bpu';
@@ -20,7 +19,6 @@ export interface LoadRequest {
   model: ModelRef;
   threads: number;
   memoryArena: boolean;
-  postprocess: PostprocessSettings;
   /** Test hooks (never reachable from clients): throw on the Nth frame, exit the thread on it, or slow every frame. */
   faults?: { throwOnFrame?: number; exitOnFrame?: number; delayMs?: number };
 }
@@ -30,34 +28,24 @@ export interface FrameRequest {
   id: number;
   image: Nv12Image;
   color: Pick<ColorModel, 'matrix' | 'range'>;
-  /** Size of the class map to produce (usually the frame size). */
-  mapWidth: number;
-  mapHeight: number;
 }
 
-export interface ConfigurePostprocessRequest {
-  type: 'configure-postprocess';
-  settings: Partial<PostprocessSettings>;
-}
-
-export type WorkerRequest = LoadRequest | FrameRequest | ConfigurePostprocessRequest | { type: 'close' };
+export type WorkerRequest = LoadRequest | FrameRequest | { type: 'close' };
 
 export interface WorkerTimings {
   preprocess: number;
   infer: number;
-  postprocess: number;
 }
 
 export type WorkerReply =
   | { type: 'loaded'; model: ModelInfo; backend: 'onnx' | 'bpu' }
   | { type: 'load-error'; message: string }
   | {
-      type: 'result';
+      /** The model's output for a frame: post-processing runs on the main thread while the next frame runs. */
+      type: 'inferred';
       id: number;
       image: Nv12Image;
-      classMap: { data: Uint8Array | Uint16Array; width: number; height: number };
-      histogram: Uint32Array;
-      smoothing: number;
+      output: Tensor;
       timings: WorkerTimings;
     }
   | { type: 'frame-error'; id: number; image: Nv12Image; message: string }

@@ -2,7 +2,8 @@
  * The postprocess stage: the model's output -> a class map at the size the viewer draws, plus its class
  * histogram. Logits go through the argmax kernel in the chosen mode; a model that computes the class map itself
  * skips argmax and its map is only resized (nearest). Optional temporal smoothing (a per-pixel majority vote over
- * the last N maps, the same vote as the viewer's) runs last. Runs in the inference worker.
+ * the last N maps, the same vote as the viewer's) runs last. Runs on the main thread, beside the next inference:
+ * the argmax kernel on the libuv thread pool (`runAsync`), so the worker can start the next frame at once.
  */
 import * as kernels from '../../kernels/index.ts';
 import type { ModelInfo, Tensor } from '../../model/model-info.ts';
@@ -45,37 +46,53 @@ export class Postprocessor {
     }
   }
 
+  /** On the calling thread (tools, tests). */
   run(output: Tensor, mapWidth: number, mapHeight: number): PostprocessResult {
-    const out = this.model.output;
     checkOutputSize(this.model, output);
-    let classMap: ClassMap;
-    let histogram: Uint32Array;
-    if (out.kind === 'classmap') {
-      // The model took the argmax itself: its ids are only resized (nearest) to the map size.
-      const ids = classIds(output, out.classes, this.model.path);
-      classMap = kernels.resizeClassMap({ data: ids, width: out.width, height: out.height }, mapWidth, mapHeight);
-      histogram = countClasses(classMap.data, out.classes);
-    } else {
-      const q = out.quantization;
-      const r = kernels.argmax(output.data as Float32Array, {
-        layout: out.layout,
-        classes: out.classes,
-        height: out.height,
-        width: out.width,
-        ...(output.dtype === 'float16' ? { float16: true } : {}),
-        ...(q ? { scales: q.scales, ...(q.zeroPoints ? { zeroPoints: q.zeroPoints } : {}) } : {}),
-        mode: this.settings.mode,
-        outWidth: mapWidth,
-        outHeight: mapHeight,
-      });
-      classMap = r.classMap;
-      histogram = r.histogram;
-    }
+    const mapped = this.model.output.kind === 'classmap' ? this.resizeIds(output, mapWidth, mapHeight) : kernels.argmax(output.data as Float32Array, this.argmaxOptions(output, mapWidth, mapHeight));
+    return this.smooth(mapped.classMap, mapped.histogram);
+  }
+
+  /** The argmax on the libuv thread pool: the calling thread (the server's event loop) stays free. */
+  async runAsync(output: Tensor, mapWidth: number, mapHeight: number): Promise<PostprocessResult> {
+    checkOutputSize(this.model, output);
+    const mapped =
+      this.model.output.kind === 'classmap'
+        ? this.resizeIds(output, mapWidth, mapHeight)
+        : await kernels.argmaxAsync(output.data as Float32Array, this.argmaxOptions(output, mapWidth, mapHeight));
+    return this.smooth(mapped.classMap, mapped.histogram);
+  }
+
+  /** The model took the argmax itself: its ids are only resized (nearest) to the map size. */
+  private resizeIds(output: Tensor, mapWidth: number, mapHeight: number): { classMap: ClassMap; histogram: Uint32Array } {
+    const out = this.model.output;
+    const ids = classIds(output, out.classes, this.model.path);
+    const classMap = kernels.resizeClassMap({ data: ids, width: out.width, height: out.height }, mapWidth, mapHeight);
+    return { classMap, histogram: countClasses(classMap.data, out.classes) };
+  }
+
+  private argmaxOptions(output: Tensor, mapWidth: number, mapHeight: number): kernels.ArgmaxOptions {
+    const out = this.model.output;
+    const q = out.quantization;
+    return {
+      layout: out.layout,
+      classes: out.classes,
+      height: out.height,
+      width: out.width,
+      ...(output.dtype === 'float16' ? { float16: true } : {}),
+      ...(q ? { scales: q.scales, ...(q.zeroPoints ? { zeroPoints: q.zeroPoints } : {}) } : {}),
+      mode: this.settings.mode,
+      outWidth: mapWidth,
+      outHeight: mapHeight,
+    };
+  }
+
+  private smooth(classMap: ClassMap, histogram: Uint32Array): PostprocessResult {
     const smoother = this.smoother;
     if (!smoother) return { classMap, histogram, smoothing: 0 };
     const smoothed = smoother.push({ ids: classMap.data, width: classMap.width, height: classMap.height });
-    // The smoother keeps this frame's map as history; the map sent on is transferred to the main thread (its
-    // buffer detached here), so it must never be the array the history holds.
+    // The smoother keeps this frame's map as history; the map sent on may be handed elsewhere (transferred to
+    // another thread, reused by a later stage), so it must never be the array the history holds.
     const ids = smoothed.ids === classMap.data ? classMap.data.slice() : smoothed.ids;
     const map: ClassMap = { data: ids, width: smoothed.width, height: smoothed.height };
     return { classMap: map, histogram: countClasses(map.data, histogram.length), smoothing: smoother.windowSize };
