@@ -46,6 +46,8 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   private workerReady = false;
   private loadedModel: ModelInfo | null = null;
   private loadWaiters: { resolve: (m: ModelInfo) => void; reject: (e: Error) => void }[] = [];
+  /** Workers let go of while (probably) inside the runtime, until they exit: see `retire`. */
+  private readonly retired = new Map<Worker, string>();
   /** Frames replaced while waiting for the worker. */
   dropped = 0;
   /** Frames that completed inference. */
@@ -63,6 +65,15 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
 
   get busy(): boolean {
     return this.inFlight !== null;
+  }
+
+  /**
+   * Worker threads that were let go of while inside the runtime and have not ended yet. Node's process exit joins
+   * every worker thread, so while one of these is stuck in a native call (an ONNX Runtime or BPU run that never
+   * returns) a normal exit would wait for it: the process guard exits hard instead.
+   */
+  stuckThreads(): string[] {
+    return [...this.retired.values()];
   }
 
   /** Starts the worker and resolves with the model once it is loaded (rejects on a load error). */
@@ -125,7 +136,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
       worker.postMessage({ type: 'close' });
     });
     if (ended) await worker.terminate();
-    else this.retire(worker, false);
+    else this.retire(worker, false, `inference worker (${this.options.model.name ?? 'model'}) did not stop within ${graceMs} ms`);
   }
 
   private spawn(): void {
@@ -242,7 +253,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     if (worker !== this.worker || this.closed) return;
     this.worker = null;
     this.workerReady = false;
-    if (stillRunning) this.retire(worker, true);
+    if (stillRunning) this.retire(worker, true, `inference worker retired after: ${err.message}`);
     else void worker.terminate(); // it has already exited or thrown: nothing is running in it
     const lost = this.finish();
     if (lost) {
@@ -264,7 +275,9 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
    * process): it is asked to close, which it does after the frame in hand, and terminated only once it says so.
    * Unref'd, so a worker that never comes back cannot keep the process alive; its late answers are ignored.
    */
-  private retire(worker: Worker, askToClose: boolean): void {
+  private retire(worker: Worker, askToClose: boolean, why: string): void {
+    this.retired.set(worker, why);
+    worker.once('exit', () => this.retired.delete(worker));
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'closed') void worker.terminate();
     });
