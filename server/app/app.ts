@@ -23,7 +23,6 @@ import { buildFrameMessage } from '../stages/stream/frame-message.ts';
 import { ConnectionGuard, effectiveMaxConnections, openFileLimit } from '../stages/stream/connection-guard.ts';
 import { HostPolicy } from '../stages/stream/host-policy.ts';
 import { createHttpServer } from '../stages/stream/http-server.ts';
-import { stuckSourceThreads } from '../stages/source/source-thread.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { Histogram } from '../util/prometheus.ts';
 import { SecretMask, urlSecrets } from '../util/redact.ts';
@@ -97,8 +96,6 @@ export class SegStreamApp implements ControlTarget {
   private backendErrors = 0;
   readonly rates = { source: new RateMeter(), inference: new RateMeter(), sent: new RateMeter() };
   lastModelMs = 0;
-  /** Inference stages replaced by a model switch whose worker had not ended (see InferenceStage.stuckThreads). */
-  private readonly oldStages = new Set<InferenceStage>();
   readonly stageHistogram = new Histogram('segstream_stage_milliseconds', 'Time per frame in each pipeline stage', [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
   /** Called with each inferred frame before it is rendered (every frame post-processing saw). */
   onFrameInferred: ((ctx: FrameContext) => void) | null = null;
@@ -184,7 +181,6 @@ export class SegStreamApp implements ControlTarget {
     // Registered first: a fatal error or a signal during start-up stops what has started so far.
     this.unregister = registerCloser({
       close: (graceMs) => this.stop(graceMs),
-      stuckThreads: () => [...(this.inference?.stuckThreads() ?? []), ...[...this.oldStages].flatMap((s) => s.stuckThreads()), ...stuckSourceThreads()],
       secrets: () => [this.config.server.controlToken ?? '', ...urlSecrets(Object.values(this.config.sources).flatMap((s) => (s.spec.kind === 'rtsp' ? [s.spec.url] : [])))],
     });
     try {
@@ -357,8 +353,6 @@ export class SegStreamApp implements ControlTarget {
     this.inference = stage;
     this.consecutiveFailures = 0;
     await old?.close();
-    // A worker that did not close in time is still a thread the process exit would wait for.
-    if (old && old.stuckThreads().length > 0) this.oldStages.add(old);
     this.palette = paletteForModel(model.output);
     this.modelName = name;
     this.log(

@@ -12,6 +12,7 @@
  *    begins, kills the process if it still exists `HARD_DEADLINE_MS` later, whatever it is stuck in.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stuckThreads } from '../util/exit-blockers.ts';
 import { oneLine } from '../util/log.ts';
 import { SecretMask } from '../util/redact.ts';
 
@@ -23,8 +24,6 @@ export const HARD_DEADLINE_MS = 4500;
 export interface Closer {
   /** Stops everything; should settle within `graceMs`. */
   close(graceMs: number): Promise<void>;
-  /** Threads that would keep Node's exit waiting (stuck in native code), described; empty when none. */
-  stuckThreads(): string[];
   /** Secrets this closer knows (masked in fatal error reports). */
   secrets?(): string[];
 }
@@ -71,7 +70,8 @@ export function installProcessGuard(options: ProcessGuardOptions = {}): ProcessG
   const finish = (): void => {
     if (exited) return;
     exited = true;
-    const stuck = [...closers].flatMap((c) => safe(() => c.stuckThreads(), []));
+    // Reported by whatever let go of such a thread (server/util/exit-blockers.ts), running server or not.
+    const stuck = stuckThreads();
     if (stuck.length > 0) {
       // process.exit() would join these threads and wait as long as they are stuck.
       say(`exiting hard (SIGKILL): ${stuck.join('; ')}`);
@@ -130,14 +130,6 @@ export function installProcessGuard(options: ProcessGuardOptions = {}): ProcessG
     },
   };
   return installed;
-}
-
-function safe<T>(fn: () => T, fallback: T): T {
-  try {
-    return fn();
-  } catch {
-    return fallback;
-  }
 }
 
 let reaper: ChildProcess | null = null;

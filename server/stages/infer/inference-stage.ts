@@ -4,7 +4,16 @@ import type { FrameContext, Nv12Image } from '../frame-context.ts';
 import type { ModelInfo } from '../../model/model-info.ts';
 import type { PostprocessSettings } from '../postprocess/postprocess.ts';
 import type { LoadRequest, ModelRef, WorkerReply } from './worker-protocol.ts';
+import { reportStuckThreads } from '../../util/exit-blockers.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
+
+/**
+ * Workers let go of while (probably) inside the runtime, until they exit: see `InferenceStage.retire`. Node's
+ * process exit joins every worker thread, so while one of these is stuck in a native call (an ONNX Runtime or BPU
+ * run that never returns) a normal exit would wait for it; the process guard exits hard instead.
+ */
+const retiredWorkers = new Map<Worker, string>();
+reportStuckThreads(() => [...retiredWorkers.values()]);
 
 export interface InferenceStageOptions {
   model: ModelRef;
@@ -46,8 +55,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   private workerReady = false;
   private loadedModel: ModelInfo | null = null;
   private loadWaiters: { resolve: (m: ModelInfo) => void; reject: (e: Error) => void }[] = [];
-  /** Workers let go of while (probably) inside the runtime, until they exit: see `retire`. */
-  private readonly retired = new Map<Worker, string>();
+  private readonly retiredHere = new Set<Worker>();
   /** Frames replaced while waiting for the worker. */
   dropped = 0;
   /** Frames that completed inference. */
@@ -67,13 +75,9 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     return this.inFlight !== null;
   }
 
-  /**
-   * Worker threads that were let go of while inside the runtime and have not ended yet. Node's process exit joins
-   * every worker thread, so while one of these is stuck in a native call (an ONNX Runtime or BPU run that never
-   * returns) a normal exit would wait for it: the process guard exits hard instead.
-   */
+  /** This stage's workers that were let go of inside the runtime and have not ended yet. */
   stuckThreads(): string[] {
-    return [...this.retired.values()];
+    return [...this.retiredHere].flatMap((w) => retiredWorkers.get(w) ?? []);
   }
 
   /** Starts the worker and resolves with the model once it is loaded (rejects on a load error). */
@@ -276,8 +280,12 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
    * Unref'd, so a worker that never comes back cannot keep the process alive; its late answers are ignored.
    */
   private retire(worker: Worker, askToClose: boolean, why: string): void {
-    this.retired.set(worker, why);
-    worker.once('exit', () => this.retired.delete(worker));
+    retiredWorkers.set(worker, why);
+    this.retiredHere.add(worker);
+    worker.once('exit', () => {
+      retiredWorkers.delete(worker);
+      this.retiredHere.delete(worker);
+    });
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'closed') void worker.terminate();
     });

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
+import { reportStuckThreads } from '../../util/exit-blockers.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
 import type { ColorModel, FrameContext } from '../frame-context.ts';
 import { SourceError, type GstSourceEvents, type GstSourceOptions, type SourceCaps } from './gst-source.ts';
@@ -17,6 +18,9 @@ export interface ThreadedSourceEvents extends GstSourceEvents {
   started: [];
 }
 
+/** A start or stop the source thread has not answered for this long counts as stuck (for the process guard). */
+const STUCK_AFTER_MS = 250;
+
 /** The one source thread of the process, started on first use. */
 class SourceHost {
   private worker: Worker | null = null;
@@ -25,6 +29,8 @@ class SourceHost {
   /** Stops sent and not yet confirmed, with when they were sent. */
   private readonly stopping = new Map<number, { since: number; name: string; resolve: () => void }>();
   private crashed: Error | null = null;
+  /** Starts sent and not yet answered, with when they were sent. */
+  readonly starting = new Map<number, number>();
 
   register(source: ThreadedSource): number {
     const id = this.nextId++;
@@ -34,12 +40,14 @@ class SourceHost {
 
   send(req: SourceThreadRequest): void {
     const w = this.ensure();
+    if (req.type === 'start') this.starting.set(req.id, performance.now());
     w.postMessage(req);
     this.updateRef();
   }
 
   stop(id: number, name: string): Promise<void> {
     this.sources.delete(id);
+    this.starting.delete(id);
     if (!this.worker) return Promise.resolve();
     return new Promise((resolve) => {
       this.stopping.set(id, { since: performance.now(), name, resolve });
@@ -47,10 +55,23 @@ class SourceHost {
     });
   }
 
-  /** Pipelines whose teardown is still blocked in GStreamer (Node's exit would wait for the thread). */
+  /**
+   * What keeps the source thread busy beyond a moment: a pipeline start or teardown blocked in GStreamer (Node's
+   * exit would wait for the thread as long as it is blocked).
+   */
   stuck(): string[] {
     const now = performance.now();
-    return [...this.stopping.values()].map((s) => `source ${s.name}: GStreamer still stopping its pipeline after ${Math.round(now - s.since)} ms`);
+    const out: string[] = [];
+    for (const s of this.stopping.values()) if (now - s.since > STUCK_AFTER_MS) out.push(`source ${s.name}: GStreamer still stopping its pipeline after ${Math.round(now - s.since)} ms`);
+    for (const [id, since] of this.starting) {
+      if (now - since > STUCK_AFTER_MS) out.push(`source ${this.sources.get(id)?.options.name ?? id}: GStreamer still starting its pipeline after ${Math.round(now - since)} ms`);
+    }
+    return out;
+  }
+
+  /** The thread answered a start (started or failed). */
+  startAnswered(id: number): void {
+    this.starting.delete(id);
   }
 
   private ensure(): Worker {
@@ -64,6 +85,7 @@ class SourceHost {
   }
 
   private onMessage(msg: SourceThreadReply): void {
+    if (msg.type === 'started' || msg.type === 'start-failed') this.startAnswered(msg.id);
     if (msg.type === 'stopped') {
       this.stopping.get(msg.id)?.resolve();
       this.stopping.delete(msg.id);
@@ -86,6 +108,7 @@ class SourceHost {
     this.crashed = err;
     for (const s of this.stopping.values()) s.resolve();
     this.stopping.clear();
+    this.starting.clear();
     const sources = [...this.sources.entries()];
     this.sources.clear();
     for (const [id, source] of sources) source.onReply({ type: 'error', id, message: `source thread failed: ${err.message}`, detail: err.stack ?? '' });
@@ -105,13 +128,13 @@ class SourceHost {
 
 let host: SourceHost | null = null;
 function sourceHost(): SourceHost {
-  host ??= new SourceHost();
+  if (!host) {
+    const h = new SourceHost();
+    host = h;
+    // A teardown still blocked in GStreamer keeps the source thread, which the process exit would join.
+    reportStuckThreads(() => h.stuck());
+  }
   return host;
-}
-
-/** Source-thread teardowns still blocked in GStreamer, for the process guard. */
-export function stuckSourceThreads(): string[] {
-  return host?.stuck() ?? [];
 }
 
 export class ThreadedSource extends EventEmitter<ThreadedSourceEvents> {

@@ -447,7 +447,8 @@ export class ClientHub {
     const now = performance.now();
     const ping = now - this.lastPingRound >= this.pingEveryMs;
     if (ping) this.lastPingRound = now;
-    const statsDue = !this.lastStats || now - this.lastStats >= 1000;
+    // About once a second (the timer's own jitter must not skip a beat).
+    const statsDue = !this.lastStats || now - this.lastStats >= 900;
     if (statsDue) this.lastStats = now;
     const rates = statsDue ? this.options.streamRates() : null;
     for (const client of this.clients) {
