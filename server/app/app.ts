@@ -23,6 +23,7 @@ import { buildFrameMessage } from '../stages/stream/frame-message.ts';
 import { ConnectionGuard, effectiveMaxConnections, openFileLimit } from '../stages/stream/connection-guard.ts';
 import { HostPolicy } from '../stages/stream/host-policy.ts';
 import { createHttpServer } from '../stages/stream/http-server.ts';
+import { releaseSourceThread } from '../stages/source/source-thread.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { Histogram } from '../util/prometheus.ts';
 import { SecretMask, urlSecrets } from '../util/redact.ts';
@@ -209,12 +210,13 @@ export class SegStreamApp implements ControlTarget {
     // Every open connection goes now (slow-header and keep-alive ones would otherwise hold close() open).
     server?.closeAllConnections?.();
     this.hub?.close();
-    const sourceStopped = this.source.stop();
+    // The source thread ends too once no source uses it (the process may exit right after this).
+    const sourceStopped = this.source.stop().then(() => releaseSourceThread(Math.max(100, graceMs - 500)));
     const inferenceClosed = this.inference?.close(Math.max(100, graceMs - 500)) ?? Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: whoever awaits stop() must get an answer even if nothing else keeps the event loop alive.
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
-      timer.unref();
     });
     await Promise.race([Promise.allSettled([inferenceClosed, sourceStopped, serverClosed]), late]);
     clearTimeout(timer);
@@ -457,7 +459,7 @@ export class SegStreamApp implements ControlTarget {
       viewerDisconnects: { ...(this.hub?.disconnects ?? {}) },
       messagesLeftOut: this.hub?.messagesLeftOut ?? 0,
       connections: this.connections?.open ?? 0,
-      connectionsRefused: { total: this.connections?.refusedTotal ?? 0, perAddress: this.connections?.refusedPerAddress ?? 0 },
+      connectionsRefused: { total: this.connections?.refusedTotal ?? 0, perAddress: this.connections?.refusedPerAddress ?? 0, evicted: this.connections?.evicted ?? 0 },
       forbiddenHosts: this.forbiddenHosts,
       consecutiveInferenceFailures: this.consecutiveFailures,
       sourceRestarts: this.source.restarts,

@@ -36,7 +36,7 @@ export interface StreamFigures {
   viewerDisconnects: Record<string, number>;
   messagesLeftOut: number;
   connections: number;
-  connectionsRefused: { total: number; perAddress: number };
+  connectionsRefused: { total: number; perAddress: number; evicted: number };
   forbiddenHosts: number;
   consecutiveInferenceFailures: number;
   sourceRestarts: number;
@@ -81,11 +81,12 @@ export function streamMetricsText(read: () => StreamFigures, histograms: Histogr
     { name: 'segstream_connections', help: 'Open TCP connections (HTTP and WebSocket)', type: 'gauge', read: () => f.connections },
     {
       name: 'segstream_connections_refused_total',
-      help: 'TCP connections closed at once: over server.maxConnections (total) or server.maxConnectionsPerAddress (per-address)',
+      help: 'TCP connections closed by the limits: over server.maxConnections (total), over server.maxConnectionsPerAddress (per-address), or closed to make room for a peer with fewer (evicted)',
       type: 'counter',
       read: () => [
         { labels: { reason: 'total' }, value: f.connectionsRefused.total },
         { labels: { reason: 'per-address' }, value: f.connectionsRefused.perAddress },
+        { labels: { reason: 'evicted' }, value: f.connectionsRefused.evicted },
       ],
     },
     { name: 'segstream_http_forbidden_host_total', help: 'HTTP requests refused for a Host header not in server.allowedHosts (DNS rebinding)', type: 'counter', read: () => f.forbiddenHosts },

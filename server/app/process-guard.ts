@@ -85,7 +85,8 @@ export function installProcessGuard(options: ProcessGuardOptions = {}): ProcessG
     if (shuttingDown) return shuttingDown;
     exitCode = code;
     startReaper(hardDeadlineMs);
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    // Kept referenced: the exit must happen even if every other handle is gone meanwhile.
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs));
     const all = Promise.allSettled([...closers].map((c) => c.close(graceMs - 250)));
     shuttingDown = Promise.race([all.then(() => undefined), deadline.then(() => say(`${why}: not everything stopped within ${graceMs} ms; exiting anyway`))]).then(finish);
     return shuttingDown;

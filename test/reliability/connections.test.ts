@@ -20,7 +20,7 @@ const sockets: net.Socket[] = [];
 
 beforeAll(async () => {
   server = await startCli({
-    config: { server: { port: 0, maxConnections: 64, maxConnectionsPerAddress: 24, headersTimeoutMs: 1500, maxClients: 4, maxClientsPerAddress: 2 } },
+    config: { server: { port: 0, maxConnections: 64, maxConnectionsPerAddress: 24, headersTimeoutMs: 4000, maxClients: 4, maxClientsPerAddress: 2 } },
   });
 });
 
@@ -55,17 +55,20 @@ describe('connection limits (attack 9)', () => {
     const m = await metricsText(server.port);
     console.log(
       `[reliability] idle connections: 127.0.0.2 kept ${stillOpen(one)} of 60, 127.0.0.3-4 kept ${stillOpen(others)} of 60; ` +
-        `refused ${metric(m, 'segstream_connections_refused_total', { reason: 'per-address' })} per-address, ${metric(m, 'segstream_connections_refused_total', { reason: 'total' })} total`,
+        `refused ${metric(m, 'segstream_connections_refused_total', { reason: 'per-address' })} per-address, ` +
+        `${metric(m, 'segstream_connections_refused_total', { reason: 'total' })} total, ${metric(m, 'segstream_connections_refused_total', { reason: 'evicted' })} evicted`,
     );
     expect(metric(m, 'segstream_connections_refused_total', { reason: 'per-address' })).toBeGreaterThanOrEqual(36);
-    expect(metric(m, 'segstream_connections_refused_total', { reason: 'total' })).toBeGreaterThan(0);
+    // 127.0.0.4 came last, with all 64 in use: it took connections from the busiest peers rather than being locked out.
+    expect(metric(m, 'segstream_connections_refused_total', { reason: 'evicted' })).toBeGreaterThan(0);
+    expect(stillOpen(others.slice(30))).toBeGreaterThan(16);
     expect(metric(m, 'segstream_connections')).toBeLessThanOrEqual(64);
     expect(server.output()).toMatch(/refused a connection from 127\.0\.0\.2: it has 24 open, the most one address may have \(server\.maxConnectionsPerAddress\)/);
-    expect(server.output()).toMatch(/refused a connection from 127\.0\.0\.\d: \d+ open, the most allowed \(server\.maxConnections 64\)/);
+    expect(server.output()).toMatch(/all 64 connections in use: closed one of the \d+ from 127\.0\.0\.[23] to let 127\.0\.0\.4 in \(server\.maxConnections\)/);
 
-    // They send nothing, so the header timeout (1.5 s here) closes them: the server is free again.
+    // They send nothing, so the header timeout (4 s here) closes them: the server is free again.
     const ms = await Promise.all([...one, ...others].filter((s) => !s.destroyed).map((s) => closedWithin(s)));
-    console.log(`[reliability] idle connections closed after at most ${Math.max(...ms)} ms (server.headersTimeoutMs 1500; issue 18 before: ~90 s; not asserted)`);
+    console.log(`[reliability] idle connections closed after at most ${Math.max(...ms)} ms (server.headersTimeoutMs 4000; issue 18 before: ~90 s; not asserted)`);
     expect((await healthz(server.port)).code).toBe(200);
   });
 
@@ -78,7 +81,7 @@ describe('connection limits (attack 9)', () => {
     }, 1000);
     const ms = await closedWithin(s!);
     clearInterval(drip);
-    console.log(`[reliability] slow-header connection closed after ${ms} ms (server.headersTimeoutMs 1500; issue 18 before: ~90 s; not asserted)`);
+    console.log(`[reliability] slow-header connection closed after ${ms} ms (server.headersTimeoutMs 4000; issue 18 before: ~90 s; not asserted)`);
     expect(s!.destroyed).toBe(true);
   });
 
@@ -127,7 +130,7 @@ describe('file-descriptor headroom', () => {
       // /metrics itself needed a connection and an fd: it answered.
       expect(m).not.toBe('');
       expect(metric(m, 'segstream_connections')).toBeLessThanOrEqual(72);
-      expect(metric(m, 'segstream_connections_refused_total', { reason: 'total' })).toBeGreaterThan(0);
+      expect(metric(m, 'segstream_connections_refused_total', { reason: 'total' }) + metric(m, 'segstream_connections_refused_total', { reason: 'evicted' })).toBeGreaterThan(0);
       expect(metric(m, 'process_open_fds')).toBeLessThan(200);
       const v = await connectViewer(tight.port, {}, { localAddress: '127.0.0.99' }).catch(() => null);
       // A viewer may be refused while the idle ones hold every slot; once they time out it gets in.

@@ -6,7 +6,9 @@ export type SourceThreadRequest =
   | { type: 'start'; id: number; options: Omit<GstSourceOptions, 'gate'> }
   | { type: 'stop'; id: number }
   /** The main thread has taken frame(s) of source `id`: the thread may pull the next. */
-  | { type: 'ack'; id: number };
+  | { type: 'ack'; id: number }
+  /** Stop every pipeline and end the thread once GStreamer's pending work has returned. */
+  | { type: 'shutdown'; id: 0 };
 
 export interface SourceThreadFrame {
   id: number;

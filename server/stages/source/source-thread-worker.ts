@@ -97,6 +97,14 @@ function handle(req: SourceThreadRequest): void {
       }
       return;
     }
+    case 'shutdown': {
+      // Every pipeline to NULL, then let go of the port: the thread's event loop ends by itself once the binding's
+      // pending bus polls and pulls have returned (terminating it with them in flight aborts the process).
+      const all = [...running.values()].map((e) => e.source.stop().catch(() => {}));
+      running.clear();
+      void Promise.all(all).then(() => port.close());
+      return;
+    }
     case 'stop': {
       const entry = running.get(req.id);
       running.delete(req.id);

@@ -18,6 +18,14 @@ export interface ThreadedSourceEvents extends GstSourceEvents {
   started: [];
 }
 
+/**
+ * Ends the source thread if no source uses it any more (see SourceHost.shutdown); resolves when it has ended or
+ * after `graceMs`.
+ */
+export function releaseSourceThread(graceMs: number): Promise<void> {
+  return host?.shutdown(graceMs) ?? Promise.resolve();
+}
+
 /** A start or stop the source thread has not answered for this long counts as stuck (for the process guard). */
 const STUCK_AFTER_MS = 250;
 
@@ -29,6 +37,9 @@ class SourceHost {
   /** Stops sent and not yet confirmed, with when they were sent. */
   private readonly stopping = new Map<number, { since: number; name: string; resolve: () => void }>();
   private crashed: Error | null = null;
+  /** Set while the thread is ending (see `shutdown`); requests wait for it. */
+  private exiting: Promise<void> | null = null;
+  private readonly queued: SourceThreadRequest[] = [];
   /** Starts sent and not yet answered, with when they were sent. */
   readonly starting = new Map<number, number>();
 
@@ -39,6 +50,11 @@ class SourceHost {
   }
 
   send(req: SourceThreadRequest): void {
+    if (this.exiting) {
+      // A new source while the old thread is ending: the binding must never be used by two threads at once.
+      this.queued.push(req);
+      return;
+    }
     const w = this.ensure();
     if (req.type === 'start') this.starting.set(req.id, performance.now());
     w.postMessage(req);
@@ -101,9 +117,42 @@ class SourceHost {
     source.onReply(msg);
   }
 
+  /**
+   * Ends the thread if no source uses it: stops its pipelines and waits (at most `graceMs`) until it has ended by
+   * itself. Node's exit tears down live worker threads, and one with the binding's bus polls still in flight
+   * aborts the process ("uv_loop_close() while having open handles").
+   */
+  shutdown(graceMs: number): Promise<void> {
+    const worker = this.worker;
+    if (!worker || this.sources.size > 0) return this.exiting ?? Promise.resolve();
+    if (this.exiting) return this.exiting;
+    // Both keep the event loop alive until the thread has ended (or the grace is over): a caller awaiting this
+    // must not find the loop empty first.
+    worker.ref();
+    this.exiting = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.postMessage({ type: 'shutdown', id: 0 } satisfies SourceThreadRequest);
+    });
+    return this.exiting;
+  }
+
   /** The thread died (a crash in it, not a source error): every source is lost; the next start makes a new one. */
   private onLost(worker: Worker, err: Error): void {
     if (worker !== this.worker) return;
+    if (this.exiting) {
+      // Ended as asked.
+      this.worker = null;
+      this.exiting = null;
+      for (const s of this.stopping.values()) s.resolve();
+      this.stopping.clear();
+      this.starting.clear();
+      for (const req of this.queued.splice(0)) this.send(req);
+      return;
+    }
     this.worker = null;
     this.crashed = err;
     for (const s of this.stopping.values()) s.resolve();

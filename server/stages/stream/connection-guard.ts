@@ -1,8 +1,10 @@
 /**
  * TCP connection limits for the HTTP/WebSocket server, visible in the log and in /metrics: at most
  * `maxConnections` open at once (kept below the process's file-descriptor limit, so the server always has fds
- * left for model files, pipelines and its own work) and at most `maxConnectionsPerAddress` from one peer address,
- * so one peer cannot use them all. Every socket gets an error handler before anything else can happen to it: a
+ * left for model files, pipelines and its own work) and at most `maxConnectionsPerAddress` from one peer address.
+ * When all connections are taken, a newcomer from a peer with fewer connections than the busiest peer takes the
+ * busiest peer's oldest plain HTTP connection (never a WebSocket viewer): a few peers holding idle connections
+ * cannot lock everybody else out. Every socket gets an error handler before anything else can happen to it: a
  * connection reset at any moment is a counted event, never an uncaught 'error'.
  */
 import { readFileSync } from 'node:fs';
@@ -39,10 +41,14 @@ export function effectiveMaxConnections(configured: number, fdLimit: number | nu
 }
 
 export class ConnectionGuard {
-  private readonly perAddress = new Map<string, number>();
+  /** Open sockets per peer address, oldest first. */
+  private readonly perAddress = new Map<string, Socket[]>();
+  private readonly upgraded = new WeakSet<object>();
   open = 0;
   refusedTotal = 0;
   refusedPerAddress = 0;
+  /** Connections closed to make room for a peer with fewer. */
+  evicted = 0;
   resets = 0;
 
   constructor(
@@ -53,11 +59,43 @@ export class ConnectionGuard {
   attach(server: Server): void {
     // Before Node's own listener: the error handler is in place before the HTTP parser sees a byte.
     server.prependListener('connection', (socket: Socket) => this.onConnection(socket));
+    // WebSocket viewers are never taken to make room.
+    server.prependListener('upgrade', (_req: unknown, socket: object) => this.upgraded.add(socket));
   }
 
   /** How many connections `address` has open. */
   countFor(address: string): number {
-    return this.perAddress.get(address) ?? 0;
+    return this.perAddress.get(address)?.length ?? 0;
+  }
+
+  /** Closes the oldest plain connection of the busiest peer if it has more than `than`; true if one was closed. */
+  private evictFromBusiest(than: number, newcomer: string): boolean {
+    let busiest: string | null = null;
+    let most = 0;
+    for (const [address, list] of this.perAddress) {
+      if (list.length > most) {
+        busiest = address;
+        most = list.length;
+      }
+    }
+    // Only from a peer with at least two more than the newcomer: never a swap between equals.
+    if (busiest === null || most < than + 2) return false;
+    const victim = this.perAddress.get(busiest)!.find((s) => !this.upgraded.has(s));
+    if (!victim) return false;
+    this.evicted++;
+    this.log.limited('connection-evicted', `all ${this.limits.maxConnections} connections in use: closed one of the ${most} from ${busiest} to let ${newcomer} in (server.maxConnections)`);
+    this.release(victim, busiest);
+    victim.destroy();
+    return true;
+  }
+
+  private release(socket: Socket, address: string): void {
+    const list = this.perAddress.get(address);
+    const i = list?.indexOf(socket) ?? -1;
+    if (!list || i < 0) return;
+    list.splice(i, 1);
+    this.open--;
+    if (list.length === 0) this.perAddress.delete(address);
   }
 
   private onConnection(socket: Socket): void {
@@ -66,7 +104,7 @@ export class ConnectionGuard {
       this.resets++;
     });
     const address = socket.remoteAddress ?? '?';
-    if (this.open >= this.limits.maxConnections) {
+    if (this.open >= this.limits.maxConnections && !this.evictFromBusiest(this.countFor(address), address)) {
       this.refusedTotal++;
       this.log.limited('connection-refused', `refused a connection from ${address}: ${this.open} open, the most allowed (server.maxConnections ${this.limits.maxConnections})`);
       socket.destroy();
@@ -80,12 +118,9 @@ export class ConnectionGuard {
       return;
     }
     this.open++;
-    this.perAddress.set(address, mine + 1);
-    socket.once('close', () => {
-      this.open--;
-      const n = this.countFor(address) - 1;
-      if (n > 0) this.perAddress.set(address, n);
-      else this.perAddress.delete(address);
-    });
+    const list = this.perAddress.get(address) ?? [];
+    list.push(socket);
+    this.perAddress.set(address, list);
+    socket.once('close', () => this.release(socket, address));
   }
 }
