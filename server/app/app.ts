@@ -304,6 +304,8 @@ export class SegStreamApp implements ControlTarget {
       server.once('error', (err) => reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (server.host/server.port, --host/--port): ${err.message}`)));
       server.listen(cfg.port, cfg.host, () => resolve());
     });
+    // After listen: accept errors (EMFILE when fds run out, ...) are events to log, never an uncaught 'error'.
+    server.on('error', (err) => this.log.limited('server-error', `HTTP server: ${err.message}`));
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     if (!['127.0.0.1', '::1', 'localhost'].includes(cfg.host)) {

@@ -137,6 +137,11 @@ export class ClientHub {
     // autoPong off: pongs go through the same budget as everything else (a ping flood cannot fill the buffer).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false, autoPong: false });
     this.wss.on('error', () => {});
+    // A request ws cannot accept as a WebSocket handshake (bad key, version, headers): counted, answered 400.
+    this.wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+      this.log.limited('ws-refused', `refused WebSocket handshake from ${req.socket.remoteAddress ?? '?'}: ${err.message}`);
+      this.refuse(socket, 'handshake', 400, 'Bad Request');
+    });
     this.tokenDigest = options.controlToken ? digest(options.controlToken) : null;
     this.hosts = options.hosts ?? new HostPolicy({ allowedHosts: [], bindHost: '127.0.0.1', allowedOrigins: options.allowedOrigins });
     this.budgets = { ...DEFAULT_BUDGETS, ...options.budgets };

@@ -47,7 +47,9 @@ export function createHttpServer(staticDir: string, endpoints: Record<string, En
       connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
     },
     (req, res) => {
-      res.on('error', () => {}); // the socket's own error handler (ConnectionGuard) counts it
+      // The socket's own error handler (ConnectionGuard) counts resets; these must not be uncaught either.
+      req.on('error', () => {});
+      res.on('error', () => {});
       let done: Promise<void>;
       try {
         done = Promise.resolve(handle(req, res));
