@@ -4,5 +4,9 @@
 process.env.UV_THREADPOOL_SIZE ??= '8';
 const { register } = await import('tsx/esm/api');
 register();
+// Before anything else runs: an uncaught exception or a signal ends the process within a bounded time
+// (running servers stopped first), so a supervisor can restart it. See server/app/process-guard.ts.
+const { installProcessGuard } = await import('../server/app/process-guard.ts');
+const guard = installProcessGuard();
 const { main } = await import('../server/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+guard.mainReturned(await main(process.argv.slice(2)));

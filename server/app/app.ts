@@ -21,13 +21,19 @@ import { RenderStage } from '../stages/render/render.ts';
 import type { SourceCaps } from '../stages/source/gst-source.ts';
 import { ClientHub } from '../stages/stream/client-hub.ts';
 import { buildFrameMessage } from '../stages/stream/frame-message.ts';
+import { ConnectionGuard, effectiveMaxConnections, openFileLimit } from '../stages/stream/connection-guard.ts';
+import { HostPolicy } from '../stages/stream/host-policy.ts';
 import { createHttpServer } from '../stages/stream/http-server.ts';
+import { releaseSourceThread } from '../stages/source/source-thread.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 import { Histogram } from '../util/prometheus.ts';
+import { SecretMask, urlSecrets } from '../util/redact.ts';
 import { RateMeter } from '../util/stats.ts';
 import type { Config } from './config.ts';
 import { ControlQueue, type ControlTarget } from './controls.ts';
 import { buildHello } from './hello.ts';
 import { streamMetricsText, type StreamFigures } from './metrics-exposition.ts';
+import { registerCloser } from './process-guard.ts';
 import { SourceSupervisor } from './source-supervisor.ts';
 import { StatusBoard, type AppStatus } from './status.ts';
 import { modelNotes } from '../model/model-notes.ts';
@@ -58,11 +64,16 @@ export interface AppCounters {
   renderDropped: number;
 }
 
+/** How often the output and inference health is looked at. */
+const HEALTH_CHECK_MS = 1000;
+
 export class SegStreamApp implements ControlTarget {
   readonly config: Config;
-  private readonly log: (line: string) => void;
+  /** Every log line goes through it: secrets masked, control characters escaped, floods limited. */
+  private readonly log: Logger;
+  private readonly mask: SecretMask;
   private readonly source: SourceSupervisor;
-  private readonly status = new StatusBoard();
+  private readonly status: StatusBoard;
   private readonly controls = new ControlQueue(this);
   private readonly render: RenderStage;
   private modelName: string;
@@ -72,6 +83,17 @@ export class SegStreamApp implements ControlTarget {
   private palette: Uint8Array = new Uint8Array(3);
   private jpegQuality: number;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private unregister: (() => void) | null = null;
+  private connections: ConnectionGuard | null = null;
+  private forbiddenHosts = 0;
+  private healthTimer: NodeJS.Timeout | null = null;
+  /** performance.now() of the last frame handed to the viewers, or of going live (whichever is later). */
+  private lastOutputAt = performance.now();
+  /** Frames in a row that failed in inference (0 after any success). */
+  private consecutiveFailures = 0;
+  /** Why the app itself (not the source or the worker) put the status to backend-error, if it did. */
+  private degraded: 'no-output' | 'inference-failing' | null = null;
   private framesIn = 0;
   private framesSent = 0;
   private backendErrors = 0;
@@ -89,7 +111,10 @@ export class SegStreamApp implements ControlTarget {
 
   constructor(private readonly options: AppOptions) {
     this.config = options.config;
-    this.log = options.log ?? ((line) => console.log(line));
+    const rtspUrls = Object.values(options.config.sources).flatMap((s) => (s.spec.kind === 'rtsp' ? [s.spec.url] : []));
+    this.mask = new SecretMask([options.config.server.controlToken, ...urlSecrets(rtspUrls)]);
+    this.log = createLogger(options.log ?? ((line) => console.log(line)), { mask: this.mask });
+    this.status = new StatusBoard((text) => this.mask.apply(text));
     const sourceName = options.sourceName ?? options.config.defaultSource;
     this.modelName = options.modelName ?? options.config.defaultModel;
     this.jpegQuality = options.config.stream.jpegQuality;
@@ -104,7 +129,10 @@ export class SegStreamApp implements ControlTarget {
     this.source.on('caps', () => this.broadcastHello());
     this.source.on('live', () => {
       const state = this.status.current.state;
-      if (state === 'starting' || state === 'source-lost') this.status.set('live', `source ${this.source.name} live`);
+      if (state === 'starting' || state === 'source-lost') {
+        this.lastOutputAt = performance.now();
+        this.status.set('live', `source ${this.source.name} live`);
+      }
     });
     this.source.on('lost', (message) => this.status.set('source-lost', message));
     this.status.on('change', () => this.hub?.broadcastText(this.status.message()));
@@ -153,6 +181,11 @@ export class SegStreamApp implements ControlTarget {
    * pipeline) would otherwise keep the process alive without serving anything.
    */
   async start(): Promise<string> {
+    // Registered first: a fatal error or a signal during start-up stops what has started so far.
+    this.unregister = registerCloser({
+      close: (graceMs) => this.stop(graceMs),
+      secrets: () => [this.config.server.controlToken ?? '', ...urlSecrets(Object.values(this.config.sources).flatMap((s) => (s.spec.kind === 'rtsp' ? [s.spec.url] : [])))],
+    });
     try {
       return await this.startAll();
     } catch (err) {
@@ -161,14 +194,36 @@ export class SegStreamApp implements ControlTarget {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops everything. Idempotent (a signal and the CLI may both ask). Bounded: after `graceMs` the pieces still
+   * stopping are left to finish on their own (a pipeline whose teardown blocks in GStreamer, a worker stuck in
+   * the runtime); the process guard then knows them as stuck threads.
+   */
+  stop(graceMs = 5000): Promise<void> {
+    this.stopping ??= this.stopAll(graceMs);
+    return this.stopping;
+  }
+
+  private async stopAll(graceMs: number): Promise<void> {
     this.stopped = true;
-    const sourceStopped = this.source.stop();
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    const server = this.server;
+    const serverClosed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // Every open connection goes now (slow-header and keep-alive ones would otherwise hold close() open).
+    server?.closeAllConnections?.();
     this.hub?.close();
-    await this.inference?.close();
-    await sourceStopped;
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections?.();
+    // The source thread ends too once no source uses it (the process may exit right after this).
+    const sourceStopped = this.source.stop().then(() => releaseSourceThread(Math.max(100, graceMs - 500)));
+    const inferenceClosed = this.inference?.close(Math.max(100, graceMs - 500)) ?? Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: whoever awaits stop() must get an answer even if nothing else keeps the event loop alive.
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([inferenceClosed, sourceStopped, serverClosed]), late]);
+    clearTimeout(timer);
+    this.unregister?.();
+    this.unregister = null;
   }
 
   /** Prometheus exposition of the stream's counters, rates and stage latencies. */
@@ -205,12 +260,16 @@ export class SegStreamApp implements ControlTarget {
     await this.startInference(this.modelName);
     this.source.start();
     const cfg = this.config.server;
+    const hosts = new HostPolicy({ allowedHosts: cfg.allowedHosts, bindHost: cfg.host, allowedOrigins: cfg.allowedOrigins });
     this.hub = new ClientHub({
       maxClients: cfg.maxClients,
+      maxClientsPerAddress: cfg.maxClientsPerAddress,
       controlToken: cfg.controlToken,
       allowedOrigins: cfg.allowedOrigins,
+      hosts,
       clientStallMs: cfg.clientStallMs,
       maxMessageBytes: cfg.maxClientMessageBytes,
+      maxBufferedBytes: cfg.clientBufferBytes,
       hello: () => this.hello(),
       status: () => this.status.message(),
       onControl: (action: ControlAction) => this.controls.run(action),
@@ -235,18 +294,31 @@ export class SegStreamApp implements ControlTarget {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(this.metricsText());
       },
-    });
+    }, { hosts, log: this.log, headersTimeoutMs: cfg.headersTimeoutMs, idleTimeoutMs: cfg.idleTimeoutMs, onForbiddenHost: () => this.forbiddenHosts++ });
+    const fdLimit = openFileLimit();
+    const limit = effectiveMaxConnections(cfg.maxConnections, fdLimit);
+    if (limit.warning) this.log(`WARNING: ${limit.warning}`);
+    this.connections = new ConnectionGuard({ maxConnections: limit.max, maxConnectionsPerAddress: cfg.maxConnectionsPerAddress }, this.log);
+    this.connections.attach(server);
     this.hub.attach(server);
     this.server = server;
+    this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_MS);
+    this.healthTimer.unref();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (server.host/server.port, --host/--port): ${err.message}`)));
       server.listen(cfg.port, cfg.host, () => resolve());
     });
+    // After listen: accept errors (EMFILE when fds run out, ...) are events to log, never an uncaught 'error'.
+    server.on('error', (err) => this.log.limited('server-error', `HTTP server: ${err.message}`));
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     if (!['127.0.0.1', '::1', 'localhost'].includes(cfg.host)) {
       this.log(`WARNING: listening on ${cfg.host}: anyone who can reach this address can watch the stream` + (cfg.controlToken ? ' (controls need the token)' : ''));
     }
+    this.log(
+      `limits: ${limit.max} connections (${cfg.maxConnectionsPerAddress} per address; open-file limit ${fdLimit ?? 'unknown'}), ${cfg.maxClients} viewers (${cfg.maxClientsPerAddress} per address); ` +
+        `answering Host: ${hosts.describe()}`,
+    );
     return `http://${host}:${addr.port}/`;
   }
 
@@ -254,6 +326,7 @@ export class SegStreamApp implements ControlTarget {
     const entry = this.config.models[name]!;
     if (entry.demo) {
       const files = await ensureDemoModel(path.join(this.config.cacheDir, 'demo-models'), { size: entry.demo.size, classes: entry.demo.classes, variant: entry.demo.variant });
+      if (files.repaired) this.log(`demo model cache repaired: ${files.repaired}`);
       return { backend: 'onnx', files: [files.modelPath], configPath: files.configPath, preprocessorPath: files.preprocessorPath, name };
     }
     return {
@@ -279,10 +352,7 @@ export class SegStreamApp implements ControlTarget {
     });
     const model = await stage.start();
     stage.on('result', (ctx) => this.onInferred(ctx));
-    stage.on('frame-error', (ctx, err) => {
-      this.backendErrors++;
-      this.log(`frame ${ctx.id}: inference failed: ${err.message}`);
-    });
+    stage.on('frame-error', (ctx, err) => this.onInferenceFailed(stage, ctx, err));
     stage.on('worker-lost', (err) => this.status.set('backend-error', `inference worker restarted: ${err.message}`));
     stage.on('ready', () => {
       if (this.status.current.state === 'backend-error') this.status.set('live', 'inference worker back');
@@ -290,6 +360,7 @@ export class SegStreamApp implements ControlTarget {
     stage.on('load-error', (err) => this.status.set('backend-error', `model failed to load: ${err.message}`));
     const old = this.inference;
     this.inference = stage;
+    this.consecutiveFailures = 0;
     await old?.close();
     this.palette = paletteForModel(model.output);
     this.modelName = name;
@@ -314,7 +385,52 @@ export class SegStreamApp implements ControlTarget {
     this.inference?.submit(ctx);
   }
 
+  private onInferenceFailed(stage: InferenceStage, ctx: FrameContext, err: Error): void {
+    if (stage !== this.inference) return;
+    this.backendErrors++;
+    this.consecutiveFailures++;
+    this.log.limited('inference-failed', `frame ${ctx.id}: inference failed: ${err.message}`);
+    const threshold = this.config.watchdog.inferenceFailures;
+    if (this.consecutiveFailures !== threshold) return;
+    const model = stage.model;
+    const where = model ? `model ${model.name} (${model.path})` : `model ${this.modelName}`;
+    const first = err.message.split('\n')[0]!.slice(0, 160);
+    this.log(
+      `inference failed on ${threshold} frames in a row with ${where}: ${err.message}. ` +
+        `Check the model against this input: segstream model info ${model?.path ?? '<model file>'}, and segstream verify; or switch to another model.`,
+    );
+    this.degraded = 'inference-failing';
+    this.status.set('backend-error', `inference fails on every frame (${threshold} in a row): ${first}. Check the model (the server log has the details).`);
+  }
+
+  /** Every second: frames must be reaching the viewers while the source is live. */
+  private checkHealth(): void {
+    if (this.stopped) return;
+    const state = this.status.current.state;
+    const silentMs = performance.now() - this.lastOutputAt;
+    if (state === 'live' && silentMs > this.config.watchdog.noOutputMs) {
+      const fps = this.rates;
+      this.degraded = 'no-output';
+      const reason =
+        `no frame reached the viewers for ${Math.round(silentMs / 1000)} s (source ${fps.source.rate().toFixed(1)} fps, inference ${fps.inference.rate().toFixed(1)} fps` +
+        (this.lastModelMs ? `, last inference ${Math.round(this.lastModelMs)} ms` : '') +
+        `): the model may be too slow for this machine, or frames fail (see the log)`;
+      this.log.limited('no-output', reason);
+      this.status.set('backend-error', reason);
+    }
+  }
+
+  private onOutput(): void {
+    this.lastOutputAt = performance.now();
+    if (this.degraded && this.status.current.state === 'backend-error') {
+      this.status.set('live', this.degraded === 'no-output' ? 'frames reach the viewers again' : 'inference works again');
+    }
+    this.degraded = null;
+  }
+
   private onInferred(ctx: FrameContext): void {
+    if (this.consecutiveFailures >= this.config.watchdog.inferenceFailures) this.log(`inference works again after ${this.consecutiveFailures} failed frames`);
+    this.consecutiveFailures = 0;
     this.rates.inference.mark();
     this.lastModelMs = ctx.timings.infer ?? 0;
     this.onFrameInferred?.(ctx);
@@ -324,6 +440,7 @@ export class SegStreamApp implements ControlTarget {
         if (!rendered || this.stopped) return;
         this.hub?.broadcast(buildFrameMessage(ctx, rendered, { inferenceBusy: this.inference?.dropped ?? 0, renderBusy: this.render.dropped }));
         this.framesSent++;
+        this.onOutput();
         this.rates.sent.mark();
         for (const stage of STAGES) {
           const ms = ctx.timings[stage];
@@ -333,7 +450,7 @@ export class SegStreamApp implements ControlTarget {
       })
       .catch((err: Error) => {
         this.backendErrors++;
-        this.log(`frame ${ctx.id}: render failed: ${err.message}`);
+        this.log.limited('render-failed', `frame ${ctx.id}: render failed: ${err.message}`);
       });
   }
 
@@ -346,6 +463,13 @@ export class SegStreamApp implements ControlTarget {
       dropped: { inferenceBusy: inf?.dropped ?? 0, renderBusy: this.render.dropped, slowClient: this.hub?.framesDroppedTotal ?? 0 },
       stallDisconnects: this.hub?.stallDisconnects ?? 0,
       refusedConnections: this.hub?.rejectedConnections ?? 0,
+      viewersRefused: { ...(this.hub?.refused ?? {}) },
+      viewerDisconnects: { ...(this.hub?.disconnects ?? {}) },
+      messagesLeftOut: this.hub?.messagesLeftOut ?? 0,
+      connections: this.connections?.open ?? 0,
+      connectionsRefused: { total: this.connections?.refusedTotal ?? 0, perAddress: this.connections?.refusedPerAddress ?? 0, evicted: this.connections?.evicted ?? 0 },
+      forbiddenHosts: this.forbiddenHosts,
+      consecutiveInferenceFailures: this.consecutiveFailures,
       sourceRestarts: this.source.restarts,
       backendErrors: this.backendErrors,
       workerRestarts: inf?.workerRestarts ?? 0,

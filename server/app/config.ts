@@ -42,6 +42,18 @@ export interface Config {
     clientStallMs: number;
     /** Largest WebSocket message accepted from a client, bytes. */
     maxClientMessageBytes: number;
+    /** Host names/addresses (besides loopback and the bind address) requests may name; `.domain` for a domain, `*` for any. */
+    allowedHosts: string[];
+    /** Viewers one peer address may have at once. */
+    maxClientsPerAddress: number;
+    /** Open TCP connections in all, and from one peer address. */
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    /** A request head must arrive within this; an idle HTTP connection is closed after idleTimeoutMs. */
+    headersTimeoutMs: number;
+    idleTimeoutMs: number;
+    /** Bytes that may wait in one viewer's send buffer. */
+    clientBufferBytes: number;
   };
   stream: {
     jpegQuality: number;
@@ -60,7 +72,8 @@ export interface Config {
      */
     memoryArena: boolean;
   };
-  watchdog: { noFrameMs: number; maxBackoffMs: number };
+  /** noOutputMs: /healthz is 503 when no frame reached the viewers for this long; inferenceFailures: consecutive failed frames that make the status backend-error. */
+  watchdog: { noFrameMs: number; maxBackoffMs: number; noOutputMs: number; inferenceFailures: number };
   sources: Record<string, SourceEntry>;
   models: Record<string, ModelEntry>;
   defaultSource: string;
@@ -102,10 +115,17 @@ export function defaultConfig(cwd = process.cwd()): Config {
       maxClients: 16,
       clientStallMs: 10_000,
       maxClientMessageBytes: 4096,
+      allowedHosts: [],
+      maxClientsPerAddress: 8,
+      maxConnections: 512,
+      maxConnectionsPerAddress: 64,
+      headersTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      clientBufferBytes: 4 * 1024 * 1024,
     },
     stream: { jpegQuality: 80, postprocess: 'boundary', overlay: 'client', opacity: 0.5, maxMapWidth: 0, smoothing: 0 },
     inference: { threads: 0, memoryArena: true },
-    watchdog: { noFrameMs: 5000, maxBackoffMs: 30_000 },
+    watchdog: { noFrameMs: 5000, maxBackoffMs: 30_000, noOutputMs: 15_000, inferenceFailures: 5 },
     sources: {
       test: { spec: { kind: 'test', width: 1280, height: 720, framerate: 30, pattern: 'smpte', live: true }, loop: false },
     },
@@ -144,7 +164,7 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
 
   if (root.server !== undefined) {
     const s = v.object(root.server, 'server');
-    v.onlyKeys(s, 'server', ['host', 'port', 'controlToken', 'allowedOrigins', 'maxClients', 'clientStallMs', 'maxClientMessageBytes']);
+    v.onlyKeys(s, 'server', ['host', 'port', 'controlToken', 'allowedOrigins', 'maxClients', 'clientStallMs', 'maxClientMessageBytes', ...NEW_SERVER_KEYS]);
     if (s.host !== undefined) cfg.server.host = v.string(s.host, 'server.host', /^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP address');
     if (s.port !== undefined) cfg.server.port = v.int(s.port, 'server.port', 0, 65535);
     if (s.controlToken !== undefined) {
@@ -156,6 +176,7 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
     if (s.maxClients !== undefined) cfg.server.maxClients = v.int(s.maxClients, 'server.maxClients', 1, 1000);
     if (s.clientStallMs !== undefined) cfg.server.clientStallMs = v.int(s.clientStallMs, 'server.clientStallMs', 500, 600_000);
     if (s.maxClientMessageBytes !== undefined) cfg.server.maxClientMessageBytes = v.int(s.maxClientMessageBytes, 'server.maxClientMessageBytes', 256, 1 << 20);
+    parseLimits(v, s, cfg);
   }
   if (root.stream !== undefined) {
     const s = v.object(root.stream, 'stream');
@@ -175,9 +196,11 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
   }
   if (root.watchdog !== undefined) {
     const s = v.object(root.watchdog, 'watchdog');
-    v.onlyKeys(s, 'watchdog', ['noFrameMs', 'maxBackoffMs']);
+    v.onlyKeys(s, 'watchdog', ['noFrameMs', 'maxBackoffMs', 'noOutputMs', 'inferenceFailures']);
     if (s.noFrameMs !== undefined) cfg.watchdog.noFrameMs = v.int(s.noFrameMs, 'watchdog.noFrameMs', 200, 600_000);
     if (s.maxBackoffMs !== undefined) cfg.watchdog.maxBackoffMs = v.int(s.maxBackoffMs, 'watchdog.maxBackoffMs', 100, 600_000);
+    if (s.noOutputMs !== undefined) cfg.watchdog.noOutputMs = v.int(s.noOutputMs, 'watchdog.noOutputMs', 1000, 3_600_000);
+    if (s.inferenceFailures !== undefined) cfg.watchdog.inferenceFailures = v.int(s.inferenceFailures, 'watchdog.inferenceFailures', 1, 1000);
   }
   if (root.sources !== undefined) {
     const sources = v.object(root.sources, 'sources');
@@ -197,6 +220,21 @@ export function validateConfig(raw: unknown, file: string, baseDir: string, cwd 
   if (root.defaultModel !== undefined) cfg.defaultModel = v.oneOf(root.defaultModel, 'defaultModel', Object.keys(cfg.models));
   if (root.cacheDir !== undefined) cfg.cacheDir = path.resolve(baseDir, v.string(root.cacheDir, 'cacheDir', /^.+$/, 'a directory path'));
   return cfg;
+}
+
+/** server.* limits for hostile clients (issue 18): allowed hosts, connection and viewer limits, timeouts, buffers. */
+const NEW_SERVER_KEYS = ['allowedHosts', 'maxClientsPerAddress', 'maxConnections', 'maxConnectionsPerAddress', 'headersTimeoutMs', 'idleTimeoutMs', 'clientBufferBytes'];
+
+function parseLimits(v: Validator, s: Record<string, unknown>, cfg: Config): void {
+  if (s.allowedHosts !== undefined) {
+    cfg.server.allowedHosts = v.array(s.allowedHosts, 'server.allowedHosts').map((h, i) => v.string(h, `server.allowedHosts[${i}]`, /^(\*|\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[?[0-9A-Fa-f:.]+\]?)$/, 'a host name, an IP address, ".domain" or "*"'));
+  }
+  if (s.maxClientsPerAddress !== undefined) cfg.server.maxClientsPerAddress = v.int(s.maxClientsPerAddress, 'server.maxClientsPerAddress', 1, 1000);
+  if (s.maxConnections !== undefined) cfg.server.maxConnections = v.int(s.maxConnections, 'server.maxConnections', 8, 100_000);
+  if (s.maxConnectionsPerAddress !== undefined) cfg.server.maxConnectionsPerAddress = v.int(s.maxConnectionsPerAddress, 'server.maxConnectionsPerAddress', 2, 100_000);
+  if (s.headersTimeoutMs !== undefined) cfg.server.headersTimeoutMs = v.int(s.headersTimeoutMs, 'server.headersTimeoutMs', 500, 300_000);
+  if (s.idleTimeoutMs !== undefined) cfg.server.idleTimeoutMs = v.int(s.idleTimeoutMs, 'server.idleTimeoutMs', 1000, 3_600_000);
+  if (s.clientBufferBytes !== undefined) cfg.server.clientBufferBytes = v.int(s.clientBufferBytes, 'server.clientBufferBytes', 64 * 1024, 256 * 1024 * 1024);
 }
 
 function parseSource(v: Validator, name: string, value: unknown, baseDir: string): SourceEntry {

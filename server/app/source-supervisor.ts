@@ -7,9 +7,9 @@ import { EventEmitter } from 'node:events';
 import { buildLaunch } from '../../pipelines/index.ts';
 import type { FrameContext } from '../stages/frame-context.ts';
 import { describeColor, parseColorOverride } from '../stages/source/colorimetry.ts';
-import { GstSource, type SourceCaps } from '../stages/source/gst-source.ts';
+import { SourceError, type SourceCaps } from '../stages/source/gst-source.ts';
+import { ThreadedSource } from '../stages/source/source-thread.ts';
 import { cameraDevice, describeInput, deviceProblem } from '../stages/source/source-spec.ts';
-import { withoutCredentials } from '../util/redact.ts';
 import type { Config } from './config.ts';
 
 /** How often a missing camera device node is looked for again (a stat, no pipeline). */
@@ -26,7 +26,7 @@ export interface SourceSupervisorEvents {
 }
 
 export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
-  private source: GstSource | null = null;
+  private source: ThreadedSource | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private backoffMs = FIRST_BACKOFF_MS;
@@ -40,6 +40,7 @@ export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
   constructor(
     private readonly config: Config,
     private sourceName: string,
+    /** Secrets are masked by the app's logger; viewers' messages are masked by the app's status board. */
     private readonly log: (line: string) => void,
   ) {
     super();
@@ -88,7 +89,7 @@ export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
     if (unusable) return this.waitForDevice(unusable);
     const launch = buildLaunch(this.sourceName, entry.spec);
     const override = entry.color ? parseColorOverride(entry.color) : null;
-    const source = new GstSource({
+    const source = new ThreadedSource({
       name: this.sourceName,
       launch,
       loop: entry.loop,
@@ -100,19 +101,19 @@ export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
       this.emit('caps', caps);
     });
     source.on('frame', (ctx) => this.onFrame(source, ctx));
-    source.on('error', (err) => this.onLost(source, err.message));
+    source.on('error', (err) => this.onLost(source, err.message, err instanceof SourceError ? err.detail : ''));
     source.on('eos', () => this.onLost(source, 'end of stream'));
+    // The silence watchdog counts from when the source thread has the pipeline playing.
+    source.on('started', () => {
+      if (source === this.source) this.lastFrameAt = performance.now();
+    });
     this.source = source;
     this.lastFrameAt = performance.now();
-    this.log(`source: ${this.sourceName}: ${withoutCredentials(launch)}`);
-    try {
-      source.start();
-    } catch (err) {
-      this.onLost(source, (err as Error).message);
-    }
+    this.log(`source: ${this.sourceName}: ${launch}`);
+    source.start();
   }
 
-  private onFrame(source: GstSource, ctx: FrameContext): void {
+  private onFrame(source: ThreadedSource, ctx: FrameContext): void {
     if (source !== this.source || this.stopped) return;
     this.lastFrameAt = performance.now();
     this.backoffMs = FIRST_BACKOFF_MS;
@@ -130,14 +131,15 @@ export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
     if (silent > this.config.watchdog.noFrameMs) this.onLost(this.source, `no frame for ${Math.round(silent)} ms`);
   }
 
-  private onLost(source: GstSource, reason: string): void {
+  /** `reason` is short (viewers see it); `detail` is GStreamer's debug text, for the log only. */
+  private onLost(source: ThreadedSource, reason: string, detail = ''): void {
     if (source !== this.source || this.stopped) return;
     void source.stop();
     this.source = null;
     const delay = Math.min(this.backoffMs, this.config.watchdog.maxBackoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, this.config.watchdog.maxBackoffMs);
-    this.markLost(withoutCredentials(reason));
-    this.log(`source ${this.sourceName} lost (${withoutCredentials(reason)}); restarting in ${delay} ms`);
+    this.markLost(reason);
+    this.log(`source ${this.sourceName} lost (${reason}${detail ? ` [${detail}]` : ''}); restarting in ${delay} ms`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopped) return;

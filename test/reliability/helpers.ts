@@ -60,9 +60,9 @@ export interface Viewer {
 }
 
 /** A WebSocket viewer that records everything and acknowledges each frame like the real viewer. */
-export function connectViewer(port: number, headers: Record<string, string> = {}): Promise<Viewer> {
+export function connectViewer(port: number, headers: Record<string, string> = {}, options: { localAddress?: string } = {}): Promise<Viewer> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
     const texts: Record<string, unknown>[] = [];
     const frames: FrameHeader[] = [];
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));

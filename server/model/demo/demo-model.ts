@@ -816,22 +816,30 @@ export interface DemoModelFiles {
   modelPath: string;
   configPath: string;
   preprocessorPath: string;
+  /** Set when a cached copy was found damaged and written again: what was wrong. */
+  repaired?: string;
 }
 
-async function exists(p: string): Promise<boolean> {
+
+function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function readOrNull(p: string): Promise<Buffer | null> {
   try {
-    const st = await fs.stat(p);
-    return st.isFile() && st.size > 0;
+    return await fs.readFile(p);
   } catch {
-    return false;
+    return null;
   }
 }
 
 /**
  * Makes sure the demo model for `opts` exists under `cacheDir/<key>/` (model.onnx, config.json,
- * preprocessor_config.json) and returns the paths. Existing files are reused; new ones are written to a
- * temporary file and renamed, so a crash or a concurrent writer never leaves a half-written model.
- * config.json is written last: its presence means the folder is complete.
+ * preprocessor_config.json) and returns the paths. Every file is written to a temporary file and renamed, so a
+ * crash or a concurrent writer never leaves a half-written model; `<key>.sha256.json` beside the folder, written
+ * last, records each file's SHA-256. A cached copy is checked against it on every call, and one that does not match (a truncated
+ * or damaged file, a file missing) is generated again: the demo model is derived data, so a bad copy must never
+ * stop the server from starting. A folder from before checksums were kept is compared with a fresh build once.
  */
 export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions = {}): Promise<DemoModelFiles> {
   if (typeof cacheDir !== 'string' || cacheDir.length === 0) {
@@ -843,12 +851,46 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
     configPath: path.join(dir, 'config.json'),
     preprocessorPath: path.join(dir, 'preprocessor_config.json'),
   };
-  const present = await Promise.all([exists(files.modelPath), exists(files.preprocessorPath), exists(files.configPath)]);
-  if (present.every(Boolean)) return files;
+  const names = { 'model.onnx': files.modelPath, 'preprocessor_config.json': files.preprocessorPath, 'config.json': files.configPath };
+  // Beside the folder, not in it: the folder holds exactly the model's three files.
+  const checksumFile = `${dir}.sha256.json`;
+  const current = Object.fromEntries(await Promise.all(Object.entries(names).map(async ([n, p]) => [n, await readOrNull(p)] as const))) as Record<string, Buffer | null>;
+  let recorded: Record<string, string> | null = null;
+  try {
+    recorded = JSON.parse((await fs.readFile(checksumFile, 'utf8')) || 'null') as Record<string, string>;
+  } catch {
+    recorded = null;
+  }
 
+  let problem: string | null;
+  let expected: Record<string, Uint8Array | string> | null = null;
+  const build = (): Record<string, Uint8Array | string> => ({
+    'model.onnx': buildDemoModel(opts),
+    'preprocessor_config.json': `${JSON.stringify(demoPreprocessorJson(opts), null, 2)}\n`,
+    'config.json': `${JSON.stringify(demoConfigJson(opts), null, 2)}\n`,
+  });
+  if (Object.values(current).every((b) => b === null) && !recorded) {
+    problem = null; // nothing cached yet: a first generation, not a repair
+    expected = build();
+  } else if (recorded && typeof recorded === 'object') {
+    const bad = Object.keys(names).filter((n) => !current[n] || typeof recorded![n] !== 'string' || sha256(current[n]!) !== recorded![n]);
+    if (bad.length === 0) return files;
+    problem = bad.map((n) => (current[n] ? `${n} does not match its checksum (damaged)` : `${n} is missing`)).join(', ');
+  } else {
+    // No (readable) checksums: an older cache, or one interrupted before they were written. Compare with a build.
+    expected = build();
+    const bad = Object.keys(names).filter((n) => !current[n] || sha256(current[n]!) !== sha256(expected![n]!));
+    problem = bad.length === 0 ? null : bad.map((n) => (current[n] ? `${n} differs from what the generator makes (damaged)` : `${n} is missing`)).join(', ');
+    if (bad.length === 0) {
+      await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(Object.keys(names).map((n) => [n, sha256(current[n]!)])), null, 2)}\n`);
+      return files;
+    }
+  }
+  expected ??= build();
   await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(files.modelPath, buildDemoModel(opts));
-  await writeFileAtomic(files.preprocessorPath, `${JSON.stringify(demoPreprocessorJson(opts), null, 2)}\n`);
-  await writeFileAtomic(files.configPath, `${JSON.stringify(demoConfigJson(opts), null, 2)}\n`);
-  return files;
+  // The checksums go first (the old ones no longer hold while files are rewritten) and last (the folder is complete).
+  await fs.rm(checksumFile, { force: true });
+  for (const [n, p] of Object.entries(names)) await writeFileAtomic(p, expected[n]!);
+  await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(Object.keys(names).map((n) => [n, sha256(expected![n]!)])), null, 2)}\n`);
+  return problem ? { ...files, repaired: `${dir}: ${problem}; generated again` } : files;
 }

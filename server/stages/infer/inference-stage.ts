@@ -5,7 +5,16 @@ import type { ModelInfo } from '../../model/model-info.ts';
 import { Postprocessor, type PostprocessSettings } from '../postprocess/postprocess.ts';
 import type { Tensor } from '../../model/model-info.ts';
 import type { LoadRequest, ModelRef, WorkerReply } from './worker-protocol.ts';
+import { reportStuckThreads } from '../../util/exit-blockers.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
+
+/**
+ * Workers let go of while (probably) inside the runtime, until they exit: see `InferenceStage.retire`. Node's
+ * process exit joins every worker thread, so while one of these is stuck in a native call (an ONNX Runtime or BPU
+ * run that never returns) a normal exit would wait for it; the process guard exits hard instead.
+ */
+const retiredWorkers = new Map<Worker, string>();
+reportStuckThreads(() => [...retiredWorkers.values()]);
 
 export interface InferenceStageOptions {
   model: ModelRef;
@@ -55,6 +64,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
   private postprocessor: Postprocessor | null = null;
   /** Post-processing of frames already out of the worker, in order. */
   private postprocessing: Promise<void> = Promise.resolve();
+  private readonly retiredHere = new Set<Worker>();
   /** Frames replaced while waiting for the worker. */
   dropped = 0;
   /** Frames that completed inference. */
@@ -72,6 +82,11 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
 
   get busy(): boolean {
     return this.inFlight !== null;
+  }
+
+  /** This stage's workers that were let go of inside the runtime and have not ended yet. */
+  stuckThreads(): string[] {
+    return [...this.retiredHere].flatMap((w) => retiredWorkers.get(w) ?? []);
   }
 
   /** Starts the worker and resolves with the model once it is loaded (rejects on a load error). */
@@ -134,7 +149,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
       worker.postMessage({ type: 'close' });
     });
     if (ended) await worker.terminate();
-    else this.retire(worker, false);
+    else this.retire(worker, false, `inference worker (${this.options.model.name ?? 'model'}) did not stop within ${graceMs} ms`);
   }
 
   private spawn(): void {
@@ -265,7 +280,7 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     if (worker !== this.worker || this.closed) return;
     this.worker = null;
     this.workerReady = false;
-    if (stillRunning) this.retire(worker, true);
+    if (stillRunning) this.retire(worker, true, `inference worker retired after: ${err.message}`);
     else void worker.terminate(); // it has already exited or thrown: nothing is running in it
     const lost = this.finish();
     if (lost) {
@@ -287,7 +302,13 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
    * process): it is asked to close, which it does after the frame in hand, and terminated only once it says so.
    * Unref'd, so a worker that never comes back cannot keep the process alive; its late answers are ignored.
    */
-  private retire(worker: Worker, askToClose: boolean): void {
+  private retire(worker: Worker, askToClose: boolean, why: string): void {
+    retiredWorkers.set(worker, why);
+    this.retiredHere.add(worker);
+    worker.once('exit', () => {
+      retiredWorkers.delete(worker);
+      this.retiredHere.delete(worker);
+    });
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'closed') void worker.terminate();
     });

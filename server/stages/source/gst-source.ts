@@ -54,6 +54,26 @@ export interface GstSourceOptions {
    * open itself and unblocks the pipeline's read on stop: see `FifoGuard`.
    */
   inputPath?: string;
+  /**
+   * Called after each frame is emitted with the function that asks GStreamer for the next one. Without it the
+   * next pull starts at once; with it the caller decides when (the source thread waits until the main thread has
+   * taken the frame, so frames never queue between threads: the appsink keeps only the newest).
+   */
+  gate?: (pullNext: () => void) => void;
+}
+
+/**
+ * A source failure. `message` is short and safe to show viewers (which element, what GStreamer said);
+ * `detail` is GStreamer's debug text (source file and line, element path) for the log only.
+ */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly detail: string = '',
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
 }
 
 export interface GstSourceEvents {
@@ -102,10 +122,10 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     try {
       pipeline = new (gst().Pipeline)(this.options.launch);
     } catch (err) {
-      throw new Error(`source "${this.options.name}": GStreamer could not build the pipeline: ${(err as Error).message}\n  launch: ${this.options.launch}`, { cause: err });
+      throw new SourceError(`source "${this.options.name}": GStreamer could not build the pipeline: ${(err as Error).message}`, `launch: ${this.options.launch}`);
     }
     const sink = pipeline.findChild(APPSINK_NAME);
-    if (!sink) throw new Error(`source "${this.options.name}": the pipeline has no appsink named ${APPSINK_NAME}`);
+    if (!sink) throw new SourceError(`source "${this.options.name}": the pipeline has no appsink named ${APPSINK_NAME}`);
     this.fifo = FifoGuard.open(this.options.inputPath);
     this.pipeline = pipeline;
     this.running = true;
@@ -122,7 +142,11 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
       if (caps && !this.capsInfo) this.onCaps(caps);
       const ctx = this.toFrame(buf);
       if (ctx) this.emit('frame', ctx);
-      if (this.running && this.pipeline === pipeline) sink.pull(onData);
+      const pullNext = (): void => {
+        if (this.running && this.pipeline === pipeline) sink.pull(onData);
+      };
+      if (ctx && this.options.gate) this.options.gate(pullNext);
+      else pullNext();
     };
     sink.pull(onData);
   }
@@ -155,10 +179,11 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
   private onBus(pipeline: GstPipeline, msg: Record<string, unknown>): void {
     if (this.pipeline !== pipeline) return;
     if (msg.type === 'error') {
-      const detail = typeof msg.debug === 'string' ? ` (${msg.debug.split('\n').pop()})` : '';
+      // Viewers get the element and GStreamer's message; the debug text (C file and line, element path) is for the log.
+      const detail = typeof msg.debug === 'string' ? msg.debug : '';
       const element = typeof msg._src_element_name === 'string' ? ` from ${msg._src_element_name}` : '';
       void this.stop();
-      this.emit('error', new Error(`source "${this.options.name}": GStreamer error${element}: ${String(msg.message ?? 'unknown')}${detail}`));
+      this.emit('error', new SourceError(`source "${this.options.name}": GStreamer error${element}: ${String(msg.message ?? 'unknown')}`, detail));
     } else if (msg.type === 'eos') {
       if (this.options.loop) {
         // Flush-seek to the start (GST_SEEK_FLAG_FLUSH = 1); the appsink keeps delivering.
@@ -198,7 +223,7 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     const image = nv12Layout(buf, caps.width, caps.height);
     if (!image) {
       void this.stop();
-      this.emit('error', new Error(`source "${this.options.name}": buffer of ${buf.length} bytes does not fit NV12 ${caps.width}x${caps.height}`));
+      this.emit('error', new SourceError(`source "${this.options.name}": buffer of ${buf.length} bytes does not fit NV12 ${caps.width}x${caps.height}`));
       return null;
     }
     this.framesIn++;

@@ -1,0 +1,117 @@
+/**
+ * The source thread: every GStreamer pipeline of the server lives here, so that a state change that blocks
+ * (an RTSP server that answers half a reply keeps rtspsrc's teardown waiting for its TCP timeout, a named pipe
+ * whose writer paused, a wedged camera driver) blocks this thread and never the server's event loop.
+ * The binding keeps per-process JavaScript state, so exactly one thread of the process uses it.
+ */
+import { parentPort } from 'node:worker_threads';
+import { GstSource, SourceError } from './gst-source.ts';
+import type { SourceThreadReply, SourceThreadRequest } from './source-thread-protocol.ts';
+
+if (!parentPort) throw new Error('source-thread-worker.ts must run in a worker thread');
+const port = parentPort;
+
+/** Frames handed to the main thread and not yet taken; beyond this the next pull waits. */
+const FRAMES_IN_FLIGHT = 2;
+
+interface Running {
+  source: GstSource;
+  unacked: number;
+  waiting: (() => void) | null;
+}
+
+const running = new Map<number, Running>();
+
+function reply(message: SourceThreadReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function detailOf(err: unknown): string {
+  return err instanceof SourceError ? err.detail : '';
+}
+
+port.on('message', (req: SourceThreadRequest) => {
+  try {
+    handle(req);
+  } catch (err) {
+    // Nothing a request does may end this thread: report it against the source.
+    reply({ type: 'error', id: req.id, message: (err as Error).message, detail: detailOf(err) });
+  }
+});
+
+function handle(req: SourceThreadRequest): void {
+  switch (req.type) {
+    case 'start': {
+      const entry: Running = { source: null as unknown as GstSource, unacked: 0, waiting: null };
+      const source = new GstSource({
+        ...req.options,
+        gate: (pullNext) => {
+          if (entry.unacked < FRAMES_IN_FLIGHT) pullNext();
+          else entry.waiting = pullNext;
+        },
+      });
+      entry.source = source;
+      source.on('caps', (caps) => reply({ type: 'caps', id: req.id, caps, color: source.colorModel }));
+      source.on('frame', (ctx) => {
+        // The binding's buffer cannot be moved to another thread: copy it into one that can.
+        const own = new Uint8Array(ctx.image.data.length);
+        own.set(ctx.image.data);
+        entry.unacked++;
+        reply(
+          {
+            type: 'frame',
+            id: req.id,
+            frame: { id: ctx.id, captureTime: ctx.captureTime, arrivedAtEpoch: performance.timeOrigin + ctx.arrivedAt, image: { ...ctx.image, data: own }, color: ctx.color },
+          },
+          [own.buffer],
+        );
+      });
+      source.on('error', (err) => {
+        running.delete(req.id);
+        reply({ type: 'error', id: req.id, message: err.message, detail: detailOf(err) });
+      });
+      source.on('eos', () => {
+        running.delete(req.id);
+        reply({ type: 'eos', id: req.id });
+      });
+      running.set(req.id, entry);
+      try {
+        source.start();
+      } catch (err) {
+        running.delete(req.id);
+        void source.stop();
+        reply({ type: 'start-failed', id: req.id, message: (err as Error).message, detail: detailOf(err) });
+        return;
+      }
+      reply({ type: 'started', id: req.id });
+      return;
+    }
+    case 'ack': {
+      const entry = running.get(req.id);
+      if (!entry) return;
+      entry.unacked = Math.max(0, entry.unacked - 1);
+      const next = entry.waiting;
+      if (next && entry.unacked < FRAMES_IN_FLIGHT) {
+        entry.waiting = null;
+        next();
+      }
+      return;
+    }
+    case 'shutdown': {
+      // Every pipeline to NULL, then let go of the port: the thread's event loop ends by itself once the binding's
+      // pending bus polls and pulls have returned (terminating it with them in flight aborts the process).
+      const all = [...running.values()].map((e) => e.source.stop().catch(() => {}));
+      running.clear();
+      void Promise.all(all).then(() => port.close());
+      return;
+    }
+    case 'stop': {
+      const entry = running.get(req.id);
+      running.delete(req.id);
+      // May block this thread (that is why it is here); the main thread keeps serving meanwhile.
+      const stopped = entry ? entry.source.stop() : Promise.resolve();
+      void stopped.catch(() => {}).then(() => reply({ type: 'stopped', id: req.id }));
+      return;
+    }
+  }
+}
