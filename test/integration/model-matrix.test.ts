@@ -104,7 +104,8 @@ async function stream(kind: MatrixKind, file: string): Promise<{ model: ModelInf
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${kind.id}: only ${frames.length} frames in 60 s:\n${log.join('\n')}`)), 60_000);
       ws.on('message', (data, isBinary) => {
-        if (!isBinary) return;
+        // Frames already on the wire when the socket closes are not counted.
+        if (!isBinary || frames.length >= FRAMES) return;
         const f = decodeFrameMessage(new Uint8Array(data as Buffer));
         frames.push({ header: f.header, classMap: f.classMap.slice() });
         ws.send(JSON.stringify({ type: 'drawn', id: f.header.id }));
