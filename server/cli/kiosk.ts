@@ -8,6 +8,7 @@ import type { SegStreamApp } from '../app/app.ts';
 import { RuntimeError, UsageError } from '../util/errors.ts';
 import { integerFlag, optionalString, runCli, type Values } from './args.ts';
 import { displayProblem, KioskBrowser, resolveBrowser } from './kiosk/kiosk-browser.ts';
+import { registerCloser } from '../app/process-guard.ts';
 import { startServer, STREAM_OPTIONS, STREAM_OPTIONS_HELP, untilSignal } from './serve.ts';
 
 const KIOSK_OPTIONS = {
@@ -105,7 +106,13 @@ export async function main(argv: string[]): Promise<number> {
         log(`${s}: stopping`);
         return browser.stop();
       });
-      return await browser.run();
+      // A fatal error ends the process through the process guard: the browser must not outlive it.
+      const unregister = registerCloser({ close: () => browser.stop() });
+      try {
+        return await browser.run();
+      } finally {
+        unregister();
+      }
     } finally {
       await app?.stop();
     }
