@@ -24,9 +24,9 @@ export async function csvHeaderProblem(file: string, columns: readonly string[])
   const text = await readOrEmpty(file);
   if (text.trim() === '') return null;
   const header = text.slice(0, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')).replace(/\r$/, '').split(',');
-  const differs = header.findIndex((c, i) => c !== columns[i]);
+  const differs = header.findIndex((c, i) => i < columns.length && c !== columns[i]);
   if (differs === -1 && header.length <= columns.length) return null;
-  const where = differs === -1 ? `it has ${header.length} columns, more than the ${columns.length} segstream bench writes` : `column ${differs + 1} is "${header[differs]}", expected "${columns[differs] ?? '(none)'}"`;
+  const where = differs === -1 ? `it has ${header.length} columns, more than the ${columns.length} segstream bench writes` : `column ${differs + 1} is "${header[differs]}", expected "${columns[differs]}"`;
   return `${file} is not a segstream bench table (${where}): name another --csv file`;
 }
 

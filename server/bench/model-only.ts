@@ -80,6 +80,11 @@ export class ModelOnlyProcess {
     });
   }
 
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Starts the child and loads the model in it; resolves once `warmupRuns` untimed runs are done. */
   static async start(model: ModelRef, o: { threads: number; memoryArena: boolean; warmupRuns?: number }): Promise<{ process: ModelOnlyProcess; model: string; input: string; rssMiB: number }> {
     // No inherited loader flags (a test runner's): the bootstrap registers tsx itself. Output is piped, so a runtime
