@@ -83,9 +83,9 @@ Run:
   --duration S           measure for S seconds in all (split over the rounds) instead of a frame count
   --warmup N             frames excluded at the start of each round's pipeline (default 5)
   --model-only-runs N    model-only runs in all, split over the rounds (default 30)
-  --rounds K             [pipeline | model-only] rounds, 1-1000 (default 5, fewer when --frames gives
-                         a round fewer than 2 frames or --model-only-runs fewer than 1 run); each
-                         round's pipeline is a fresh server; 1 = the pipeline, then the model alone
+  --rounds K             [pipeline | model-only] rounds, 1-1000 (default 5, fewer when that would leave
+                         a round under 2 frames, 1 s of --duration or 1 model-only run); each round's
+                         pipeline is a fresh server; 1 = the pipeline, then the model alone
   --browser              attach headless Chromium running the viewer (frame age = capture -> drawn;
                          needs playwright-core, a development dependency)
   --peers N              also run N of the same frames through transformers.js's image-segmentation
