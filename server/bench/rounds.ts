@@ -21,6 +21,11 @@ export const DEFAULT_ROUNDS = 5;
 export const MAX_ROUNDS = 1000;
 /** A pipeline segment needs two measured frames for a rate; a model-only segment one run. */
 export const MIN_FRAMES_PER_ROUND = 2;
+/**
+ * Without --rounds, a --duration is split into rounds of at least this many seconds (a slow model still renders
+ * two frames in each); an explicit --rounds may go down to 1 s per round.
+ */
+export const DEFAULT_MIN_SECONDS_PER_ROUND = 10;
 
 /** The segments in the order they run: round r is [pipeline, model-only] for even r, [model-only, pipeline] for odd r. */
 export function interleaveSchedule(rounds: number): Segment[] {
@@ -71,7 +76,7 @@ export function planRounds(t: RoundTotals): RoundPlan {
   let rounds = t.rounds;
   const automatic = rounds === undefined;
   if (rounds === undefined) {
-    const byFrames = t.durationS > 0 ? Math.floor(t.durationS) : Math.floor(t.frames / MIN_FRAMES_PER_ROUND);
+    const byFrames = t.durationS > 0 ? Math.floor(t.durationS / DEFAULT_MIN_SECONDS_PER_ROUND) : Math.floor(t.frames / MIN_FRAMES_PER_ROUND);
     rounds = Math.max(1, Math.min(DEFAULT_ROUNDS, t.modelOnlyRuns, byFrames));
   } else {
     if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS) throw new Error(`--rounds: expected an integer from 1 to ${MAX_ROUNDS}, got ${rounds}`);

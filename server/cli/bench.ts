@@ -84,7 +84,7 @@ Run:
   --warmup N             frames excluded at the start of each round's pipeline (default 5)
   --model-only-runs N    model-only runs in all, split over the rounds (default 30)
   --rounds K             [pipeline | model-only] rounds, 1-1000 (default 5, fewer when that would leave
-                         a round under 2 frames, 1 s of --duration or 1 model-only run); each round's
+                         a round under 2 frames, 10 s of --duration or 1 model-only run); each round's
                          pipeline is a fresh server; 1 = the pipeline, then the model alone
   --browser              attach headless Chromium running the viewer (frame age = capture -> drawn;
                          needs playwright-core, a development dependency)

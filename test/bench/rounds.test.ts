@@ -38,9 +38,11 @@ describe('splitEvenly / planRounds', () => {
     expect(planRounds({ frames: 8, durationS: 0, modelOnlyRuns: 3 })).toMatchObject({ rounds: 3, framesPerRound: [3, 3, 2], runsPerRound: [1, 1, 1] });
     expect(planRounds({ frames: 4, durationS: 0, modelOnlyRuns: 30 }).rounds).toBe(2);
     expect(planRounds({ frames: 2, durationS: 0, modelOnlyRuns: 1 }).rounds).toBe(1);
-    // By duration: the seconds are split, at least one per round.
+    // By duration: the seconds are split, at least 10 per round unless --rounds says otherwise.
     expect(planRounds({ frames: 60, durationS: 600, modelOnlyRuns: 30 })).toMatchObject({ rounds: 5, secondsPerRound: 120, framesPerRound: [0, 0, 0, 0, 0] });
-    expect(planRounds({ frames: 60, durationS: 3, modelOnlyRuns: 30 }).rounds).toBe(3);
+    expect(planRounds({ frames: 60, durationS: 35, modelOnlyRuns: 30 }).rounds).toBe(3);
+    expect(planRounds({ frames: 60, durationS: 3, modelOnlyRuns: 30 }).rounds).toBe(1);
+    expect(planRounds({ rounds: 3, frames: 60, durationS: 3, modelOnlyRuns: 30 }).secondsPerRound).toBe(1);
   });
 
   it('takes an explicit --rounds, and names the flag that is too small for it', () => {
