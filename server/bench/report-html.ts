@@ -158,16 +158,21 @@ function fpsOverTime(doneS: number[], meanFps: number): string {
   return `<svg viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="frames per second over time">${grid}${mean}<polyline class="fps-line" points="${line}" fill="none" stroke="${COLORS.fps}" stroke-width="2"/>${labels}<text x="${left + plotW / 2}" y="${h - 2}" class="tick" text-anchor="middle">seconds into the measurement (dashed: mean ${num(meanFps)} fps)</text></svg>`;
 }
 
-/** Axis ends for values near each other (ratios): the range of `values` padded by a tenth, at least 0.1 wide. */
-export function ratioAxis(values: number[]): { min: number; max: number } {
+/**
+ * Axis for values near each other (ratios): the range of `values` padded by a tenth (at least 0.05 each side),
+ * never below 0, with ends and gridlines on a round step (1, 2, 2.5 or 5 x 10^n) giving about five intervals.
+ */
+export function ratioAxis(values: number[]): { min: number; max: number; step: number } {
   const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return { min: 0, max: 1 };
-  let lo = Math.min(...finite);
-  let hi = Math.max(...finite);
+  if (finite.length === 0) return { min: 0, max: 1, step: 0.2 };
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
   const pad = Math.max((hi - lo) / 10, 0.05);
-  lo -= pad;
-  hi += pad;
-  return { min: Math.max(0, Math.floor(lo * 20) / 20), max: Math.ceil(hi * 20) / 20 };
+  const from = Math.max(0, lo - pad);
+  const to = hi + pad;
+  const step = niceMax((to - from) / 5);
+  const round = (v: number) => Math.round(v * 1e9) / 1e9;
+  return { min: round(Math.floor(round(from / step)) * step), max: round(Math.ceil(round(to / step)) * step), step };
 }
 
 /**
@@ -184,7 +189,8 @@ function roundChart(rounds: BenchRound[], value: (r: BenchRound) => number | nul
   // Clamped to the plot: an interval reaching below 0 (a wide one from very few rounds) ends at the axis.
   const y = (v: number) => top + plotH - (plotH * (Math.min(axis.max, Math.max(axis.min, v)) - axis.min)) / (axis.max - axis.min);
   const x = (i: number) => left + (plotW * (i + 0.5)) / rounds.length;
-  const grid = Array.from({ length: 5 }, (_, k) => axis.min + ((axis.max - axis.min) * k) / 4)
+  const steps = Math.round((axis.max - axis.min) / axis.step);
+  const grid = Array.from({ length: steps + 1 }, (_, k) => axis.min + k * axis.step)
     .map((t) => `<line x1="${left}" y1="${y(t)}" x2="${left + plotW}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${num(t)}</text>`)
     .join('');
   const band =

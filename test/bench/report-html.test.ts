@@ -87,11 +87,12 @@ function withRounds(fps: number[], ages: (number | null)[]): BenchResult {
 }
 
 describe('bench report: interleaved rounds', () => {
-  it('fits the ratio axis around the values, at least 0.1 wide, never below 0', () => {
-    expect(ratioAxis([0.9, 0.95])).toEqual({ min: 0.85, max: 1 });
-    expect(ratioAxis([1, 1])).toEqual({ min: 0.95, max: 1.05 });
-    expect(ratioAxis([0.01, 0.5])).toEqual({ min: 0, max: 0.55 });
-    expect(ratioAxis([Number.NaN])).toEqual({ min: 0, max: 1 });
+  it('fits the ratio axis around the values on round steps, never below 0', () => {
+    expect(ratioAxis([0.9, 0.95])).toEqual({ min: 0.85, max: 1, step: 0.05 });
+    expect(ratioAxis([1, 1])).toEqual({ min: 0.95, max: 1.05, step: 0.025 });
+    expect(ratioAxis([0.01, 0.5])).toEqual({ min: 0, max: 0.6, step: 0.2 });
+    expect(ratioAxis([0.483, 0.838, 1.494])).toEqual({ min: 0.25, max: 1.75, step: 0.25 });
+    expect(ratioAxis([Number.NaN])).toEqual({ min: 0, max: 1, step: 0.2 });
   });
 
   it('charts one point per round (filled when the pipeline ran first), the mean, its interval and the 1.0 line', () => {
