@@ -5,6 +5,8 @@
  */
 import { STAGES } from '../stages/frame-context.ts';
 import type { Summary } from '../util/stats.ts';
+import type { MeanInterval } from './interval.ts';
+import type { BenchRound } from './rounds.ts';
 import type { BenchResult } from './run.ts';
 import { formatMs } from './summary.ts';
 
@@ -156,6 +158,92 @@ function fpsOverTime(doneS: number[], meanFps: number): string {
   return `<svg viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="frames per second over time">${grid}${mean}<polyline class="fps-line" points="${line}" fill="none" stroke="${COLORS.fps}" stroke-width="2"/>${labels}<text x="${left + plotW / 2}" y="${h - 2}" class="tick" text-anchor="middle">seconds into the measurement (dashed: mean ${num(meanFps)} fps)</text></svg>`;
 }
 
+/**
+ * Axis for values near each other (ratios): the range of `values` padded by a tenth (at least 0.05 each side),
+ * never below 0, with ends and gridlines on a round step (1, 2, 2.5 or 5 x 10^n) giving about five intervals.
+ */
+export function ratioAxis(values: number[]): { min: number; max: number; step: number } {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { min: 0, max: 1, step: 0.2 };
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const pad = Math.max((hi - lo) / 10, 0.05);
+  const from = Math.max(0, lo - pad);
+  const to = hi + pad;
+  const step = niceMax((to - from) / 5);
+  const round = (v: number) => Math.round(v * 1e9) / 1e9;
+  return { min: round(Math.floor(round(from / step)) * step), max: round(Math.ceil(round(to / step)) * step), step };
+}
+
+/**
+ * One value per round as a point (filled: pipeline segment first; hollow: model-only first), the mean as a dashed
+ * line, its 95% interval as a band, and an optional reference line (1.0 = the model's own rate).
+ */
+function roundChart(rounds: BenchRound[], value: (r: BenchRound) => number | null, interval: MeanInterval, o: { label: string; reference?: { at: number; text: string }; kind: string }): string {
+  const left = 56;
+  const top = 16;
+  const plotW = W - left - 150;
+  const plotH = 170;
+  const values = rounds.map(value);
+  const axis = ratioAxis([...values.filter((v): v is number => v !== null), interval.mean, interval.low ?? NaN, interval.high ?? NaN, o.reference?.at ?? NaN]);
+  // Clamped to the plot: an interval reaching below 0 (a wide one from very few rounds) ends at the axis.
+  const y = (v: number) => top + plotH - (plotH * (Math.min(axis.max, Math.max(axis.min, v)) - axis.min)) / (axis.max - axis.min);
+  const x = (i: number) => left + (plotW * (i + 0.5)) / rounds.length;
+  const steps = Math.round((axis.max - axis.min) / axis.step);
+  const grid = Array.from({ length: steps + 1 }, (_, k) => axis.min + k * axis.step)
+    .map((t) => `<line x1="${left}" y1="${y(t)}" x2="${left + plotW}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${num(t)}</text>`)
+    .join('');
+  const band =
+    interval.low !== null && interval.high !== null
+      ? `<rect class="ci-band" x="${left}" y="${y(interval.high)}" width="${plotW}" height="${Math.max(1, y(interval.low) - y(interval.high))}" fill="#2f6fb0" fill-opacity="0.12"><title>95% interval ${num(interval.low, 3)} to ${num(interval.high, 3)}</title></rect>` +
+        `<text x="${left + plotW + 8}" y="${y(interval.high) + 4}" class="tick">95% CI high ${num(interval.high, 3)}</text><text x="${left + plotW + 8}" y="${y(interval.low) + 4}" class="tick">95% CI low ${num(interval.low, 3)}</text>`
+      : '';
+  const mean = `<line class="mean" x1="${left}" y1="${y(interval.mean)}" x2="${left + plotW}" y2="${y(interval.mean)}" stroke="${COLORS.p50}" stroke-dasharray="5 3" stroke-width="1.5"/><text x="${left + plotW + 8}" y="${y(interval.mean) + 4}" class="val">mean ${num(interval.mean, 3)}</text>`;
+  const ref = o.reference
+    ? `<line class="reference" x1="${left}" y1="${y(o.reference.at)}" x2="${left + plotW}" y2="${y(o.reference.at)}" stroke="${COLORS.model}" stroke-width="1.5"/><text x="${left + 4}" y="${y(o.reference.at) - 4}" class="tick">${esc(o.reference.text)}</text>`
+    : '';
+  const points = rounds
+    .map((r, i) => {
+      const v = values[i];
+      const label = `<text x="${x(i)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${r.round}</text>`;
+      if (v === null || !Number.isFinite(v)) return label;
+      const filled = r.first === 'pipeline';
+      return `${label}<circle class="round-point ${esc(o.kind)}" data-round="${r.round}" cx="${x(i)}" cy="${y(v)}" r="5" fill="${filled ? COLORS.e2e : '#fff'}" stroke="${COLORS.e2e}" stroke-width="2"><title>round ${r.round} (${esc(r.first)} first): ${num(v, 3)}</title></circle>`;
+    })
+    .join('');
+  const h = top + plotH + 36;
+  return (
+    `<svg viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="${esc(o.label)} per round">${grid}${band}${ref}${mean}${points}` +
+    `<text x="${left + plotW / 2}" y="${h - 2}" class="tick" text-anchor="middle">round (filled: pipeline segment first; hollow: model-only first)</text></svg>`
+  );
+}
+
+function roundsSection(r: BenchResult): string {
+  const i = r.interleaved;
+  if (!i || !Array.isArray(i.rounds) || i.rounds.length === 0) return '<p class="note">This run has no interleaved rounds (it was made before the bench interleaved them).</p>';
+  const interval = (m: MeanInterval, d = 3) => (m.low === null || m.high === null ? `${num(m.mean, d)} (one round: no interval)` : `${num(m.mean, d)}, 95% interval ${num(m.low, d)} to ${num(m.high, d)}`);
+  const rows = i.rounds
+    .map(
+      (x) =>
+        `<tr class="round-row"><td>${x.round}</td><td>${esc(x.first)}</td><td>${num(x.pipeline.fps)}</td><td>${num(x.modelOnly.fps)}</td><td><b>${num(x.e2eVsModelOnly, 3)}</b></td>` +
+        `<td>${x.pipeline.frameAgeP99Ms === null ? '-' : formatMs(x.pipeline.frameAgeP99Ms)}</td><td>${formatMs(x.modelOnly.p50Ms)}</td><td>${x.frameAgeP99VsModelP50 === null ? '-' : num(x.frameAgeP99VsModelP50)}</td>` +
+        `<td>${x.pipeline.rss ? num(x.pipeline.rss.medianMiB, 0) : '-'}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<p class="note">${i.rounds.length} rounds, each a pipeline segment (a fresh server: ${r.pipeline.warmupFrames} warm-up frames, then the measured frames) and a model-only segment ` +
+    `(${i.modelOnlyWarmupRuns} untimed run, then the timed runs, in a separate process that keeps the model loaded), the order alternating so a steady drift of the machine's speed favours neither side. ` +
+    `Each round gives its own ratio; the interval is Student's t over the rounds (mean &plusmn; t<sub>0.975, n-1</sub> &middot; sd / &radic;n).</p>` +
+    `<p><b>End-to-end / model-only per round</b>: ${esc(interval(i.e2eVsModelOnly))} (all rounds pooled: ${num(r.endToEndVsModelOnly, 3)})</p>` +
+    roundChart(i.rounds, (x) => x.e2eVsModelOnly, i.e2eVsModelOnly, { label: 'end-to-end / model-only', reference: { at: 1, text: '1.0 = the model alone' }, kind: 'e2e-ratio' }) +
+    (i.frameAgeP99VsModelP50
+      ? `<p><b>Frame age p99 / model-only p50 per round</b>: ${esc(interval(i.frameAgeP99VsModelP50, 2))} (pooled: ${r.frameAgeP99VsModel === null ? '-' : num(r.frameAgeP99VsModel)})</p>` +
+        roundChart(i.rounds, (x) => x.frameAgeP99VsModelP50, i.frameAgeP99VsModelP50, { label: 'frame age p99 / model p50', reference: { at: 1, text: '1.0 = one model run' }, kind: 'age-ratio' })
+      : '') +
+    `<table class="rounds"><tr><th>round</th><th>first</th><th>end-to-end fps</th><th>model-only fps</th><th>ratio</th><th>frame age p99 ms</th><th>model p50 ms</th><th>age p99 / model p50</th><th>RSS median MiB</th></tr>${rows}</table>`
+  );
+}
+
 function table(rows: [string, string][]): string {
   return `<table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
 }
@@ -180,7 +268,12 @@ export function benchReportHtml(r: BenchResult): string {
   const figures: [string, string][] = [
     ['end-to-end', `${num(p.fps)} fps`],
     ['model only', `${num(r.modelOnly.fps)} fps`],
-    ['end-to-end / model only', `${num(r.endToEndVsModelOnly * 100, 1)} %`],
+    r.interleaved?.e2eVsModelOnly
+      ? [
+          'end-to-end / model only, per-round mean (95% CI)',
+          r.interleaved.e2eVsModelOnly.low === null ? num(r.interleaved.e2eVsModelOnly.mean, 3) : `${num(r.interleaved.e2eVsModelOnly.mean, 3)} [${num(r.interleaved.e2eVsModelOnly.low, 2)}, ${num(r.interleaved.e2eVsModelOnly.high ?? NaN, 2)}]`,
+        ]
+      : ['end-to-end / model only', `${num(r.endToEndVsModelOnly * 100, 1)} %`],
     ['frame age p50 / p99', r.frameAge ? `${formatMs(r.frameAge.p50)} / ${formatMs(r.frameAge.p99)} ms` : '-'],
   ];
   return `<!doctype html>
@@ -192,7 +285,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 .sub{color:#5b6670;margin:0 0 12px}.warn{background:#fff4e0;border:1px solid #e8b04c;padding:8px 12px;border-radius:4px}
 .figures{display:grid;grid-template-columns:repeat(4,1fr);gap:10px;margin:16px 0}.figure{background:#f3f6f8;border-radius:6px;padding:10px 12px}
 .figure b{display:block;font-size:22px}.figure span{color:#5b6670;font-size:12px}
-table{border-collapse:collapse;width:100%}th{text-align:left;font-weight:600;width:34%;color:#3c4650}th,td{padding:4px 8px;border-bottom:1px solid #eceff2;vertical-align:top}
+table{border-collapse:collapse;width:100%}table.rounds{margin-top:10px;font-size:13px}table.rounds th{width:auto}th{text-align:left;font-weight:600;width:34%;color:#3c4650}th,td{padding:4px 8px;border-bottom:1px solid #eceff2;vertical-align:top}
 svg text{font:12px system-ui,sans-serif;fill:#1d2328}svg .tick{fill:#5b6670;font-size:11px}svg .val{font-weight:600}svg .grid{stroke:#e3e7ea;stroke-width:1}
 .note{color:#5b6670}.cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 </style></head><body>
@@ -201,8 +294,10 @@ svg text{font:12px system-ui,sans-serif;fill:#1d2328}svg .tick{fill:#5b6670;font
 ${warning ? `<p class="warn">${esc(warning)}</p>` : ''}
 <div class="figures">${figures.map(([k, v]) => `<div class="figure"><b>${esc(v)}</b><span>${esc(k)}</span></div>`).join('')}</div>
 <h2>Model only vs end-to-end</h2>
-<p class="note">The same model and thread count on a fixed input with nothing else running (model only), and the whole chain: source, preprocess, infer, postprocess, overlay, encode, send.</p>
+<p class="note">The same model and thread count on a fixed input with nothing else running (model only), and the whole chain: source, preprocess, infer, postprocess, overlay, encode, send; each pooled over the rounds below.</p>
 ${fpsBars(fps)}
+<h2>Interleaved rounds</h2>
+${roundsSection(r)}
 <h2>Latency per stage</h2>
 <p class="note">${p.frames} measured frames after ${p.warmupFrames} warm-up frames; the named stages explain ${num(p.stageSumRatio * 100, 1)} % of the measured frame time (the rest is hand-off between threads).</p>
 ${stageBars(stageRows)}
@@ -211,6 +306,7 @@ ${stageBars(stageRows)}
 ${ageCharts(r.series?.frameAgeMs ?? [])}
 <h2>Frames per second over time</h2>
 ${fpsOverTime(r.series?.frameDoneS ?? [], p.fps)}
+${r.series?.roundStartS && r.series.roundStartS.length > 1 ? `<p class="note">The rounds' measured windows laid end to end (model-only segments, server restarts and warm-ups cut out); round ${r.series.roundStartS.map((t, k) => `${k + 1} starts at ${num(t, 1)} s`).join(', ')}.</p>` : ''}
 <h2>Drops, CPU and memory</h2>
 ${table([
   ['frames captured', String(p.dropped.captured)],
@@ -221,6 +317,13 @@ ${table([
   ['server CPU', `${num(r.cpu.serverCores)} cores; ${num(r.cpu.nonModelShare * 100, 1)} % of it outside the model`],
   ...(r.cpu.browserCores !== null ? [['browser CPU', `${num(r.cpu.browserCores)} cores`] as [string, string]] : []),
   ['memory (RSS)', `${num(r.memory.rssStartMiB, 0)} MiB at the start, peak ${num(r.memory.rssPeakMiB, 0)}, end ${num(r.memory.rssEndMiB, 0)} MiB`],
+  ...(r.memory.rss
+    ? [[
+        'RSS over the measured windows',
+        `min ${num(r.memory.rss.minMiB, 0)}, median ${num(r.memory.rss.medianMiB, 0)}, max ${num(r.memory.rss.maxMiB, 0)} MiB (${r.memory.rss.samples} readings after warm-up); ONNX Runtime memory arena ${r.memory.memoryArena ? 'on' : 'off'}`,
+      ] as [string, string]]
+    : []),
+  ...(r.modelOnly.rssMiB !== undefined ? [['model-only process RSS', `${num(r.modelOnly.rssMiB, 0)} MiB (Node, the runtime and the model, no pipeline)`] as [string, string]] : []),
 ])}
 <h2>Machine</h2>
 ${table([
@@ -243,6 +346,7 @@ ${table([
   ['JPEG quality', String(o.jpegQuality)],
   ['threads', o.threads ? String(o.threads) : 'runtime default'],
   ['model-only runs', `${r.modelOnly.runs} (p50 ${formatMs(r.modelOnly.ms.p50)} ms, p99 ${formatMs(r.modelOnly.ms.p99)} ms)`],
+  ['rounds', r.interleaved?.rounds ? `${r.interleaved.rounds.length}${r.interleaved.automatic ? ' (the default for these totals)' : ' (--rounds)'}, order alternating` : '-'],
 ])}
 </body></html>
 `;

@@ -1,22 +1,27 @@
 /**
  * `segstream bench`: the whole chain (source -> preprocess -> infer -> postprocess -> overlay -> encode -> send)
- * headless in this process, then, in the same run, the same backend on a fixed tensor (model-only), so the
- * pipeline's overhead is a measured ratio.
+ * headless in this process, and the same model on a fixed input alone (model-only), interleaved in rounds
+ * (rounds.ts): [pipeline | model-only], [model-only | pipeline], ... Each pipeline segment is a fresh server
+ * (started, warmed up, measured, stopped), so nothing of the pipeline runs while the model is timed alone; the
+ * model-only side runs in a child process that keeps the model loaded (model-only.ts). A drifting machine slows
+ * both sides of a round alike, so the pipeline's overhead is a per-round ratio with a confidence interval.
  */
 import path from 'node:path';
 import { WebSocket } from 'ws';
+import type { Page } from 'playwright-core';
 import { SegStreamApp } from '../app/app.ts';
-import type { Backend, InferenceResult } from '../stages/infer/backend.ts';
-import type { ModelInfo, Tensor } from '../model/model-info.ts';
-import { loadBackend } from '../stages/infer/load-backend.ts';
+import type { ModelInfo } from '../model/model-info.ts';
+import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import type { PostprocessMode } from '../protocol/index.ts';
 import type { ModelRef } from '../stages/infer/worker-protocol.ts';
 import { validateConfig, type Config } from '../app/config.ts';
-import { packedNv12, type FrameContext, type Nv12Image } from '../stages/frame-context.ts';
+import type { FrameContext } from '../stages/frame-context.ts';
 import * as kernels from '../kernels/index.ts';
 import { summarize, type Summary } from '../util/stats.ts';
 import { childPidsNamed, machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
-import { subtractCounters, summarizeRun, type DropCounters, type FrameRecord, type RunSummary } from './summary.ts';
+import { ModelOnlyProcess, type ModelOnlySegment } from './model-only.ts';
+import { interleaveSchedule, interleavedRatios, planRounds, summarizeRound, type BenchRound, type InterleavedRatios, type PipelineSegmentFigures, type RoundPlan } from './rounds.ts';
+import { subtractCounters, summarizeRss, summarizeSegments, type DropCounters, type FrameRecord, type RssSummary, type RunSummary } from './summary.ts';
 
 export interface BenchOptions {
   source: 'test' | 'file' | 'usb' | 'x5-mipi' | 'rtsp';
@@ -36,14 +41,21 @@ export interface BenchOptions {
   demoVariant: 'b0' | 'tiny';
   demoSize: number;
   threads: number;
+  /** ONNX Runtime's CPU memory arena (config inference.memoryArena); off also caps glibc's malloc arenas. */
+  memoryArena: boolean;
   postprocess: PostprocessMode;
   overlay: boolean;
   jpegQuality: number;
-  /** Measured frames (after warm-up); ignored when durationS is set. */
+  /** Measured frames in all, split over the rounds (after each round's warm-up); ignored when durationS is set. */
   frames: number;
+  /** Seconds measured in all, split over the rounds. */
   durationS: number;
+  /** Frames excluded at the start of each pipeline segment. */
   warmup: number;
+  /** Model-only runs in all, split over the rounds. */
   modelOnlyRuns: number;
+  /** [pipeline | model-only] rounds; undefined = 5, or fewer when the totals are small (rounds.ts planRounds). */
+  rounds?: number;
   /** Attach headless Chromium running the viewer (glass-to-glass frame age). */
   browser: boolean;
   /** Frames to run through the peers (transformers.js, a hand-written ORT loop); 0 = skip them. */
@@ -59,29 +71,52 @@ export interface BenchResult {
   /** `name` is the model as the user named it: `demo`, or the path given to --model. */
   model: { name: string; path: string; input: string; backend: 'onnx' | 'bpu'; runtime: string; untrainedDemo: boolean };
   source: { caps: string };
+  /** All pipeline segments pooled (each without its warm-up). */
   pipeline: RunSummary;
-  modelOnly: { runs: number; ms: Summary; fps: number; cpuSecondsPerRun: number };
-  /** End-to-end fps / model-only fps. */
+  /** All model-only segments pooled; rssMiB is the model-only process's resident memory (the model alone). */
+  modelOnly: { runs: number; ms: Summary; fps: number; cpuSecondsPerRun: number; rssMiB: number };
+  /** End-to-end fps / model-only fps, both pooled over the rounds. */
   endToEndVsModelOnly: number;
+  /** The rounds and their per-round ratios, with 95% intervals of the means. */
+  interleaved: InterleavedRatios & {
+    rounds: BenchRound[];
+    /** Whether the count of rounds was chosen by the bench (no --rounds). */
+    automatic: boolean;
+    /** Untimed model-only runs at the start of each model-only segment. */
+    modelOnlyWarmupRuns: number;
+  };
   cpu: {
-    /** CPU seconds / wall seconds of this process during the measured window (1.0 = one core busy). */
+    /** CPU seconds / wall seconds of this process during the measured windows (1.0 = one core busy). */
     serverCores: number;
     browserCores: number | null;
     /** Share of the server's CPU spent outside the model (estimated from model-only CPU per run). */
     nonModelShare: number;
   };
-  memory: { rssStartMiB: number; rssPeakMiB: number; rssEndMiB: number; heapEndMiB: number };
+  memory: {
+    rssStartMiB: number;
+    rssPeakMiB: number;
+    rssEndMiB: number;
+    heapEndMiB: number;
+    /** The server's resident memory over the measured windows (after warm-up), as bench/footprint.ts reads it. */
+    rss: RssSummary | null;
+    memoryArena: boolean;
+  };
   frameAge: (Summary & { client: string }) | null;
-  /** frame age p99 / model-only p50. */
+  /** frame age p99 / model-only p50, both pooled. */
   frameAgeP99VsModel: number | null;
   send: Summary | null;
   peers: { name: string; frames: number; fps: number; ms: Summary }[];
   /** End-to-end fps / transformers.js fps (when peers ran). */
   endToEndVsTransformersJs: number | null;
-  /** Per-frame samples of the measured window, for the report's charts. */
+  /** Per-frame samples of the measured windows, for the report's charts. */
   series: {
-    /** When each measured frame finished, seconds from the start of measurement. */
+    /**
+     * When each measured frame finished, seconds of pipeline measurement: the rounds' measured windows laid end
+     * to end (model-only segments, restarts and warm-ups cut out).
+     */
     frameDoneS: number[];
+    /** Where each round's window starts on that axis. */
+    roundStartS: number[];
     /** Each acknowledged frame's age (capture -> received or drawn), ms. */
     frameAgeMs: number[];
   };
@@ -115,6 +150,7 @@ export const DEFAULT_BENCH: Omit<BenchOptions, 'log' | 'cacheDir'> = {
   demoVariant: 'b0',
   demoSize: 512,
   threads: 0,
+  memoryArena: true,
   postprocess: 'boundary',
   overlay: true,
   jpegQuality: 80,
@@ -125,6 +161,10 @@ export const DEFAULT_BENCH: Omit<BenchOptions, 'log' | 'cacheDir'> = {
   browser: false,
   peers: 0,
 };
+
+/** Untimed runs when the model-only process has loaded the model, and at the start of each model-only segment. */
+const MODEL_ONLY_LOAD_WARMUP = 3;
+const MODEL_ONLY_SEGMENT_WARMUP = 1;
 
 /** The raw source entry for the run (validated with the rest of the config, so cameras get the usual checks). */
 function benchSource(o: BenchOptions): Record<string, unknown> {
@@ -148,7 +188,7 @@ function benchConfig(o: BenchOptions): Config {
     cacheDir: o.cacheDir,
     server: { port: 0, host: '127.0.0.1', maxClients: 4, clientStallMs: 60_000 },
     stream: { jpegQuality: o.jpegQuality, postprocess: o.postprocess, overlay: o.overlay ? 'server' : 'client' },
-    inference: { threads: o.threads },
+    inference: { threads: o.threads, memoryArena: o.memoryArena },
     sources: {
       bench: benchSource(o),
     },
@@ -164,32 +204,22 @@ function benchConfig(o: BenchOptions): Config {
   return validateConfig(raw, 'bench options', process.cwd());
 }
 
-/** The model reference the bench config resolves to (the demo model is generated into the cache first). */
-function modelRefOf(config: Config, generatedPath: string): ModelRef {
+/** The model reference the bench config resolves to, as the server resolves it (the demo model generated into the cache). */
+async function modelRefOf(config: Config): Promise<ModelRef> {
   const name = config.defaultModel;
   const entry = config.models[name]!;
-  return { backend: entry.backend, files: entry.demo ? [generatedPath] : entry.files, name };
-}
-
-/** A fixed, deterministic input of the model's own kind: a float tensor, or an NV12 image for NV12 models. */
-function fixedInputFor(info: ModelInfo): { tensor: Tensor } | { nv12: Nv12Image } {
-  const { width, height, layout, kind } = info.input;
-  let seed = 1;
-  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  if (kind === 'nv12') {
-    const data = new Uint8Array((width * height * 3) / 2);
-    for (let i = 0; i < data.length; i++) data[i] = Math.floor(next() * 256);
-    return { nv12: packedNv12(data, width, height) };
+  if (entry.demo) {
+    const files = await ensureDemoModel(path.join(config.cacheDir, 'demo-models'), { size: entry.demo.size, classes: entry.demo.classes, variant: entry.demo.variant });
+    return { backend: 'onnx', files: [files.modelPath], configPath: files.configPath, preprocessorPath: files.preprocessorPath, name };
   }
-  const data = new Float32Array(width * height * 3);
-  for (let i = 0; i < data.length; i++) data[i] = next() * 4 - 2;
-  return { tensor: { dtype: 'float32', shape: layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3], data } };
-}
-
-async function runNv12(backend: Backend, image: Nv12Image): Promise<InferenceResult> {
-  const b = backend as Backend & { runNv12?: (i: Nv12Image) => Promise<InferenceResult> };
-  if (!b.runNv12) throw new Error(`bench: ${backend.kind} backend cannot take NV12 input`);
-  return b.runNv12(image);
+  return {
+    backend: entry.backend,
+    files: entry.files,
+    ...(entry.config ? { configPath: entry.config } : {}),
+    ...(entry.preprocessor ? { preprocessorPath: entry.preprocessor } : {}),
+    ...(entry.modelName ? { packModel: entry.modelName } : {}),
+    name,
+  };
 }
 
 function counters(app: SegStreamApp): DropCounters {
@@ -203,18 +233,46 @@ function counters(app: SegStreamApp): DropCounters {
 }
 
 const MiB = 2 ** 20;
+const RSS_EVERY_MS = 250;
 
-export async function runBench(o: BenchOptions): Promise<BenchResult> {
-  const config = benchConfig(o);
-  const app = new SegStreamApp({ config, log: (l) => o.log(`  server: ${l}`), staticDir: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/client') });
+/** What the run keeps across pipeline segments: the viewer (Chromium, when asked for) and where to log. */
+interface Viewer {
+  page: Page | null;
+  browserPid: number | null;
+}
+
+interface PipelineSegment extends PipelineSegmentFigures {
+  browserCpuS: number | null;
+  inferredInWindow: number;
+  sends: number[];
+  rssStart: number;
+  rssEnd: number;
+  heapEnd: number;
+  caps: string;
+  model: ModelInfo;
+  /** The newest measured frames, for the peers. */
+  kept: FrameContext[];
+  /** performance.now() when the measured window started. */
+  wallStart: number;
+}
+
+/**
+ * One pipeline segment: a fresh server on the bench config, the viewer attached, `warmup` frames let through,
+ * then `frames` measured frames (or `seconds`), then everything stopped again.
+ */
+async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, round: number, target: { frames: number; seconds: number }): Promise<PipelineSegment> {
+  const staticDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/client');
+  const app = new SegStreamApp({ config, log: (l) => o.log(`  server[${round + 1}]: ${l}`), staticDir });
   const records: FrameRecord[] = [];
   const kept: FrameContext[] = [];
   const sends: number[] = [];
+  const ages: number[] = [];
+  const rss: number[] = [];
   let measuring = false;
+  let finished = false;
   let warmupDone: (() => void) | null = null;
   let measuredDone: (() => void) | null = null;
-  const target = o.durationS > 0 ? Infinity : o.warmup + o.frames;
-  let finished = false;
+  const total = target.seconds > 0 ? Infinity : o.warmup + target.frames;
   app.onFrameRendered = (ctx) => {
     if (finished) return;
     const now = performance.now();
@@ -225,28 +283,143 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       if (kept.length > o.peers) kept.shift();
     }
     if (records.length === o.warmup) warmupDone?.();
-    if (records.length >= target) measuredDone?.();
+    if (records.length >= total) measuredDone?.();
   };
-  const rssSamples: number[] = [];
-  const rssTimer = setInterval(() => rssSamples.push(process.memoryUsage().rss), 250);
-
-  let browserClose: (() => Promise<void>) | null = null;
-  let browserPid: number | null = null;
+  app.onFrameSent = (ms) => {
+    if (measuring) sends.push(ms);
+  };
+  app.onFrameAge = (ms) => {
+    if (measuring) ages.push(ms);
+  };
+  let rssTimer: NodeJS.Timeout | null = null;
   let ws: WebSocket | null = null;
-  // On any failure (a source that never delivers, Chromium that does not start) stop everything started, so the
-  // process can exit with the error instead of hanging on the server and the pipeline.
-  const teardown = async () => {
+  const stop = async () => {
     finished = true;
+    measuring = false;
+    if (rssTimer) clearInterval(rssTimer);
     ws?.close();
-    await browserClose?.();
-    browserClose = null;
+    // The viewer leaves before the server stops, so it does not spin reconnecting through the model-only segment.
+    if (viewer.page) await viewer.page.goto('about:blank').catch(() => undefined);
     await app.stop();
-    clearInterval(rssTimer);
   };
   try {
-    o.log(`bench: starting ${o.source} ${o.width}x${o.height} -> ${o.model === 'demo' ? `demo ${o.demoVariant} ${o.demoSize}` : o.model}`);
     const url = await app.start();
+    if (viewer.page) {
+      await viewer.page.goto(url);
+    } else {
+      // A headless viewer: acknowledges each frame on receipt, so frame age covers capture -> delivered.
+      ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
+      const socket = ws;
+      socket.on('message', (data, isBinary) => {
+        if (!isBinary) return;
+        const buf = data as Buffer;
+        const headerLength = buf.readUInt32LE(0);
+        const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString()) as { id: number };
+        socket.send(JSON.stringify({ type: 'drawn', id: header.id }));
+      });
+    }
+    // Count from here: frames rendered while the viewer was being attached are not part of the run.
+    records.length = 0;
+    kept.length = 0;
+
+    const timeoutMs = 600_000 + (target.seconds + target.frames) * 5000;
+    if (o.warmup > 0) await untilOrDown(app, new Promise<void>((r) => (warmupDone = records.length >= o.warmup ? (r(), null) : r)), `warm-up of round ${round + 1}`, timeoutMs);
+    const counterStart = counters(app);
+    const cpuStart = process.cpuUsage();
+    const browserCpuStart = viewer.browserPid ? processTreeCpuSeconds(viewer.browserPid) : NaN;
+    const wallStart = performance.now();
+    const rssStart = process.memoryUsage.rss();
+    rss.push(rssStart);
+    rssTimer = setInterval(() => rss.push(process.memoryUsage.rss()), RSS_EVERY_MS);
+    measuring = true;
+    if (target.seconds > 0) {
+      await new Promise((r) => setTimeout(r, target.seconds * 1000));
+    } else {
+      await untilOrDown(app, new Promise<void>((r) => (measuredDone = records.length >= total ? (r(), null) : r)), `the measured frames of round ${round + 1}`, timeoutMs);
+    }
+    measuring = false;
+    finished = true;
+    clearInterval(rssTimer);
+    rssTimer = null;
+    const wallS = (performance.now() - wallStart) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const browserCpuS = viewer.browserPid ? processTreeCpuSeconds(viewer.browserPid) - browserCpuStart : null;
+    const drops = subtractCounters(counters(app), counterStart);
+    const rssEnd = process.memoryUsage.rss();
+    rss.push(rssEnd);
+    const heapEnd = process.memoryUsage().heapUsed;
+    const caps = app.sourceCaps?.text ?? '';
+    const status = app.currentStatus;
     const model = app.model!;
+    await stop();
+    o.log(`bench: round ${round + 1}: pipeline ${records.length - o.warmup} frames in ${wallS.toFixed(1)} s (status ${status.state})`);
+    return {
+      records: [...records],
+      drops,
+      ages,
+      wallS,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      rss,
+      browserCpuS,
+      inferredInWindow: records.filter((r) => r.doneAt >= wallStart).length,
+      sends,
+      rssStart,
+      rssEnd,
+      heapEnd,
+      caps,
+      model,
+      kept,
+      wallStart,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Waits for `p`; a source or backend that stays down (a camera that is not there, a model that keeps failing)
+ * ends the run with its status message instead of waiting out the timeout.
+ */
+async function untilOrDown(app: SegStreamApp, p: Promise<void>, what: string, timeoutMs: number): Promise<void> {
+  const downForMs = 20_000;
+  let timer: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  const failure = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s (status: ${app.currentStatus.message})`)), timeoutMs);
+    poll = setInterval(() => {
+      const s = app.currentStatus;
+      if ((s.state === 'source-lost' || s.state === 'backend-error') && Date.now() - s.since > downForMs) {
+        reject(new Error(`bench: ${what} did not happen: ${s.state} for ${downForMs / 1000} s: ${s.message}`));
+      }
+    }, 500);
+  });
+  try {
+    await Promise.race([p, failure]);
+  } finally {
+    clearTimeout(timer);
+    clearInterval(poll);
+  }
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const plan: RoundPlan = planRounds(o);
+  const config = benchConfig(o);
+  const viewer: Viewer = { page: null, browserPid: null };
+  let browserClose: (() => Promise<void>) | null = null;
+  let modelOnly: ModelOnlyProcess | null = null;
+  const teardown = async () => {
+    await modelOnly?.close();
+    modelOnly = null;
+    await browserClose?.();
+    browserClose = null;
+  };
+  try {
+    const described = o.model === 'demo' ? `demo ${o.demoVariant} ${o.demoSize}` : o.model;
+    o.log(`bench: ${o.source} ${o.width}x${o.height} -> ${described}; ${plan.rounds} round${plan.rounds === 1 ? '' : 's'} of [pipeline | model-only], order alternating`);
+    const ref = await modelRefOf(config);
+    const started = await ModelOnlyProcess.start(ref, { threads: o.threads, memoryArena: o.memoryArena, warmupRuns: MODEL_ONLY_LOAD_WARMUP });
+    modelOnly = started.process;
 
     if (o.browser) {
       const { chromium } = await import('playwright-core');
@@ -255,109 +428,48 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       });
       // playwright-core's Browser does not expose its process: find the Chromium we just started among our children.
-      browserPid = childPidsNamed(process.pid, /chrom/i)[0] ?? null;
-      const page = await browser.newPage();
-      await page.goto(url);
+      viewer.browserPid = childPidsNamed(process.pid, /chrom/i)[0] ?? null;
+      viewer.page = await browser.newPage();
       browserClose = () => browser.close();
-    } else {
-      // A headless viewer: acknowledges each frame on receipt, so frame age covers capture -> delivered.
-      ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
-      ws.on('message', (data, isBinary) => {
-        if (!isBinary) return;
-        const buf = data as Buffer;
-        const headerLength = buf.readUInt32LE(0);
-        const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString()) as { id: number };
-        ws!.send(JSON.stringify({ type: 'drawn', id: header.id }));
-      });
     }
-    // Every send time and frame age of the measured window (the hub's per-client window holds only the latest 600).
-    const ages: number[] = [];
-    app.onFrameSent = (ms) => {
-      if (measuring) sends.push(ms);
-    };
-    app.onFrameAge = (ms) => {
-      if (measuring) ages.push(ms);
-    };
 
-    // Count from here: frames rendered while the viewer was being attached are not part of the run.
-    records.length = 0;
-    kept.length = 0;
-
-    const timeoutMs = 600_000 + (o.durationS + o.frames) * 5000;
-    // A source or backend that stays down (a camera that is not there, a model that keeps failing) ends the run
-    // with its status message instead of waiting out the timeout.
-    const downForMs = 20_000;
-    const withTimeout = async (p: Promise<void>, what: string): Promise<void> => {
-      let timer: NodeJS.Timeout | undefined;
-      let poll: NodeJS.Timeout | undefined;
-      const failure = new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s (status: ${app.currentStatus.message})`)), timeoutMs);
-        poll = setInterval(() => {
-          const s = app.currentStatus;
-          if ((s.state === 'source-lost' || s.state === 'backend-error') && Date.now() - s.since > downForMs) {
-            reject(new Error(`bench: ${what} did not happen: ${s.state} for ${downForMs / 1000} s: ${s.message}`));
-          }
-        }, 500);
-      });
-      try {
-        await Promise.race([p, failure]);
-      } finally {
-        clearTimeout(timer);
-        clearInterval(poll);
+    const pipelines: PipelineSegment[] = [];
+    const models: ModelOnlySegment[] = [];
+    for (const segment of interleaveSchedule(plan.rounds)) {
+      const r = segment.round;
+      if (segment.kind === 'pipeline') {
+        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: plan.framesPerRound[r]!, seconds: plan.secondsPerRound });
+      } else {
+        const m = await modelOnly.segment(plan.runsPerRound[r]!, MODEL_ONLY_SEGMENT_WARMUP);
+        models[r] = m;
+        o.log(`bench: round ${r + 1}: model-only ${m.ms.length} runs in ${m.wallS.toFixed(1)} s`);
       }
-    };
-
-    if (o.warmup > 0) await withTimeout(new Promise<void>((r) => (warmupDone = records.length >= o.warmup ? (r(), null) : r)), 'warm-up');
-    const counterStart = counters(app);
-    const cpuStart = process.cpuUsage();
-    const browserCpuStart = browserPid ? processTreeCpuSeconds(browserPid) : NaN;
-    const wallStart = performance.now();
-    const rssStart = process.memoryUsage().rss;
-    rssSamples.length = 0;
-    measuring = true;
-    o.log(`bench: warm-up done (${o.warmup} frames); measuring ${o.durationS > 0 ? `${o.durationS} s` : `${o.frames} frames`}`);
-    if (o.durationS > 0) {
-      await new Promise((r) => setTimeout(r, o.durationS * 1000));
-    } else {
-      await withTimeout(new Promise<void>((r) => (measuredDone = records.length >= target ? (r(), null) : r)), 'the measured frames');
     }
-    measuring = false;
-    finished = true;
-    const wallS = (performance.now() - wallStart) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const browserCpu = browserPid ? processTreeCpuSeconds(browserPid) - browserCpuStart : NaN;
-    const counterEnd = counters(app);
-    const inferredInWindow = records.filter((r) => r.doneAt >= wallStart).length;
-    const frameAge = ages.length > 0 ? summarize(ages) : null;
-    const rssEnd = process.memoryUsage().rss;
-    const heapEnd = process.memoryUsage().heapUsed;
-    const caps = app.sourceCaps?.text ?? '';
-    const status = app.currentStatus;
-    await teardown();
-    const pipeline = summarizeRun(records, o.warmup, subtractCounters(counterEnd, counterStart));
-    o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps over ${pipeline.seconds.toFixed(1)} s (status ${status.state})`);
+    await modelOnly.close();
+    modelOnly = null;
 
-    // Model-only: the same model and thread count, a fixed input, nothing else running.
-    o.log(`bench: model-only, ${o.modelOnlyRuns} runs`);
-    // The same loader the inference worker uses, so model-only runs exactly the stream's backend.
-    const backend = await loadBackend(modelRefOf(config, model.path), { threads: o.threads });
-    const info = backend.model;
-    const fixedInput = fixedInputFor(info);
-    const runOnce = () => ('nv12' in fixedInput ? runNv12(backend, fixedInput.nv12) : backend.run(fixedInput.tensor));
-    for (let i = 0; i < 3; i++) await runOnce();
-    const times: number[] = [];
-    const modelCpuStart = process.cpuUsage();
-    const modelWallStart = performance.now();
-    for (let i = 0; i < o.modelOnlyRuns; i++) times.push((await runOnce()).inferMs);
-    const modelWall = (performance.now() - modelWallStart) / 1000;
-    const modelCpu = process.cpuUsage(modelCpuStart);
-    await backend.close();
-    const modelMs = summarize(times);
-    const modelFps = o.modelOnlyRuns / modelWall;
-    const cpuSecondsPerRun = (modelCpu.user + modelCpu.system) / 1e6 / o.modelOnlyRuns;
-    const serverCpuS = (cpu.user + cpu.system) / 1e6;
+    const rounds = pipelines.map((p, r) => summarizeRound(r, p, models[r]!, o.warmup));
+    const ratios = interleavedRatios(rounds);
+    const pipeline = summarizeSegments(pipelines, o.warmup);
+    const allMs = models.flatMap((m) => m.ms);
+    const modelMs = summarize(allMs);
+    const modelFps = allMs.length / models.reduce((a, m) => a + m.wallS, 0);
+    const cpuSecondsPerRun = models.reduce((a, m) => a + m.cpuS, 0) / allMs.length;
+    const wallS = pipelines.reduce((a, p) => a + p.wallS, 0);
+    const serverCpuS = pipelines.reduce((a, p) => a + p.cpuS, 0);
+    const browserCpuS = viewer.browserPid ? pipelines.reduce((a, p) => a + (p.browserCpuS ?? 0), 0) : null;
+    const inferredInWindow = pipelines.reduce((a, p) => a + p.inferredInWindow, 0);
+    const ages = pipelines.flatMap((p) => p.ages);
+    const sends = pipelines.flatMap((p) => p.sends);
+    const frameAge = ages.length > 0 ? summarize(ages) : null;
+    const rssReadings = pipelines.flatMap((p) => p.rss);
+    const first = pipelines[0]!;
+    const last = pipelines[pipelines.length - 1]!;
+    const model = last.model;
+    o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps, model-only ${modelFps.toFixed(2)} fps, pooled over ${plan.rounds} rounds`);
 
     const peers: BenchResult['peers'] = [];
+    const kept = last.kept;
     if (o.peers > 0 && kept.length > 0 && o.backend === 'onnx') {
       const frames = kept.map((ctx) => ({ rgb: kernels.nv12ToRgb(ctx.image, { color: ctx.color }), width: ctx.image.width, height: ctx.image.height }));
       const dir = path.dirname(model.path);
@@ -365,7 +477,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       o.log(`bench: peers on ${frames.length} frames: hand-written onnxruntime-node loop`);
       const { runOrtLoop } = await import('../../bench/peers/ort-loop.ts');
       const loop = await runOrtLoop(
-        { modelPath: model.path, inputName: info.input.name, outputName: info.output.name, size: info.input.width, mean: info.preprocess.mean, std: info.preprocess.std },
+        { modelPath: model.path, inputName: model.input.name, outputName: model.output.name, size: model.input.width, mean: model.preprocess.mean, std: model.preprocess.std },
         frames,
         { threads: o.threads, warmup: 2 },
       );
@@ -375,8 +487,20 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const tf = await runTransformersJs(files, frames, { workDir: path.join(o.cacheDir, 'peer-models'), threads: o.threads, warmup: 2 });
       peers.push({ name: tf.name, frames: tf.frames, fps: tf.fps, ms: summarize(tf.msPerFrame) });
     }
+    await teardown();
     const tfPeer = peers.find((p) => p.name.startsWith('transformers.js'));
-    const peak = Math.max(rssStart, rssEnd, ...rssSamples);
+    const peak = Math.max(...pipelines.map((p) => Math.max(p.rssStart, p.rssEnd, ...p.rss)));
+
+    // The measured windows laid end to end: each round's frames offset by the windows before it.
+    const roundStartS: number[] = [];
+    const frameDoneS: number[] = [];
+    let offsetS = 0;
+    for (const p of pipelines) {
+      roundStartS.push(Math.round(offsetS * 1000) / 1000);
+      const done = p.records.map((r) => r.doneAt).sort((a, b) => a - b).slice(o.warmup);
+      for (const t of done) frameDoneS.push(Math.round((offsetS + (t - p.wallStart) / 1000) * 1000) / 1000);
+      offsetS += p.wallS;
+    }
 
     return {
       startedAt: new Date().toISOString(),
@@ -390,29 +514,30 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         runtime: String(model.details.runtime ?? (o.backend === 'onnx' ? `onnxruntime-node ${machineFacts().onnxruntime} (CPU)` : 'hb_dnn')),
         untrainedDemo: model.untrainedDemo,
       },
-      source: { caps },
+      source: { caps: last.caps },
       pipeline,
-      modelOnly: { runs: o.modelOnlyRuns, ms: modelMs, fps: modelFps, cpuSecondsPerRun },
+      modelOnly: { runs: allMs.length, ms: modelMs, fps: modelFps, cpuSecondsPerRun, rssMiB: Math.max(started.rssMiB, ...models.map((m) => m.rssMiB)) },
       endToEndVsModelOnly: pipeline.fps / modelFps,
+      interleaved: { ...ratios, rounds, automatic: plan.automatic, modelOnlyWarmupRuns: MODEL_ONLY_SEGMENT_WARMUP },
       cpu: {
         serverCores: serverCpuS / wallS,
-        browserCores: Number.isNaN(browserCpu) ? null : browserCpu / wallS,
+        browserCores: browserCpuS === null ? null : browserCpuS / wallS,
         nonModelShare: serverCpuS > 0 ? Math.max(0, 1 - (cpuSecondsPerRun * inferredInWindow) / serverCpuS) : NaN,
       },
-      memory: { rssStartMiB: rssStart / MiB, rssPeakMiB: peak / MiB, rssEndMiB: rssEnd / MiB, heapEndMiB: heapEnd / MiB },
+      memory: {
+        rssStartMiB: first.rssStart / MiB,
+        rssPeakMiB: peak / MiB,
+        rssEndMiB: last.rssEnd / MiB,
+        heapEndMiB: last.heapEnd / MiB,
+        rss: summarizeRss(rssReadings),
+        memoryArena: o.memoryArena,
+      },
       frameAge: frameAge ? { ...frameAge, client: o.browser ? 'chromium viewer (drawn)' : 'headless WebSocket client (received)' } : null,
       frameAgeP99VsModel: frameAge ? frameAge.p99 / modelMs.p50 : null,
       send: sends.length ? summarize(sends) : null,
       peers,
       endToEndVsTransformersJs: tfPeer ? pipeline.fps / tfPeer.fps : null,
-      series: {
-        frameDoneS: records
-          .slice()
-          .sort((a, b) => a.doneAt - b.doneAt)
-          .slice(o.warmup)
-          .map((r) => Math.round(r.doneAt - wallStart) / 1000),
-        frameAgeMs: ages.map((a) => Math.round(a * 100) / 100),
-      },
+      series: { frameDoneS, roundStartS, frameAgeMs: ages.map((a) => Math.round(a * 100) / 100) },
     };
   } catch (error) {
     await teardown().catch(() => undefined);

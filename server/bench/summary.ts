@@ -49,11 +49,8 @@ export function subtractCounters(end: DropCounters, start: DropCounters): DropCo
   };
 }
 
-/**
- * Summarises the records after the first `warmup` frames. Throughput counts the frames after the warm-up over
- * the time from the last warm-up frame to the last frame (so the warm-up's slow start is excluded too).
- */
-export function summarizeRun(records: FrameRecord[], warmup: number, drops: DropCounters): RunSummary {
+/** The frames after the warm-up, the ones that count for throughput, and the seconds they span. */
+function measuredPart(records: FrameRecord[], warmup: number): { measured: FrameRecord[]; counted: number; seconds: number } {
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`warmup: expected a non-negative integer, got ${warmup}`);
   if (records.length <= warmup + 1) {
     throw new Error(`only ${records.length} frames were rendered; need more than warm-up (${warmup}) + 1 to measure`);
@@ -61,8 +58,12 @@ export function summarizeRun(records: FrameRecord[], warmup: number, drops: Drop
   const sorted = [...records].sort((a, b) => a.doneAt - b.doneAt);
   const measured = sorted.slice(warmup);
   const startAt = warmup > 0 ? sorted[warmup - 1]!.doneAt : sorted[0]!.doneAt;
-  const counted = warmup > 0 ? measured : measured.slice(1);
+  const counted = warmup > 0 ? measured.length : measured.length - 1;
   const seconds = (sorted[sorted.length - 1]!.doneAt - startAt) / 1000;
+  return { measured, counted, seconds };
+}
+
+function summarizeMeasured(measured: FrameRecord[], counted: number, seconds: number, warmup: number, drops: DropCounters): RunSummary {
   const stages: RunSummary['stages'] = {};
   let stageMeanSum = 0;
   for (const stage of STAGES) {
@@ -78,13 +79,71 @@ export function summarizeRun(records: FrameRecord[], warmup: number, drops: Drop
     frames: measured.length,
     warmupFrames: warmup,
     seconds,
-    fps: seconds > 0 ? counted.length / seconds : 0,
+    fps: seconds > 0 ? counted / seconds : 0,
     stages,
     total,
     stageSumRatio: total.mean > 0 ? stageMeanSum / total.mean : NaN,
     dropped: { ...drops, fractionDropped: drops.captured > 0 ? lost / drops.captured : 0 },
   };
 }
+
+/**
+ * Summarises the records after the first `warmup` frames. Throughput counts the frames after the warm-up over
+ * the time from the last warm-up frame to the last frame (so the warm-up's slow start is excluded too).
+ */
+export function summarizeRun(records: FrameRecord[], warmup: number, drops: DropCounters): RunSummary {
+  const { measured, counted, seconds } = measuredPart(records, warmup);
+  return summarizeMeasured(measured, counted, seconds, warmup, drops);
+}
+
+export interface SegmentRecords {
+  /** Every frame rendered in the segment, its warm-up first. */
+  records: FrameRecord[];
+  /** Counters over the segment's measured window. */
+  drops: DropCounters;
+}
+
+/**
+ * Pools pipeline segments (the interleaved rounds): each segment loses its own `warmup` frames, throughput is
+ * all counted frames over the segments' measured seconds added up, percentiles are over all measured frames and
+ * drops are added up. One segment gives exactly summarizeRun's figures. `warmupFrames` is per segment.
+ */
+export function summarizeSegments(segments: SegmentRecords[], warmup: number): RunSummary {
+  if (segments.length === 0) throw new Error('summarizeSegments: no segments');
+  const parts = segments.map((s) => measuredPart(s.records, warmup));
+  const drops = segments.map((s) => s.drops).reduce((a, b) => ({
+    captured: a.captured + b.captured,
+    inferenceBusy: a.inferenceBusy + b.inferenceBusy,
+    renderBusy: a.renderBusy + b.renderBusy,
+    slowClient: a.slowClient + b.slowClient,
+    errors: a.errors + b.errors,
+  }));
+  return summarizeMeasured(
+    parts.flatMap((p) => p.measured),
+    parts.reduce((a, p) => a + p.counted, 0),
+    parts.reduce((a, p) => a + p.seconds, 0),
+    warmup,
+    drops,
+  );
+}
+
+export interface RssSummary {
+  /** Readings over the period (one per 250 ms, plus its start and end). */
+  samples: number;
+  minMiB: number;
+  medianMiB: number;
+  maxMiB: number;
+}
+
+/** Resident memory over a measured period, as bench/footprint.ts reports it: min, median and max of the readings (bytes). */
+export function summarizeRss(readings: readonly number[]): RssSummary | null {
+  if (readings.length === 0) return null;
+  const s = summarize(readings);
+  const min = readings.reduce((a, b) => Math.min(a, b), Infinity);
+  return { samples: readings.length, minMiB: min / MiB, medianMiB: s.p50 / MiB, maxMiB: s.max / MiB };
+}
+
+const MiB = 2 ** 20;
 
 export function formatMs(v: number): string {
   return Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : '-';

@@ -2,10 +2,13 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { POSTPROCESS_MODES } from '../protocol/index.ts';
-import { appendLineAtomic, writeFileAtomic } from '../util/atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UsageError, InputError } from '../util/errors.ts';
 import { DEFAULT_BENCH, runBench, type BenchOptions, type BenchResult } from '../bench/run.ts';
+import { appendCsvRows, csvHeaderProblem } from '../bench/csv-file.ts';
+import { formatInterval } from '../bench/interval.ts';
 import { benchReportHtml } from '../bench/report-html.ts';
+import { MAX_ROUNDS, planRounds } from '../bench/rounds.ts';
 import { formatMs, stageTable } from '../bench/summary.ts';
 import { deprecated, integerFlag, optionalString, parseChoice, parseCommandArgs, runCli, sizeFlag, type Options } from './args.ts';
 import { importOptional } from './optional-package.ts';
@@ -31,6 +34,8 @@ const BENCH_OPTIONS = {
   duration: { type: 'string' },
   warmup: { type: 'string' },
   'model-only-runs': { type: 'string' },
+  rounds: { type: 'string' },
+  'memory-arena': { type: 'string' },
   browser: { type: 'boolean' },
   peers: { type: 'string' },
   json: { type: 'boolean' },
@@ -44,8 +49,10 @@ const BENCH_OPTIONS = {
 export const BENCH_HELP = `usage: segstream bench [options]        (also: npm run bench -- [options])
 
 Runs source -> preprocess -> infer -> postprocess -> overlay -> encode -> send headless for N frames (or a
-duration) after a warm-up, then the same model on a fixed tensor (model-only) in the same run, and reports
-per-stage p50/p90/p99/max, end-to-end fps vs model-only fps, drops by where, CPU and memory.
+duration) after a warm-up, and the same model on a fixed tensor (model-only), interleaved in rounds
+([pipeline | model-only], [model-only | pipeline], ...) so a drifting machine slows both alike; reports
+per-stage p50/p90/p99/max, end-to-end fps vs model-only fps per round with a 95% interval, frame age,
+drops by where, CPU and resident memory.
 Writes bench.json, bench.csv and report.html (a datasheet with charts: open it in a browser) into a new
 folder under $XDG_CACHE_HOME/segstream/bench/ (~/.cache/segstream/bench/), never into the checkout
 unless --out says so; the folder is printed at the end.
@@ -64,16 +71,21 @@ Model:
   --backend onnx|bpu     default: onnx (bpu for .bin files)
   --demo-size N          demo model input size, 32-2048 (default 512)
   --threads N            ONNX Runtime intra-op threads, 0-256 (default 0: the runtime's choice)
+  --memory-arena on|off  ONNX Runtime's CPU memory arena (default on; off also caps glibc's malloc
+                         arenas, as inference.memoryArena: false does in serve)
   --postprocess MODE     boundary (default), exact, lowres
 Output of the stream:
   --overlay client|server  server (default here: the overlay blended into the JPEG, the full chain) or client
                          (the viewer blends the class map); the old on|off still work, deprecated
   --jpeg-quality N       1-100 (default 80)
 Run:
-  --frames N             measured frames after warm-up, 2-1000000 (default 60)
-  --duration S           measure for S seconds instead of a frame count
-  --warmup N             frames excluded at the start (default 5)
-  --model-only-runs N    default 30
+  --frames N             measured frames in all, split over the rounds, 2-1000000 (default 60)
+  --duration S           measure for S seconds in all (split over the rounds) instead of a frame count
+  --warmup N             frames excluded at the start of each round's pipeline (default 5)
+  --model-only-runs N    model-only runs in all, split over the rounds (default 30)
+  --rounds K             [pipeline | model-only] rounds, 1-1000 (default 5, fewer when that would leave
+                         a round under 2 frames, 10 s of --duration or 1 model-only run); each round's
+                         pipeline is a fresh server; 1 = the pipeline, then the model alone
   --browser              attach headless Chromium running the viewer (frame age = capture -> drawn;
                          needs playwright-core, a development dependency)
   --peers N              also run N of the same frames through transformers.js's image-segmentation
@@ -94,6 +106,7 @@ Results:
 examples:
   segstream bench
   segstream bench --frames 200 --threads 2 --postprocess lowres
+  segstream bench --rounds 8 --frames 160 --model-only-runs 80 --memory-arena off
   segstream bench --file clip.mp4 --model models/segformer-b0-ade/model.onnx --overlay client
   segstream bench --usb /dev/video0 --size 640x480 --duration 60 --out bench-usb/
   segstream bench --json | jq .pipeline.fps
@@ -145,6 +158,8 @@ export function parseBenchArgs(argv: string[], values = parseBenchValues(argv)):
   const source: BenchOptions['source'] = camera ?? (file ? 'file' : 'test');
   const model = optionalString(values, 'model') ?? 'demo';
   const durationS = integerFlag(values, 'duration', 1, 86_400, 0);
+  const rounds = integerFlag(values, 'rounds', 1, MAX_ROUNDS);
+  const memoryArena = parseChoice('memory-arena', optionalString(values, 'memory-arena'), ['on', 'off'] as const, 'on') === 'on';
   const options: Omit<BenchOptions, 'log'> = {
     ...DEFAULT_BENCH,
     source,
@@ -158,6 +173,7 @@ export function parseBenchArgs(argv: string[], values = parseBenchValues(argv)):
     backend: parseBackend(optionalString(values, 'backend'), model),
     demoSize: integerFlag(values, 'demo-size', 32, 2048, DEFAULT_BENCH.demoSize),
     threads: integerFlag(values, 'threads', 0, 256, DEFAULT_BENCH.threads),
+    memoryArena,
     postprocess,
     overlay: overlay === 'server',
     jpegQuality: integerFlag(values, 'jpeg-quality', 1, 100, DEFAULT_BENCH.jpegQuality),
@@ -165,10 +181,16 @@ export function parseBenchArgs(argv: string[], values = parseBenchValues(argv)):
     durationS,
     warmup: integerFlag(values, 'warmup', 0, 10_000, DEFAULT_BENCH.warmup),
     modelOnlyRuns: integerFlag(values, 'model-only-runs', 1, 100_000, DEFAULT_BENCH.modelOnlyRuns),
+    ...(rounds !== undefined ? { rounds } : {}),
     browser: values.browser === true,
     peers: integerFlag(values, 'peers', 0, 10_000, 0),
     cacheDir: path.resolve(optionalString(values, 'cache-dir') ?? '.cache'),
   };
+  try {
+    planRounds(options);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const compareQuantized = optionalString(values, 'compare-quantized');
   const accuracyImages = optionalString(values, 'accuracy-images');
   if (accuracyImages !== undefined && compareQuantized === undefined) throw new UsageError('--accuracy-images applies to --compare-quantized');
@@ -224,6 +246,9 @@ export const CSV_COLUMNS = [
   'startedAt', 'cpuModel', 'cores', 'arch', 'node', 'onnxruntime', 'gstreamer', 'segstream', 'model', 'size', 'threads',
   'postprocess', 'overlay', 'frames', 'e2eFps', 'modelOnlyFps', 'e2eVsModelOnly', 'inferP50', 'frameP99', 'frameAgeP99',
   'nonModelCpuShare', 'rssPeakMiB', 'rssGrowthMiB',
+  // Added with the interleaved rounds (older files get the longer header on their next row: csv-file.ts).
+  'memoryArena', 'rounds', 'e2eVsModelOnlyMean', 'e2eVsModelOnlyCi95Low', 'e2eVsModelOnlyCi95High', 'ageP99VsModelP50',
+  'ageP99VsModelP50Mean', 'ageP99VsModelP50Ci95Low', 'ageP99VsModelP50Ci95High', 'rssMinMiB', 'rssMedianMiB', 'rssMaxMiB',
 ] as const;
 
 export function csvRow(r: BenchResult): string {
@@ -234,25 +259,41 @@ export function csvRow(r: BenchResult): string {
     r.endToEndVsModelOnly.toFixed(3), (r.pipeline.stages.infer?.p50 ?? NaN).toFixed(2), r.pipeline.total.p99.toFixed(2),
     r.frameAge ? r.frameAge.p99.toFixed(2) : '', r.cpu.nonModelShare.toFixed(3), r.memory.rssPeakMiB.toFixed(1),
     (r.memory.rssEndMiB - r.memory.rssStartMiB).toFixed(1),
+    r.memory.memoryArena ? 'on' : 'off', r.interleaved.rounds.length, fixed(r.interleaved.e2eVsModelOnly.mean, 3),
+    fixed(r.interleaved.e2eVsModelOnly.low, 3), fixed(r.interleaved.e2eVsModelOnly.high, 3), fixed(r.frameAgeP99VsModel, 3),
+    fixed(r.interleaved.frameAgeP99VsModelP50?.mean, 3), fixed(r.interleaved.frameAgeP99VsModelP50?.low, 3),
+    fixed(r.interleaved.frameAgeP99VsModelP50?.high, 3), fixed(r.memory.rss?.minMiB, 1), fixed(r.memory.rss?.medianMiB, 1),
+    fixed(r.memory.rss?.maxMiB, 1),
   ];
   return values.map((v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v))).join(',');
 }
 
+/** A CSV cell: the number to `digits`, empty when there is none. */
+function fixed(v: number | null | undefined, digits: number): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits);
+}
+
 export function formatResult(r: BenchResult): string {
   const p = r.pipeline;
+  const i = r.interleaved;
   const lines = [
     `segstream bench  ${r.startedAt}`,
     `machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.arch}; node ${r.machine.node}, onnxruntime-node ${r.machine.onnxruntime}, GStreamer ${r.machine.gstreamer}`,
     `model:   ${r.model.name} (${r.model.input}) on ${r.model.runtime}${
       r.model.runtime.includes('test double') ? ' -- NOT A BOARD: BPU timings here are the double\'s, not the BPU\'s' : r.model.untrainedDemo ? ' -- untrained demo model: speed is real, masks are not' : ''
     }`,
-    `source:  ${r.options.source} ${r.options.width}x${r.options.height} @ ${r.options.sourceFps || 'max'} fps; post-processing ${r.options.postprocess}; server overlay ${r.options.overlay ? 'on' : 'off'}; threads ${r.options.threads || 'default'}`,
+    `source:  ${r.options.source} ${r.options.width}x${r.options.height} @ ${r.options.sourceFps || 'max'} fps; post-processing ${r.options.postprocess}; server overlay ${r.options.overlay ? 'on' : 'off'}; threads ${r.options.threads || 'default'}; memory arena ${r.memory.memoryArena ? 'on' : 'off'}`,
     '',
     stageTable(p),
     '',
-    `end-to-end:   ${p.fps.toFixed(2)} fps over ${p.frames} frames (${p.seconds.toFixed(1)} s, ${p.warmupFrames} warm-up frames excluded)`,
+    `end-to-end:   ${p.fps.toFixed(2)} fps over ${p.frames} frames (${p.seconds.toFixed(1)} s, ${p.warmupFrames} warm-up frames excluded per round)`,
     `model-only:   ${r.modelOnly.fps.toFixed(2)} fps (p50 ${formatMs(r.modelOnly.ms.p50)} ms, p99 ${formatMs(r.modelOnly.ms.p99)} ms, ${r.modelOnly.runs} runs)`,
-    `ratio:        end-to-end = ${(r.endToEndVsModelOnly * 100).toFixed(1)}% of model-only`,
+    `ratio:        end-to-end = ${(r.endToEndVsModelOnly * 100).toFixed(1)}% of model-only (all rounds pooled)`,
+    `rounds:       ${i.rounds.length} of [pipeline | model-only], order alternating${i.automatic ? '' : ' (--rounds)'}; end-to-end / model-only per round: ${i.rounds.map((x) => x.e2eVsModelOnly.toFixed(3)).join(' ')}`,
+    `              mean ${formatInterval(i.e2eVsModelOnly)}`,
+    ...(i.frameAgeP99VsModelP50
+      ? [`              frame age p99 / model p50 per round: ${i.rounds.map((x) => (x.frameAgeP99VsModelP50 === null ? '-' : x.frameAgeP99VsModelP50.toFixed(2))).join(' ')}; mean ${formatInterval(i.frameAgeP99VsModelP50, 2)}`]
+      : []),
     `stage sum:    ${(p.stageSumRatio * 100).toFixed(1)}% of the measured frame time (the rest is hand-off between threads)`,
     `dropped:      ${p.dropped.inferenceBusy} while the model was busy (of ${p.dropped.captured} captured, latest frame wins), ${p.dropped.renderBusy} render-busy, ${p.dropped.slowClient} to slow clients, ${p.dropped.errors} errors`,
     `frame age:    ${r.frameAge ? `p50 ${formatMs(r.frameAge.p50)} / p99 ${formatMs(r.frameAge.p99)} ms (${r.frameAge.client}); p99 = ${r.frameAgeP99VsModel!.toFixed(2)}x model p50` : 'no acknowledged frames'}`,
@@ -260,6 +301,9 @@ export function formatResult(r: BenchResult): string {
     ...r.peers.map((p) => `peer:         ${p.name}: ${p.fps.toFixed(2)} fps (p50 ${formatMs(p.ms.p50)} ms)`),
     ...(r.endToEndVsTransformersJs !== null ? [`summary:      segstream end-to-end = ${(r.endToEndVsModelOnly * 100).toFixed(0)}% of model-only = ${r.endToEndVsTransformersJs.toFixed(2)}x transformers.js`] : []),
     `memory:       RSS ${r.memory.rssStartMiB.toFixed(0)} MiB at start of measurement, peak ${r.memory.rssPeakMiB.toFixed(0)}, end ${r.memory.rssEndMiB.toFixed(0)} MiB`,
+    ...(r.memory.rss
+      ? [`              over the measured windows (after warm-up, ${r.memory.rss.samples} readings): min ${r.memory.rss.minMiB.toFixed(0)}, median ${r.memory.rss.medianMiB.toFixed(0)}, max ${r.memory.rss.maxMiB.toFixed(0)} MiB; memory arena ${r.memory.memoryArena ? 'on' : 'off'}; model-only process (Node, the runtime and the model) ${r.modelOnly.rssMiB.toFixed(0)} MiB`]
+      : []),
     '',
   ];
   return lines.join('\n');
@@ -278,12 +322,16 @@ export async function main(argv: string[]): Promise<number> {
     if (o.peers > 0) await importOptional('@huggingface/transformers', '--peers');
     if (o.browser) await importOptional('playwright-core', '--browser');
     const outputs = benchOutputs(parsed.out, parsed.csv, new Date());
+    if (outputs.appendCsv) {
+      const problem = await csvHeaderProblem(outputs.appendCsv, CSV_COLUMNS);
+      if (problem) throw new InputError(`--csv: ${problem}`);
+    }
     if (parsed.compareQuantized) return compareQuantized(parsed, outputs);
     const result = await runBench({ ...o, log: (l) => process.stderr.write(`${l}\n`) });
     await fs.mkdir(path.dirname(outputs.json), { recursive: true });
     await writeFileAtomic(outputs.json, `${JSON.stringify(result, null, 2)}\n`);
     await writeFileAtomic(outputs.html, benchReportHtml(result));
-    if (outputs.appendCsv) await appendLineAtomic(outputs.appendCsv, csvRow(result), CSV_COLUMNS.join(','));
+    if (outputs.appendCsv) await appendCsvRows(outputs.appendCsv, [csvRow(result)], CSV_COLUMNS);
     else await writeFileAtomic(outputs.csv, `${CSV_COLUMNS.join(',')}\n${csvRow(result)}\n`);
     process.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
     const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f) || f);
@@ -302,9 +350,9 @@ async function compareQuantized(parsed: ParsedBenchArgs, outputs: ReturnType<typ
   );
   await fs.mkdir(path.dirname(outputs.json), { recursive: true });
   await writeFileAtomic(outputs.json, `${JSON.stringify(c, null, 2)}\n`);
-  const rows = `${csvRow(c.float)}\n${csvRow(c.quantized)}`;
-  if (outputs.appendCsv) await appendLineAtomic(outputs.appendCsv, rows, CSV_COLUMNS.join(','));
-  else await writeFileAtomic(outputs.csv, `${CSV_COLUMNS.join(',')}\n${rows}\n`);
+  const rows = [csvRow(c.float), csvRow(c.quantized)];
+  if (outputs.appendCsv) await appendCsvRows(outputs.appendCsv, rows, CSV_COLUMNS);
+  else await writeFileAtomic(outputs.csv, `${CSV_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
   process.stdout.write(parsed.json ? `${JSON.stringify(c, null, 2)}\n` : formatComparison(c));
   process.stderr.write(`bench: wrote ${outputs.json} and ${outputs.appendCsv ?? outputs.csv}\n`);
   return 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { subtractCounters, summarizeRun, type FrameRecord } from '../../server/bench/summary.ts';
+import { subtractCounters, summarizeRss, summarizeRun, summarizeSegments, type FrameRecord } from '../../server/bench/summary.ts';
 import { percentile, RateMeter, SampleWindow, summarize } from '../../server/util/stats.ts';
 
 describe('statistics', () => {
@@ -77,5 +77,49 @@ describe('summarizeRun', () => {
 
   it('refuses runs too short to measure', () => {
     expect(() => summarizeRun(synthetic(3), 3, { captured: 0, inferenceBusy: 0, renderBusy: 0, slowClient: 0, errors: 0 })).toThrow(/only 3 frames were rendered; need more than warm-up \(3\) \+ 1/);
+  });
+});
+
+describe('summarizeSegments (the rounds pooled)', () => {
+  const none = { captured: 0, inferenceBusy: 0, renderBusy: 0, slowClient: 0, errors: 0 };
+
+  it('one segment gives exactly summarizeRun', () => {
+    const records = synthetic(25, { slowFirst: 5 });
+    const drops = { captured: 100, inferenceBusy: 70, renderBusy: 3, slowClient: 2, errors: 0 };
+    expect(summarizeSegments([{ records, drops }], 5)).toEqual(summarizeRun(records, 5, drops));
+  });
+
+  it('drops each segment\'s warm-up, adds up frames, seconds and drops, and takes percentiles over all frames', () => {
+    // Segment A: 2 slow warm-up frames, then 10 frames 100 ms apart (1.0 s). Segment B: 2 warm-up, 5 frames 200 ms apart (1.0 s).
+    const a = synthetic(12, { slowFirst: 2 });
+    const b = synthetic(7, { slowFirst: 2 }).map((r, i) => (i < 2 ? r : { ...r, doneAt: a[1]!.doneAt + (i - 1) * 200, timings: { ...r.timings, infer: 190 } }));
+    const s = summarizeSegments(
+      [
+        { records: a, drops: { captured: 40, inferenceBusy: 28, renderBusy: 0, slowClient: 1, errors: 0 } },
+        { records: b, drops: { captured: 20, inferenceBusy: 14, renderBusy: 1, slowClient: 0, errors: 1 } },
+      ],
+      2,
+    );
+    expect(s.frames).toBe(15);
+    expect(s.warmupFrames).toBe(2);
+    expect(s.seconds).toBeCloseTo(2.0, 9);
+    expect(s.fps).toBeCloseTo(15 / 2.0, 9);
+    expect(s.stages.infer!.count).toBe(15);
+    expect(s.stages.infer!.max).toBe(190); // segment B's frames; neither segment's 500 ms warm-up
+    expect(s.dropped).toMatchObject({ captured: 60, inferenceBusy: 42, renderBusy: 1, slowClient: 1, errors: 1 });
+    expect(s.dropped.fractionDropped).toBeCloseTo(44 / 60, 9);
+  });
+
+  it('refuses no segments, and a segment too short to measure', () => {
+    expect(() => summarizeSegments([], 2)).toThrow('summarizeSegments: no segments');
+    expect(() => summarizeSegments([{ records: synthetic(10), drops: none }, { records: synthetic(3), drops: none }], 2)).toThrow(/only 3 frames were rendered/);
+  });
+});
+
+describe('summarizeRss', () => {
+  it('min, median and max of the readings in MiB', () => {
+    const MiB = 2 ** 20;
+    expect(summarizeRss([300, 310, 305, 320, 290].map((v) => v * MiB))).toEqual({ samples: 5, minMiB: 290, medianMiB: 305, maxMiB: 320 });
+    expect(summarizeRss([])).toBeNull();
   });
 });
