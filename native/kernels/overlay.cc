@@ -66,7 +66,11 @@ void countMap(const M* map, size_t n, int paletteSize, uint32_t* hist) {
     ++sub[(size_t)3 * ids + map[i + 3]];
   }
   for (; i < n; ++i) ++sub[map[i]];
-  for (int c = 0; c < paletteSize; ++c) hist[c] = sub[c] + sub[(size_t)ids + c] + sub[(size_t)2 * ids + c] + sub[(size_t)3 * ids + c];
+  // A palette may be longer than the ids the map type can hold (a uint8 map, a 1024-colour palette): those
+  // entries count 0, and the sub-histograms are never read past their own end.
+  const int counted = paletteSize < ids ? paletteSize : ids;
+  for (int c = 0; c < counted; ++c) hist[c] = sub[c] + sub[(size_t)ids + c] + sub[(size_t)2 * ids + c] + sub[(size_t)3 * ids + c];
+  for (int c = counted; c < paletteSize; ++c) hist[c] = 0;
 }
 
 template <typename M>
