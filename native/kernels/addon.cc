@@ -472,6 +472,20 @@ Napi::Value LimitMallocArenas(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB), so after the first
+// inferences ONNX Runtime's per-run tensors come from the heap, which keeps them resident after they are freed.
+// A fixed threshold (setting it switches the adjustment off) keeps large blocks in mmap: returned at free.
+Napi::Value SetMallocMmapThreshold(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) fail(info.Env(), "segstream_kernels: setMallocMmapThreshold needs a number");
+  const int64_t bytes = info[0].As<Napi::Number>().Int64Value();
+  if (bytes < 4096 || bytes > (int64_t)32 * 1024 * 1024) fail(info.Env(), "segstream_kernels: setMallocMmapThreshold needs 4096..33554432");
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+  return Napi::Boolean::New(info.Env(), mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", segk::isaName(segk::bestIsa()));
@@ -492,6 +506,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convertFloat16", Napi::Function::New(env, ConvertFloat16, "convertFloat16"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("limitMallocArenas", Napi::Function::New(env, LimitMallocArenas, "limitMallocArenas"));
+  exports.Set("setMallocMmapThreshold", Napi::Function::New(env, SetMallocMmapThreshold, "setMallocMmapThreshold"));
   Napi::Array modes = Napi::Array::New(env, segk::kPostModeCount);
   for (int i = 0; i < segk::kPostModeCount; i++) modes.Set((uint32_t)i, Napi::String::New(env, segk::kPostModeNames[i]));
   exports.Set("postprocessModes", modes);

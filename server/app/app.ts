@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { limitMallocArenas } from '../kernels/index.ts';
+import { tuneMallocWithoutRuntimeArena } from '../kernels/index.ts';
 import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import type { ModelInfo } from '../model/model-info.ts';
 import type { ControlAction, HelloMessage, PostprocessMode } from '../protocol/index.ts';
@@ -255,8 +255,8 @@ export class SegStreamApp implements ControlTarget {
   }
 
   private async startAll(): Promise<string> {
-    // Before the inference worker starts its runtime threads (see limitMallocArenas; docs/performance.md).
-    if (!this.config.inference.memoryArena) limitMallocArenas(2);
+    // Before the inference worker starts its runtime threads (see tuneMallocWithoutRuntimeArena; docs/performance.md).
+    if (!this.config.inference.memoryArena) tuneMallocWithoutRuntimeArena();
     await this.startInference(this.modelName);
     this.source.start();
     const cfg = this.config.server;

@@ -2,7 +2,7 @@
  * The child process behind ModelOnlyProcess (model-only.ts): loads the model with the stream's own loader and
  * times it on a fixed input, one segment at a time, when the bench asks.
  */
-import { limitMallocArenas } from '../kernels/index.ts';
+import { tuneMallocWithoutRuntimeArena } from '../kernels/index.ts';
 import type { Backend, InferenceResult } from '../stages/infer/backend.ts';
 import { loadBackend } from '../stages/infer/load-backend.ts';
 import { fixedInputFor, type ModelOnlyReply, type ModelOnlyRequest } from './model-only.ts';
@@ -23,7 +23,7 @@ async function handle(m: ModelOnlyRequest): Promise<void> {
   switch (m.type) {
     case 'load': {
       // As the server does with the arena off (app.ts startAll), before the runtime starts its threads.
-      if (!m.memoryArena) limitMallocArenas(2);
+      if (!m.memoryArena) tuneMallocWithoutRuntimeArena();
       backend = await loadBackend(m.model, { threads: m.threads, memoryArena: m.memoryArena });
       const b = backend;
       const input = fixedInputFor(b.model);

@@ -28,6 +28,32 @@ export function limitMallocArenas(arenas: number): boolean {
   return native().limitMallocArenas(arenas);
 }
 
+/**
+ * Fixes glibc's mmap threshold (and so switches off its adjustment upward): blocks of at least `bytes` are mapped
+ * and unmapped on their own, so the per-inference tensors ONNX Runtime allocates without its arena go back to the
+ * system when freed instead of staying resident in the heap. MALLOC_MMAP_THRESHOLD_ or a GLIBC_TUNABLES
+ * mmap_threshold in the environment is the user's choice and wins. Returns whether it was set here.
+ */
+export function fixMallocMmapThreshold(bytes: number): boolean {
+  if (!Number.isInteger(bytes) || bytes < 4096 || bytes > 32 * 1024 * 1024) throw new KernelArgumentError(`fixMallocMmapThreshold: bytes must be an integer in 4096..33554432, got ${String(bytes)}`);
+  if (process.env.MALLOC_MMAP_THRESHOLD_ || /mmap_threshold/.test(process.env.GLIBC_TUNABLES ?? '')) return false;
+  return native().setMallocMmapThreshold(bytes);
+}
+
+/** Arenas and mmap threshold used when ONNX Runtime's own arena is off (docs/performance.md, "Footprint"). */
+export const MALLOC_WITHOUT_RUNTIME_ARENA = { arenas: 2, mmapThresholdBytes: 256 * 1024 } as const;
+
+/**
+ * Sets glibc's malloc up for ONNX Runtime without its arena, before the runtime's threads start: few arenas, and
+ * large blocks unmapped when freed. Both the server and the bench's model-only process call it.
+ */
+export function tuneMallocWithoutRuntimeArena(): { arenas: boolean; mmapThreshold: boolean } {
+  return {
+    arenas: limitMallocArenas(MALLOC_WITHOUT_RUNTIME_ARENA.arenas),
+    mmapThreshold: fixMallocMmapThreshold(MALLOC_WITHOUT_RUNTIME_ARENA.mmapThresholdBytes),
+  };
+}
+
 /** The instruction set the kernels' hot loops use on this machine ('avx2', 'neon' or 'scalar'). */
 export function kernelInfo(): { isa: 'avx2' | 'neon' | 'scalar' } {
   return native().info();

@@ -110,6 +110,7 @@ export interface NativeKernels {
   info(): { isa: 'avx2' | 'neon' | 'scalar' };
   /** glibc's mallopt(M_ARENA_MAX, n); false where there is no glibc. */
   limitMallocArenas(n: number): boolean;
+  setMallocMmapThreshold(bytes: number): boolean;
   /** The post-processing mode names the C++ knows, in its enum's order. */
   postprocessModes: readonly string[];
 }

@@ -1,8 +1,8 @@
-/** limitMallocArenas: glibc's mallopt(M_ARENA_MAX) through the kernels addon, used when ONNX Runtime's arena is off. */
+/** glibc malloc settings through the kernels addon (mallopt), used when ONNX Runtime's arena is off. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { limitMallocArenas } from '../../server/kernels/index.ts';
+import { fixMallocMmapThreshold, limitMallocArenas } from '../../server/kernels/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -21,5 +21,22 @@ describe('limitMallocArenas', () => {
     // Debian's Node links glibc: the cap is set.
     expect(own.stdout.trim()).toBe('true');
     expect(run({ MALLOC_ARENA_MAX: '4' }).stdout.trim()).toBe('false');
+  });
+});
+
+describe('fixMallocMmapThreshold', () => {
+  it('validates its argument', () => {
+    expect(() => fixMallocMmapThreshold(100)).toThrow('fixMallocMmapThreshold: bytes must be an integer in 4096..33554432, got 100');
+    expect(() => fixMallocMmapThreshold(64 * 1024 * 1024)).toThrow('got 67108864');
+  });
+
+  it('sets the threshold on glibc, and leaves one given in the environment alone', () => {
+    const script = "import('./server/kernels/index.ts').then((k) => console.log(JSON.stringify(k.fixMallocMmapThreshold(262144))))";
+    const { MALLOC_MMAP_THRESHOLD_: _a, GLIBC_TUNABLES: _b, ...env } = process.env;
+    const run = (extra: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...env, ...extra } }).stdout.trim();
+    expect(run({})).toBe('true');
+    expect(run({ MALLOC_MMAP_THRESHOLD_: '131072' })).toBe('false');
+    expect(run({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' })).toBe('false');
   });
 });
