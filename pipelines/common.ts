@@ -52,12 +52,28 @@ export function quoteValue(source: string, field: string, value: string): string
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+export interface Nv12TailOptions {
+  /** Pace a non-live source at its own frame rate (files). */
+  realtime?: boolean;
+  colorimetry?: string;
+  /**
+   * Keep the picture's shape (default true): the caps pin square pixels, so videoscale scales a source of
+   * another shape to fit and fills the rest with black bars (its `add-borders`) instead of stretching it. False
+   * leaves the pixel aspect ratio open: for a source that is already at the output size (a hardware scaler),
+   * whose frames then pass through untouched whatever pixel shape the driver reports.
+   */
+  keepAspect?: boolean;
+}
+
 /** videoconvert + videoscale to NV12 at the size; appsink where the latest frame wins (never queues). */
-export function nv12Tail(size: OutputSize, opts: { realtime?: boolean; colorimetry?: string } = {}): string {
+export function nv12Tail(size: OutputSize, opts: Nv12TailOptions = {}): string {
   const caps = [`video/x-raw`, `format=NV12`, `width=${size.width}`, `height=${size.height}`];
+  // videoscale letterboxes only when the downstream caps fix the pixel aspect ratio; left open, it negotiates
+  // a non-square one (a 4:3 source at 1280x720 gets 3/4) and the frame is a stretched picture.
+  if (opts.keepAspect ?? true) caps.push('pixel-aspect-ratio=1/1');
   if (opts.colorimetry) caps.push(`colorimetry=${opts.colorimetry}`);
   // `identity sync=true` paces a non-live source (a file) at its own frame rate without making the appsink
   // sync to the clock; live sources are paced by the device.
   const pace = opts.realtime ? 'identity sync=true ! ' : '';
-  return `videoconvert ! videoscale ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
+  return `videoconvert ! videoscale add-borders=true ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
 }

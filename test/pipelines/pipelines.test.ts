@@ -7,8 +7,17 @@ describe('named pipelines', () => {
   it('test: videotestsrc with a moving pattern, NV12 at the size, latest frame wins', () => {
     const s = buildLaunch('t', { kind: 'test', width: 640, height: 360, framerate: 15 });
     expect(s).toMatch(/^videotestsrc pattern=smpte is-live=true horizontal-speed=4 ! video\/x-raw,framerate=15\/1,width=640,height=360 ! /);
-    expect(s).toContain('video/x-raw,format=NV12,width=640,height=360');
+    expect(s).toContain('videoscale add-borders=true ! video/x-raw,format=NV12,width=640,height=360,pixel-aspect-ratio=1/1 ! ');
     expect(s.endsWith(TAIL)).toBe(true);
+  });
+
+  it('file, usb and rtsp pin square pixels, so videoscale letterboxes a source of another shape', () => {
+    const SQUARE = 'video/x-raw,format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1';
+    expect(buildLaunch('f', { kind: 'file', path: '/x/v.mp4', width: 1280, height: 720 })).toContain(SQUARE);
+    expect(buildLaunch('f', { kind: 'file', path: '/x/p.png', width: 1280, height: 720 })).toContain(SQUARE);
+    expect(buildLaunch('f', { kind: 'file', path: '/x/%d.png', width: 1280, height: 720 })).toContain(SQUARE);
+    expect(buildLaunch('u', { kind: 'usb', width: 1280, height: 720, captureWidth: 640, captureHeight: 480 })).toContain(SQUARE);
+    expect(buildLaunch('r', { kind: 'rtsp', url: 'rtsp://cam/1', width: 1280, height: 720 })).toContain(SQUARE);
   });
 
   it('file: video, image and image sequence pick different heads; paths are quoted', () => {
@@ -30,8 +39,10 @@ describe('named pipelines', () => {
     expect(() => buildLaunch('u', { kind: 'usb', device: '/etc/passwd', width: 640, height: 480 })).toThrow(/source "u": device: expected a V4L2 device node like \/dev\/video0, got "\/etc\/passwd"/);
   });
 
-  it('x5-mipi: a VSE channel asked for NV12 at the size', () => {
-    expect(buildLaunch('m', { kind: 'x5-mipi', width: 512, height: 512 })).toMatch(/^v4l2src device=\/dev\/video8 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! /);
+  it('x5-mipi: a VSE channel asked for NV12 at the size; the pixel aspect ratio left open (videoscale passes through)', () => {
+    const s = buildLaunch('m', { kind: 'x5-mipi', width: 512, height: 512 });
+    expect(s).toMatch(/^v4l2src device=\/dev\/video8 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! /);
+    expect(s).not.toContain('pixel-aspect-ratio');
   });
 
   it('rtsp: URL checked and quoted', () => {

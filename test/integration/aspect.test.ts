@@ -1,0 +1,141 @@
+/**
+ * Aspect ratio through real GStreamer: a 4:3 picture (an 800x600 PNG, and a 640x480 clip) through the `file`
+ * pipeline to 1280x720 is scaled to fit, 960x720, between black bars; a disc stays a disc. The same picture
+ * through the tail with the pixel aspect ratio left open comes out stretched, which shows the measurement can
+ * tell the two apart.
+ */
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildLaunch } from '../../pipelines/index.ts';
+import { nv12Tail } from '../../pipelines/common.ts';
+import type { Nv12Image } from '../../server/stages/frame-context.ts';
+import { GstSource } from '../../server/stages/source/gst-source.ts';
+import { makeDiscPng, makeStillClip, tempDir } from '../helpers/media.ts';
+
+const OUT = { width: 1280, height: 720 };
+// Limited-range black, what videoscale writes into the bars of NV12 with the default (limited) colorimetry.
+const BLACK = { y: 16, uv: 128 };
+
+function firstFrame(name: string, launch: string): Promise<Nv12Image> {
+  const source = new GstSource({ name, launch });
+  return new Promise((resolve, reject) => {
+    source.on('frame', (frame) => {
+      void source.stop();
+      resolve(frame.image);
+    });
+    source.on('error', reject);
+    source.start();
+  });
+}
+
+interface Measured {
+  /** Columns [first, last] of the picture region on the middle row (anything that is not bar black). */
+  pictureColumns: [number, number];
+  /** Rows [first, last] of the picture region on the middle column. */
+  pictureRows: [number, number];
+  /** Every luma sample left and right of the picture region is bar black; likewise every chroma pair. */
+  barsBlack: boolean;
+  /** Bounding box of the bright disc (luma above the middle of background and disc). */
+  disc: { width: number; height: number; cx: number; cy: number };
+}
+
+function measure(image: Nv12Image, threshold: number): Measured {
+  const { data, width, height, strideY, strideUV, offsetUV } = image;
+  const y = (col: number, row: number): number => data[row * strideY + col]!;
+  const mid = height >> 1;
+  const isBar = (v: number): boolean => v === BLACK.y;
+  let left = 0;
+  while (left < width && isBar(y(left, mid))) left++;
+  let right = width - 1;
+  while (right >= 0 && isBar(y(right, mid))) right--;
+  let top = 0;
+  while (top < height && isBar(y(width >> 1, top))) top++;
+  let bottom = height - 1;
+  while (bottom >= 0 && isBar(y(width >> 1, bottom))) bottom--;
+
+  let barsBlack = true;
+  for (let row = 0; row < height && barsBlack; row++) {
+    for (let col = 0; col < width; col++) {
+      if (col >= left && col <= right) continue;
+      if (y(col, row) !== BLACK.y) barsBlack = false;
+    }
+  }
+  for (let row = 0; row < height / 2 && barsBlack; row++) {
+    for (let col = 0; col < width; col += 2) {
+      if (col >= left && col <= right) continue;
+      const at = offsetUV + row * strideUV + col;
+      if (data[at] !== BLACK.uv || data[at + 1] !== BLACK.uv) barsBlack = false;
+    }
+  }
+
+  let [x0, x1, y0, y1] = [width, -1, height, -1];
+  for (let row = 0; row < height; row++) {
+    for (let col = 0; col < width; col++) {
+      if (y(col, row) > threshold) {
+        x0 = Math.min(x0, col);
+        x1 = Math.max(x1, col);
+        y0 = Math.min(y0, row);
+        y1 = Math.max(y1, row);
+      }
+    }
+  }
+  return {
+    pictureColumns: [left, right],
+    pictureRows: [top, bottom],
+    barsBlack,
+    disc: { width: x1 - x0 + 1, height: y1 - y0 + 1, cx: (x0 + x1 + 1) / 2, cy: (y0 + y1 + 1) / 2 },
+  };
+}
+
+// Background grey 128 and white 255 in full range come out near 126 and 235 in limited-range luma.
+const DISC_THRESHOLD = 180;
+
+describe('aspect ratio (real GStreamer, file pipeline)', () => {
+  let png = '';
+  let clip = '';
+  beforeAll(() => {
+    const dir = tempDir('aspect');
+    // 800x600 with a disc of radius 200: scaled by 720/600 = 1.2 it is 480 across in a 960x720 picture.
+    png = makeDiscPng(path.join(dir, 'disc-800x600.png'), 800, 600, 200);
+    // 640x480 with a disc of radius 160: scaled by 1.5, also 480 across.
+    clip = makeStillClip(path.join(dir, 'disc-640x480.avi'), makeDiscPng(path.join(dir, 'disc-640x480.png'), 640, 480, 160));
+  });
+
+  for (const [label, file] of [
+    ['an 800x600 PNG', () => png],
+    ['a 640x480 clip', () => clip],
+  ] as const) {
+    it(`${label} is letterboxed into 1280x720: black bars left and right, a 960x720 picture, the disc round`, async () => {
+      const launch = buildLaunch('aspect', { kind: 'file', path: file(), ...OUT, realtime: false });
+      const image = await firstFrame('aspect', launch);
+      expect(image).toMatchObject(OUT);
+      const m = measure(image, DISC_THRESHOLD);
+      expect(m.pictureColumns).toEqual([160, 1119]);
+      expect(m.pictureRows).toEqual([0, 719]);
+      expect(m.barsBlack).toBe(true);
+      // A disc 480 across, give or take the edge the scaler blends (and the clip's JPEG).
+      expect(Math.abs(m.disc.width - 480)).toBeLessThanOrEqual(4);
+      expect(Math.abs(m.disc.height - 480)).toBeLessThanOrEqual(4);
+      expect(Math.abs(m.disc.width - m.disc.height)).toBeLessThanOrEqual(2);
+      expect(m.disc.cx).toBeCloseTo(640, -1);
+      expect(m.disc.cy).toBeCloseTo(360, -1);
+    });
+  }
+
+  it('with the pixel aspect ratio left open the same PNG fills the frame and the disc is an ellipse', async () => {
+    const launch = `filesrc location="${png}" ! decodebin ! videoconvert ! imagefreeze is-live=false ! ${nv12Tail(OUT, { keepAspect: false })}`;
+    const m = measure(await firstFrame('stretched', launch), DISC_THRESHOLD);
+    expect(m.pictureColumns).toEqual([0, 1279]);
+    expect(m.barsBlack).toBe(true); // vacuously: there are no bars
+    // 400 px across scaled by 1280/800 = 1.6 wide and 720/600 = 1.2 high.
+    expect(Math.abs(m.disc.width - 640)).toBeLessThanOrEqual(4);
+    expect(Math.abs(m.disc.height - 480)).toBeLessThanOrEqual(4);
+  });
+
+  it('a 16:9 source at the output size passes with no bars', async () => {
+    const launch = buildLaunch('wide', { kind: 'test', pattern: 'colors', ...OUT, live: false });
+    const m = measure(await firstFrame('wide', launch), 255);
+    expect(m.pictureColumns).toEqual([0, 1279]);
+    expect(m.pictureRows).toEqual([0, 719]);
+  });
+});
