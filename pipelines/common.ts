@@ -22,6 +22,16 @@ export interface OutputSize {
 
 export const APPSINK_NAME = 'segstream_sink';
 
+/**
+ * The branch that reports a source's own picture (size, pixel aspect ratio) before it is scaled: a tee in front
+ * of the scaler feeds a fakesink whose `last-sample` (buffer and caps) the source reads once and then switches
+ * off, so the sink holds no frame afterwards. A fakesink, not an appsink: an appsink holding a buffer nobody pulls
+ * never reports end-of-stream, and the pipeline would never end. Nothing (a valve) stops the branch after that:
+ * a closed valve swallows the flushes of a looping file's seek, and the pipeline would not end a second time.
+ * What the branch costs per frame is a buffer reference passed through a queue.
+ */
+export const INPUT_PROBE_SINK_NAME = 'segstream_input_probe';
+
 export function checkSize(source: string, size: OutputSize): void {
   for (const key of ['width', 'height'] as const) {
     const v = size[key];
@@ -63,6 +73,12 @@ export interface Nv12TailOptions {
    * whose frames then pass through untouched whatever pixel shape the driver reports.
    */
   keepAspect?: boolean;
+  /**
+   * Add the input probe branch (INPUT_PROBE_SINK_NAME): for sources whose own size is known only once they
+   * run (files, network streams). Its queue is leaky and its sink does not wait for preroll, so the branch can
+   * never hold up the main one.
+   */
+  probeInput?: boolean;
 }
 
 /** videoconvert + videoscale to NV12 at the size; appsink where the latest frame wins (never queues). */
@@ -75,5 +91,12 @@ export function nv12Tail(size: OutputSize, opts: Nv12TailOptions = {}): string {
   // `identity sync=true` paces a non-live source (a file) at its own frame rate without making the appsink
   // sync to the clock; live sources are paced by the device.
   const pace = opts.realtime ? 'identity sync=true ! ' : '';
-  return `videoconvert ! videoscale add-borders=true ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
+  const main = `videoconvert ! videoscale add-borders=true ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
+  if (!opts.probeInput) return main;
+  const tee = 'segstream_input_tee';
+  return (
+    `tee name=${tee} ! ${main}  ` +
+    `${tee}. ! queue leaky=downstream max-size-buffers=1 ! ` +
+    `fakesink name=${INPUT_PROBE_SINK_NAME} sync=false async=false enable-last-sample=true`
+  );
 }

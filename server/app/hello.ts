@@ -44,6 +44,9 @@ export function buildHello(f: HelloFacts): HelloMessage {
       framerate: caps?.framerate ?? '',
       colorimetry: f.source.colorimetry,
       caps: caps?.text ?? '',
+      ...(caps?.input
+        ? { input: { width: caps.input.width, height: caps.input.height, pixelAspectRatio: caps.input.pixelAspectRatio, picture: caps.input.rect } }
+        : {}),
     },
     classNames: model?.classNames ?? [],
     palette: paletteTriples(f.palette),

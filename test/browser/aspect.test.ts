@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { makeDiscPng, tempDir } from '../helpers/media.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
-import { decodeRgb, diagnostics, ensureViewerBuilt, freezePicture, launchBrowser, openViewer, shootStage, USING_REAL_SERVER, waitForFrames, type RawImage, type ServerUnderTest } from './harness.ts';
+import { decodeRgb, diagnostics, ensureViewerBuilt, freezePicture, launchBrowser, openViewer, shootPage, shootStage, USING_REAL_SERVER, waitForFrames, type RawImage, type ServerUnderTest } from './harness.ts';
 
 const FRAME = { width: 1280, height: 720 };
 
@@ -160,11 +160,17 @@ describe.skipIf(!USING_REAL_SERVER)('a 4:3 file source in the viewer (real serve
     expect(off / count).toBeLessThan(0.01);
   }, 180_000);
 
-  it('says the source is letterboxed: hello carries the source size and the HUD shows it', async () => {
+  it('says the source is letterboxed: hello carries the own size of the source and where it sits, and the HUD shows it', async () => {
     const { page, context } = await openViewer(browser, { url: server.url } as ServerUnderTest);
     try {
       await waitForFrames(page, 1, 0, 60_000);
-      expect(await helloSource(page)).toMatchObject({ width: 1280, height: 720 });
+      await expect.poll(() => helloSource(page), { timeout: 10_000 }).toMatchObject({
+        width: 1280,
+        height: 720,
+        input: { width: 800, height: 600, pixelAspectRatio: '1/1', picture: { x: 160, y: 0, width: 960, height: 720 } },
+      });
+      await expect.poll(() => page.locator('[data-testid="hud-picture"]').textContent(), { timeout: 10_000 }).toBe('800×600 letterboxed: 960×720 in 1280×720');
+      await shootPage(page, 'aspect-4x3-hud');
     } finally {
       await context.close();
     }

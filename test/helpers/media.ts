@@ -27,11 +27,13 @@ export const DISC_PNG = { background: 128, disc: 255 } as const;
  * stretched disc (an ellipse) both show in the decoded frame. Encoded by GStreamer's pngenc.
  */
 export function makeDiscPng(file: string, width: number, height: number, radius: number): string {
-  const gray = Buffer.alloc(width * height, DISC_PNG.background);
+  // rawvideoparse expects GStreamer's default layout: rows padded to a multiple of 4 bytes.
+  const stride = Math.ceil(width / 4) * 4;
+  const gray = Buffer.alloc(stride * height, DISC_PNG.background);
   const [cx, cy] = [width / 2, height / 2];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= radius * radius) gray[y * width + x] = DISC_PNG.disc;
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= radius * radius) gray[y * stride + x] = DISC_PNG.disc;
     }
   }
   execFileSync(

@@ -9,20 +9,30 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildLaunch } from '../../pipelines/index.ts';
 import { nv12Tail } from '../../pipelines/common.ts';
 import type { Nv12Image } from '../../server/stages/frame-context.ts';
-import { GstSource } from '../../server/stages/source/gst-source.ts';
+import { GstSource, type SourceCaps } from '../../server/stages/source/gst-source.ts';
 import { makeDiscPng, makeStillClip, tempDir } from '../helpers/media.ts';
 
 const OUT = { width: 1280, height: 720 };
 // Limited-range black, what videoscale writes into the bars of NV12 with the default (limited) colorimetry.
 const BLACK = { y: 16, uv: 128 };
 
-function firstFrame(name: string, launch: string): Promise<Nv12Image> {
+/** The first frame, and the caps once they say what the input was (or after a few frames, for sources without the probe). */
+function firstFrame(name: string, launch: string): Promise<Nv12Image & { caps: SourceCaps }> {
   const source = new GstSource({ name, launch });
   return new Promise((resolve, reject) => {
-    source.on('frame', (frame) => {
+    let first: Nv12Image | null = null;
+    let frames = 0;
+    const done = (): void => {
+      if (!first || !source.caps || (!source.caps.input && frames < 5)) return;
       void source.stop();
-      resolve(frame.image);
+      resolve({ ...first, caps: source.caps });
+    };
+    source.on('frame', (frame) => {
+      first ??= frame.image;
+      frames++;
+      done();
     });
+    source.on('caps', done);
     source.on('error', reject);
     source.start();
   });
@@ -101,14 +111,16 @@ describe('aspect ratio (real GStreamer, file pipeline)', () => {
     clip = makeStillClip(path.join(dir, 'disc-640x480.avi'), makeDiscPng(path.join(dir, 'disc-640x480.png'), 640, 480, 160));
   });
 
-  for (const [label, file] of [
-    ['an 800x600 PNG', () => png],
-    ['a 640x480 clip', () => clip],
+  for (const [label, file, input] of [
+    ['an 800x600 PNG', () => png, { width: 800, height: 600 }],
+    ['a 640x480 clip', () => clip, { width: 640, height: 480 }],
   ] as const) {
     it(`${label} is letterboxed into 1280x720: black bars left and right, a 960x720 picture, the disc round`, async () => {
       const launch = buildLaunch('aspect', { kind: 'file', path: file(), ...OUT, realtime: false });
       const image = await firstFrame('aspect', launch);
       expect(image).toMatchObject(OUT);
+      // The input probe reports the source's own size, and where the picture sits (as measured below).
+      expect(image.caps.input).toEqual({ ...input, pixelAspectRatio: '1/1', rect: { x: 160, y: 0, width: 960, height: 720 } });
       const m = measure(image, DISC_THRESHOLD);
       expect(m.pictureColumns).toEqual([160, 1119]);
       expect(m.pictureRows).toEqual([0, 719]);
@@ -137,5 +149,36 @@ describe('aspect ratio (real GStreamer, file pipeline)', () => {
     const m = measure(await firstFrame('wide', launch), 255);
     expect(m.pictureColumns).toEqual([0, 1279]);
     expect(m.pictureRows).toEqual([0, 719]);
+  });
+
+  it('a wider source gets bars above and below, where the reported rectangle says', async () => {
+    const dir = tempDir('aspect-wide');
+    // 2:1 into 16:9: 1280x640 between bars of 40 rows.
+    const wide = makeDiscPng(path.join(dir, 'disc-800x400.png'), 800, 400, 150);
+    const image = await firstFrame('wide', buildLaunch('wide', { kind: 'file', path: wide, ...OUT, realtime: false }));
+    expect(image.caps.input?.rect).toEqual({ x: 0, y: 40, width: 1280, height: 640 });
+    const m = measure(image, DISC_THRESHOLD);
+    expect(m.pictureColumns).toEqual([0, 1279]);
+    expect(m.pictureRows).toEqual([40, 679]);
+    expect(Math.abs(m.disc.width - m.disc.height)).toBeLessThanOrEqual(2);
+  });
+
+  it('shapes that do not divide evenly: the reported rectangle is where videoscale drew the picture', async () => {
+    const dir = tempDir('aspect-odd');
+    for (const [w, h] of [
+      [1001, 700],
+      [702, 500],
+      [1000, 501],
+    ] as const) {
+      const file = makeDiscPng(path.join(dir, `disc-${w}x${h}.png`), w, h, 100);
+      const image = await firstFrame('odd', buildLaunch('odd', { kind: 'file', path: file, ...OUT, realtime: false }));
+      const rect = image.caps.input!.rect;
+      const m = measure(image, DISC_THRESHOLD);
+      expect([m.pictureColumns, m.pictureRows]).toEqual([
+        [rect.x, rect.x + rect.width - 1],
+        [rect.y, rect.y + rect.height - 1],
+      ]);
+      expect(m.barsBlack).toBe(true);
+    }
   });
 });
