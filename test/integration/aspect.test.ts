@@ -144,6 +144,17 @@ describe('aspect ratio (real GStreamer, file pipeline)', () => {
     expect(Math.abs(m.disc.height - 480)).toBeLessThanOrEqual(4);
   });
 
+  it('the bars are Y=16, U=V=128 whatever the range: black in limited range, near-black (16/255) in full range', async () => {
+    // A full-range 4:3 picture (as jpegdec delivers MJPEG): videoconvert keeps the range, videoscale (1.22) still
+    // fills the bars with limited-range black.
+    const launch = `videotestsrc pattern=smpte ! video/x-raw,width=640,height=480 ! videoconvert ! video/x-raw,format=I420,colorimetry=1:4:0:0 ! ${nv12Tail(OUT)}`;
+    const image = await firstFrame('full', launch);
+    expect(image.caps.colorimetry).toBe('1:4:0:0');
+    const m = measure(image, 255);
+    expect(m.pictureColumns).toEqual([160, 1119]);
+    expect(m.barsBlack).toBe(true);
+  });
+
   it('a 16:9 source at the output size passes with no bars', async () => {
     const launch = buildLaunch('wide', { kind: 'test', pattern: 'colors', ...OUT, live: false });
     const m = measure(await firstFrame('wide', launch), 255);
