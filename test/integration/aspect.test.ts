@@ -4,9 +4,10 @@
  * through the tail with the pixel aspect ratio left open comes out stretched, which shows the measurement can
  * tell the two apart.
  */
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildLaunch } from '../../pipelines/index.ts';
+import { APPSINK_NAME, buildLaunch, INPUT_PROBE_SINK_NAME, type SourceSpec } from '../../pipelines/index.ts';
 import { nv12Tail } from '../../pipelines/common.ts';
 import type { Nv12Image } from '../../server/stages/frame-context.ts';
 import { GstSource, type SourceCaps } from '../../server/stages/source/gst-source.ts';
@@ -96,6 +97,10 @@ function measure(image: Nv12Image, threshold: number): Measured {
     disc: { width: x1 - x0 + 1, height: y1 - y0 + 1, cx: (x0 + x1 + 1) / 2, cy: (y0 + y1 + 1) / 2 },
   };
 }
+
+const gst = createRequire(import.meta.url)('gstreamer-superficial') as {
+  Pipeline: new (launch: string) => { findChild(name: string): unknown };
+};
 
 // Background grey 128 and white 255 in full range come out near 126 and 235 in limited-range luma.
 const DISC_THRESHOLD = 180;
@@ -190,6 +195,25 @@ describe('aspect ratio (real GStreamer, file pipeline)', () => {
         [rect.y, rect.y + rect.height - 1],
       ]);
       expect(m.barsBlack).toBe(true);
+    }
+  });
+
+  it("every named pipeline is accepted by GStreamer's parser; file and rtsp with the input probe", () => {
+    // Devices and servers are opened only when a pipeline starts, so the camera and RTSP ones build here too.
+    const specs: [SourceSpec, boolean][] = [
+      [{ kind: 'test', ...OUT }, false],
+      [{ kind: 'file', path: png, ...OUT }, true],
+      [{ kind: 'file', path: clip, ...OUT }, true],
+      [{ kind: 'file', path: '/x/f_%05d.png', ...OUT }, true],
+      [{ kind: 'usb', ...OUT, captureWidth: 640, captureHeight: 480 }, false],
+      [{ kind: 'usb', ...OUT, format: 'raw' }, false],
+      [{ kind: 'x5-mipi', ...OUT }, false],
+      [{ kind: 'rtsp', url: 'rtsp://127.0.0.1:1/none', ...OUT }, true],
+    ];
+    for (const [spec, probed] of specs) {
+      const pipeline = new gst.Pipeline(buildLaunch('parse', spec));
+      expect(pipeline.findChild(APPSINK_NAME)).toBeTruthy();
+      expect(Boolean(pipeline.findChild(INPUT_PROBE_SINK_NAME))).toBe(probed);
     }
   });
 });
