@@ -149,8 +149,10 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
         if (this.options.loop) setTimeout(() => this.running && this.pipeline === pipeline && sink.pull(onData), 20);
         return;
       }
-      if (caps && !this.capsInfo) this.onCaps(caps);
+      // The probe first: when its buffer has passed already, the first caps event carries the input (otherwise a
+      // second caps event follows with it).
       if (!this.inputProbed) this.readInputProbe(pipeline);
+      if (caps && !this.capsInfo) this.onCaps(caps);
       const ctx = this.toFrame(buf);
       if (ctx) this.emit('frame', ctx);
       const pullNext = (): void => {
