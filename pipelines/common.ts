@@ -22,6 +22,16 @@ export interface OutputSize {
 
 export const APPSINK_NAME = 'segstream_sink';
 
+/**
+ * The branch that reports a source's own picture (size, pixel aspect ratio) before it is scaled: a tee in front
+ * of the scaler feeds a fakesink whose `last-sample` (buffer and caps) the source reads once and then switches
+ * off, so the sink holds no frame afterwards. A fakesink, not an appsink: an appsink holding a buffer nobody pulls
+ * never reports end-of-stream, and the pipeline would never end. Nothing (a valve) stops the branch after that:
+ * a closed valve swallows the flushes of a looping file's seek, and the pipeline would not end a second time.
+ * What the branch costs per frame is a buffer reference passed through a queue.
+ */
+export const INPUT_PROBE_SINK_NAME = 'segstream_input_probe';
+
 export function checkSize(source: string, size: OutputSize): void {
   for (const key of ['width', 'height'] as const) {
     const v = size[key];
@@ -52,12 +62,41 @@ export function quoteValue(source: string, field: string, value: string): string
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+export interface Nv12TailOptions {
+  /** Pace a non-live source at its own frame rate (files). */
+  realtime?: boolean;
+  colorimetry?: string;
+  /**
+   * Keep the picture's shape (default true): the caps pin square pixels, so videoscale scales a source of
+   * another shape to fit and fills the rest with black bars (its `add-borders`) instead of stretching it. False
+   * leaves the pixel aspect ratio open: for a source that is already at the output size (a hardware scaler),
+   * whose frames then pass through untouched whatever pixel shape the driver reports.
+   */
+  keepAspect?: boolean;
+  /**
+   * Add the input probe branch (INPUT_PROBE_SINK_NAME): for sources whose own size is known only once they
+   * run (files, network streams). Its queue is leaky and its sink does not wait for preroll, so the branch can
+   * never hold up the main one.
+   */
+  probeInput?: boolean;
+}
+
 /** videoconvert + videoscale to NV12 at the size; appsink where the latest frame wins (never queues). */
-export function nv12Tail(size: OutputSize, opts: { realtime?: boolean; colorimetry?: string } = {}): string {
+export function nv12Tail(size: OutputSize, opts: Nv12TailOptions = {}): string {
   const caps = [`video/x-raw`, `format=NV12`, `width=${size.width}`, `height=${size.height}`];
+  // videoscale letterboxes only when the downstream caps fix the pixel aspect ratio; left open, it negotiates
+  // a non-square one (a 4:3 source at 1280x720 gets 3/4) and the frame is a stretched picture.
+  if (opts.keepAspect ?? true) caps.push('pixel-aspect-ratio=1/1');
   if (opts.colorimetry) caps.push(`colorimetry=${opts.colorimetry}`);
   // `identity sync=true` paces a non-live source (a file) at its own frame rate without making the appsink
   // sync to the clock; live sources are paced by the device.
   const pace = opts.realtime ? 'identity sync=true ! ' : '';
-  return `videoconvert ! videoscale ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
+  const main = `videoconvert ! videoscale add-borders=true ! ${caps.join(',')} ! ${pace}appsink name=${APPSINK_NAME} sync=false max-buffers=1 drop=true`;
+  if (!opts.probeInput) return main;
+  const tee = 'segstream_input_tee';
+  return (
+    `tee name=${tee} ! ${main}  ` +
+    `${tee}. ! queue leaky=downstream max-size-buffers=1 ! ` +
+    `fakesink name=${INPUT_PROBE_SINK_NAME} sync=false async=false enable-last-sample=true`
+  );
 }

@@ -35,14 +35,14 @@ export function fileLaunch(name: string, spec: FileSourceSpec): string {
   switch (fileKind(spec.path)) {
     case 'image':
       // imagefreeze repeats the one decoded picture at the frame rate.
-      return `filesrc location=${location} ! decodebin ! videoconvert ! imagefreeze is-live=${realtime} ! video/x-raw,framerate=${rate} ! ${nv12Tail(spec)}`;
+      return `filesrc location=${location} ! decodebin ! videoconvert ! imagefreeze is-live=${realtime} ! video/x-raw,framerate=${rate} ! ${nv12Tail(spec, { probeInput: true })}`;
     case 'sequence': {
       const ext = path.extname(spec.path).toLowerCase();
       const mime = ext === '.png' ? 'image/png' : ext === '.jpg' || ext === '.jpeg' ? 'image/jpeg' : null;
       if (!mime) throw new PipelineSpecError(name, 'path', `image sequences must be .png or .jpg, got ${JSON.stringify(ext)}`);
-      return `multifilesrc location=${location} loop=${spec.loop ?? true} caps="${mime},framerate=${rate}" ! decodebin ! ${nv12Tail(spec, { realtime })}`;
+      return `multifilesrc location=${location} loop=${spec.loop ?? true} caps="${mime},framerate=${rate}" ! decodebin ! ${nv12Tail(spec, { realtime, probeInput: true })}`;
     }
     case 'video':
-      return `filesrc location=${location} ! decodebin ! ${nv12Tail(spec, { realtime })}`;
+      return `filesrc location=${location} ! decodebin ! ${nv12Tail(spec, { realtime, probeInput: true })}`;
   }
 }

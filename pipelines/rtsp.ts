@@ -18,5 +18,5 @@ export function rtspLaunch(name: string, spec: RtspSourceSpec): string {
     throw new PipelineSpecError(name, 'latencyMs', `expected an integer from 0 to 10000, got ${JSON.stringify(latency)}`);
   }
   const protocols = spec.tcp ? ' protocols=tcp' : '';
-  return `rtspsrc location=${quoteValue(name, 'url', spec.url)} latency=${latency}${protocols} ! decodebin ! ${nv12Tail(spec)}`;
+  return `rtspsrc location=${quoteValue(name, 'url', spec.url)} latency=${latency}${protocols} ! decodebin ! ${nv12Tail(spec, { probeInput: true })}`;
 }

@@ -30,8 +30,11 @@ export function x5MipiLaunch(name: string, spec: X5MipiSourceSpec): string {
   checkSize(name, spec);
   const device = spec.device ?? '/dev/video8';
   checkVideoDevice(name, device);
-  // The scaler channel is asked for NV12 at the output size directly; videoscale is then a pass-through.
-  return `v4l2src device=${device} io-mode=mmap ! video/x-raw,format=NV12,width=${spec.width},height=${spec.height} ! ${nv12Tail(spec)}`;
+  // The scaler channel is asked for NV12 at the output size directly, so videoscale is a pass-through. The VSE
+  // scales the whole camera frame to that size; the pixel aspect ratio is left open (keepAspect: false) so a
+  // driver that reports a non-square one never turns the pass-through into a CPU letterbox on every frame. The
+  // picture keeps its shape when the size has the sensor mode's shape (16:9: a VSE stream forces 1920x1080).
+  return `v4l2src device=${device} io-mode=mmap ! video/x-raw,format=NV12,width=${spec.width},height=${spec.height} ! ${nv12Tail(spec, { keepAspect: false })}`;
 }
 
 /** Which camera (CSI port) a VSE channel node belongs to, or null for other nodes. */

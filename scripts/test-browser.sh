@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 npx vite build --logLevel warn
 npx vitest run test/browser
 SEGSTREAM_BROWSER_SERVER=real npx vitest run test/browser/stream.test.ts test/browser/legend.test.ts \
-  test/browser/reconnect.test.ts test/browser/controls.test.ts test/browser/snapshot.test.ts test/browser/smoothing.test.ts
+  test/browser/reconnect.test.ts test/browser/controls.test.ts test/browser/snapshot.test.ts test/browser/smoothing.test.ts \
+  test/browser/aspect.test.ts

@@ -3,6 +3,7 @@ import type { SourceSpec } from '../../pipelines/index.ts';
 import type { ModelInfo } from '../model/model-info.ts';
 import { POSTPROCESS_MODES, PROTOCOL_VERSION, type HelloMessage, type PostprocessMode } from '../protocol/index.ts';
 import type { SourceCaps } from '../stages/source/gst-source.ts';
+import { declaredInput } from '../stages/source/source-spec.ts';
 import { paletteTriples } from '../stages/render/palette.ts';
 
 export interface HelloFacts {
@@ -22,6 +23,7 @@ export interface HelloFacts {
 export function buildHello(f: HelloFacts): HelloMessage {
   const model = f.model;
   const caps = f.source.caps;
+  const input = caps?.input ?? declaredInput(f.source.spec);
   return {
     type: 'hello',
     protocol: PROTOCOL_VERSION,
@@ -44,6 +46,7 @@ export function buildHello(f: HelloFacts): HelloMessage {
       framerate: caps?.framerate ?? '',
       colorimetry: f.source.colorimetry,
       caps: caps?.text ?? '',
+      ...(input ? { input: { width: input.width, height: input.height, pixelAspectRatio: input.pixelAspectRatio, picture: input.rect } } : {}),
     },
     classNames: model?.classNames ?? [],
     palette: paletteTriples(f.palette),

@@ -24,11 +24,27 @@ export interface ModelSummary {
 export interface SourceSummary {
   name: string;
   kind: string;
+  /** The frame size (what the model and the viewer get). */
   width: number;
   height: number;
   framerate: string;
   colorimetry: string;
   caps: string;
+  /**
+   * The source's own picture before it was scaled to the frame, and the rectangle it fills in the frame (black
+   * bars around it when its shape differs: letterboxed). Present when the server knows it (file and RTSP sources,
+   * once the first frame has passed); optional, so an older viewer ignores it.
+   */
+  input?: SourceInput;
+}
+
+export interface SourceInput {
+  width: number;
+  height: number;
+  /** As GStreamer writes it, e.g. "1/1". */
+  pixelAspectRatio: string;
+  /** In frame pixels; the whole frame when the picture has the frame's shape. */
+  picture: { x: number; y: number; width: number; height: number };
 }
 
 export interface HelloMessage {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildLaunch, fileKind, PipelineSpecError } from '../../pipelines/index.ts';
+import { buildLaunch, fileKind, INPUT_PROBE_SINK_NAME, letterboxRect, PipelineSpecError } from '../../pipelines/index.ts';
 
 const TAIL = 'appsink name=segstream_sink sync=false max-buffers=1 drop=true';
 
@@ -7,8 +7,53 @@ describe('named pipelines', () => {
   it('test: videotestsrc with a moving pattern, NV12 at the size, latest frame wins', () => {
     const s = buildLaunch('t', { kind: 'test', width: 640, height: 360, framerate: 15 });
     expect(s).toMatch(/^videotestsrc pattern=smpte is-live=true horizontal-speed=4 ! video\/x-raw,framerate=15\/1,width=640,height=360 ! /);
-    expect(s).toContain('video/x-raw,format=NV12,width=640,height=360');
+    expect(s).toContain('videoscale add-borders=true ! video/x-raw,format=NV12,width=640,height=360,pixel-aspect-ratio=1/1 ! ');
     expect(s.endsWith(TAIL)).toBe(true);
+  });
+
+  it('file, usb and rtsp pin square pixels, so videoscale letterboxes a source of another shape', () => {
+    const SQUARE = 'video/x-raw,format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1';
+    expect(buildLaunch('f', { kind: 'file', path: '/x/v.mp4', width: 1280, height: 720 })).toContain(SQUARE);
+    expect(buildLaunch('f', { kind: 'file', path: '/x/p.png', width: 1280, height: 720 })).toContain(SQUARE);
+    expect(buildLaunch('f', { kind: 'file', path: '/x/%d.png', width: 1280, height: 720 })).toContain(SQUARE);
+    expect(buildLaunch('u', { kind: 'usb', width: 1280, height: 720, captureWidth: 640, captureHeight: 480 })).toContain(SQUARE);
+    expect(buildLaunch('r', { kind: 'rtsp', url: 'rtsp://cam/1', width: 1280, height: 720 })).toContain(SQUARE);
+  });
+
+  it('file and rtsp carry the input probe branch (their own size is known only once they run); the others do not', () => {
+    const PROBE = `segstream_input_tee. ! queue leaky=downstream max-size-buffers=1 ! fakesink name=${INPUT_PROBE_SINK_NAME} sync=false async=false enable-last-sample=true`;
+    expect(buildLaunch('f', { kind: 'file', path: '/x/v.mp4', width: 1280, height: 720 })).toContain(` ! tee name=segstream_input_tee ! videoconvert ! `);
+    for (const spec of [
+      { kind: 'file', path: '/x/v.mp4', width: 1280, height: 720 },
+      { kind: 'file', path: '/x/p.png', width: 1280, height: 720 },
+      { kind: 'file', path: '/x/%d.png', width: 1280, height: 720 },
+      { kind: 'rtsp', url: 'rtsp://cam/1', width: 1280, height: 720 },
+    ] as const) {
+      expect(buildLaunch('p', spec).endsWith(PROBE)).toBe(true);
+    }
+    for (const spec of [
+      { kind: 'test', width: 1280, height: 720 },
+      { kind: 'usb', width: 1280, height: 720 },
+      { kind: 'x5-mipi', width: 1280, height: 720 },
+    ] as const) {
+      expect(buildLaunch('p', spec)).not.toContain(INPUT_PROBE_SINK_NAME);
+    }
+  });
+
+  it('letterboxRect: where a picture of another shape sits in the frame', () => {
+    const frame = { width: 1280, height: 720 };
+    expect(letterboxRect({ width: 800, height: 600, pixelAspectRatio: '1/1' }, frame)).toEqual({ x: 160, y: 0, width: 960, height: 720 });
+    expect(letterboxRect({ width: 640, height: 360, pixelAspectRatio: '1/1' }, frame)).toEqual({ x: 0, y: 0, width: 1280, height: 720 });
+    expect(letterboxRect({ width: 800, height: 400, pixelAspectRatio: '1/1' }, frame)).toEqual({ x: 0, y: 40, width: 1280, height: 640 });
+    // Non-square pixels count: 720x576 at 16/15 is 768x576 on screen, 4:3.
+    expect(letterboxRect({ width: 720, height: 576, pixelAspectRatio: '16/15' }, frame)).toEqual({ x: 160, y: 0, width: 960, height: 720 });
+    // Anamorphic 16:9 in 4:3 storage fills a 16:9 frame.
+    expect(letterboxRect({ width: 1440, height: 1080, pixelAspectRatio: '4/3' }, { width: 1920, height: 1080 })).toEqual({ x: 0, y: 0, width: 1920, height: 1080 });
+    // Shapes that do not divide evenly, as videoscale 1.22 draws them (measured with gst-launch-1.0, NV12 1280x720):
+    // the scaled side rounded down, the first bar rounded down to even.
+    expect(letterboxRect({ width: 1001, height: 700, pixelAspectRatio: '1/1' }, frame)).toEqual({ x: 124, y: 0, width: 1029, height: 720 });
+    expect(letterboxRect({ width: 702, height: 500, pixelAspectRatio: '1/1' }, frame)).toEqual({ x: 134, y: 0, width: 1010, height: 720 });
+    expect(letterboxRect({ width: 1000, height: 501, pixelAspectRatio: '1/1' }, frame)).toEqual({ x: 0, y: 38, width: 1280, height: 641 });
   });
 
   it('file: video, image and image sequence pick different heads; paths are quoted', () => {
@@ -30,8 +75,10 @@ describe('named pipelines', () => {
     expect(() => buildLaunch('u', { kind: 'usb', device: '/etc/passwd', width: 640, height: 480 })).toThrow(/source "u": device: expected a V4L2 device node like \/dev\/video0, got "\/etc\/passwd"/);
   });
 
-  it('x5-mipi: a VSE channel asked for NV12 at the size', () => {
-    expect(buildLaunch('m', { kind: 'x5-mipi', width: 512, height: 512 })).toMatch(/^v4l2src device=\/dev\/video8 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! /);
+  it('x5-mipi: a VSE channel asked for NV12 at the size; the pixel aspect ratio left open (videoscale passes through)', () => {
+    const s = buildLaunch('m', { kind: 'x5-mipi', width: 512, height: 512 });
+    expect(s).toMatch(/^v4l2src device=\/dev\/video8 io-mode=mmap ! video\/x-raw,format=NV12,width=512,height=512 ! /);
+    expect(s).not.toContain('pixel-aspect-ratio');
   });
 
   it('rtsp: URL checked and quoted', () => {

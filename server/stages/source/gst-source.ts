@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { APPSINK_NAME } from '../../../pipelines/index.ts';
+import { APPSINK_NAME, INPUT_PROBE_SINK_NAME, letterboxRect, type InputPicture, type PictureRect } from '../../../pipelines/index.ts';
 import type { ColorModel, FrameContext, Nv12Image } from '../frame-context.ts';
 import { colorModelFromCaps } from './colorimetry.ts';
 
@@ -12,11 +12,13 @@ const require = createRequire(import.meta.url);
 interface GstAppSink {
   pull(cb: (buf: Buffer | null | undefined, caps?: Record<string, unknown>) => void): void;
 }
+/** An element found by name; its GObject properties read and write as fields. */
+type GstElement = Record<string, unknown>;
 interface GstPipeline {
   play(): void;
   stop(): void;
   pause(): void;
-  findChild(name: string): GstAppSink | null;
+  findChild(name: string): (GstAppSink & GstElement) | null;
   pollBus(cb: (msg: Record<string, unknown>) => void): void;
   seek(position: number, flags: number): boolean;
 }
@@ -40,6 +42,12 @@ export interface SourceCaps {
   colorimetry: string;
   /** The caps as one readable string. */
   text: string;
+  /**
+   * The source's own picture before it was scaled to the output size, and where it sits in the output frame
+   * (black bars around it when its shape differs). Known for pipelines with the input probe (files, RTSP), once
+   * the first buffer has passed it; absent otherwise.
+   */
+  input?: InputPicture & { rect: PictureRect };
 }
 
 export interface GstSourceOptions {
@@ -95,6 +103,8 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
   private running = false;
   private nextId = 1;
   private capsInfo: SourceCaps | null = null;
+  private inputPicture: InputPicture | null = null;
+  private inputProbed = false;
   private color: ColorModel | null = null;
   private fifo: FifoGuard | null = null;
   /** Frames delivered by the appsink so far. */
@@ -139,6 +149,9 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
         if (this.options.loop) setTimeout(() => this.running && this.pipeline === pipeline && sink.pull(onData), 20);
         return;
       }
+      // The probe first: when its buffer has passed already, the first caps event carries the input (otherwise a
+      // second caps event follows with it).
+      if (!this.inputProbed) this.readInputProbe(pipeline);
       if (caps && !this.capsInfo) this.onCaps(caps);
       const ctx = this.toFrame(buf);
       if (ctx) this.emit('frame', ctx);
@@ -194,6 +207,36 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
     }
   }
 
+  /**
+   * Reads the input probe's last sample (when the pipeline has the probe branch and it has seen a buffer), then
+   * lets the sink drop the sample it keeps, so the branch holds no frame.
+   * Called on main-branch frames until it has an answer.
+   */
+  private readInputProbe(pipeline: GstPipeline): void {
+    const probe = pipeline.findChild(INPUT_PROBE_SINK_NAME);
+    if (!probe) {
+      this.inputProbed = true;
+      return;
+    }
+    const sample = probe['last-sample'] as { caps?: Record<string, unknown> } | undefined;
+    const caps = sample?.caps;
+    const width = Number(caps?.width);
+    const height = Number(caps?.height);
+    if (!caps || !(width > 0 && height > 0)) return;
+    this.inputProbed = true;
+    probe['enable-last-sample'] = false;
+    const par = caps['pixel-aspect-ratio'];
+    this.inputPicture = { width, height, pixelAspectRatio: typeof par === 'string' ? par : '1/1' };
+    if (this.capsInfo) this.publishCaps(this.capsInfo);
+  }
+
+  /** Emits the caps, with the input picture and its place in the frame when the probe has reported it. */
+  private publishCaps(caps: SourceCaps): void {
+    const input = this.inputPicture;
+    this.capsInfo = input ? { ...caps, input: { ...input, rect: letterboxRect(input, caps) } } : caps;
+    this.emit('caps', this.capsInfo);
+  }
+
   private onCaps(caps: Record<string, unknown>): void {
     const width = Number(caps.width);
     const height = Number(caps.height);
@@ -202,18 +245,17 @@ export class GstSource extends EventEmitter<GstSourceEvents> {
       .filter(([k]) => k !== 'name')
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(',');
-    this.capsInfo = {
+    this.color = this.options.colorOverride
+      ? { ...this.options.colorOverride, origin: 'config' }
+      : colorModelFromCaps(colorimetry || undefined, height);
+    this.publishCaps({
       width,
       height,
       format: String(caps.format ?? ''),
       framerate: String(caps.framerate ?? ''),
       colorimetry,
       text: `${String(caps.name ?? '')},${text}`,
-    };
-    this.color = this.options.colorOverride
-      ? { ...this.options.colorOverride, origin: 'config' }
-      : colorModelFromCaps(colorimetry || undefined, height);
-    this.emit('caps', this.capsInfo);
+    });
   }
 
   private toFrame(buf: Buffer): FrameContext | null {
