@@ -25,7 +25,9 @@ interface RowSample {
 }
 
 async function sampleRows(page: Page): Promise<RowSample[]> {
-  return page.$$eval('[data-testid="legend"] li', (items) => items.map((li) => {
+  // document.querySelectorAll, not page.$$eval: Playwright's selector engine was seen to return these rows out of
+  // document order right after a reorder, which reads as rows drawn out of order.
+  return page.evaluate(() => Array.from(document.querySelectorAll('[data-testid="legend"] li'), (li) => {
     const r = li.getBoundingClientRect();
     return { id: li.getAttribute('data-class-id') ?? 'other', share: Number(li.getAttribute('data-share')), top: r.top, bottom: r.bottom, left: r.left, right: r.right };
   }));
