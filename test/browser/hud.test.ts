@@ -34,6 +34,9 @@ describe('HUD numbers', () => {
       expect(source).toMatch(new RegExp(`at ${expected} fps`));
       expect(source).not.toMatch(/\d+\/\d+/); // no raw GStreamer fraction
       expect(source.trim()).not.toMatch(/[·,]$/); // no dangling separator
+      // Every separator stands between spaces, in the whole panel ("30 fps·bt601" was seen when markup trimmed one).
+      const panel = await page.locator('.panel').innerText();
+      expect(panel.match(/\S·|·(?!\s)/g) ?? [], panel).toEqual([]);
       const fpsLine = (await page.locator('[data-testid="hud-fps"]').textContent()) ?? '';
       expect(fpsLine).toMatch(/fps/);
       expect(fpsLine).not.toMatch(/·\s*$/);
