@@ -39,6 +39,23 @@ export interface SceneOptions {
   motion: boolean;
   /** Scatter `flickerShare` of the pixels as class `flicker`, at new random places each frame. */
   flickerShare: number;
+  /**
+   * A busy scene: the sky split into this many classes (ids from BUSY_FIRST_ID) in bands whose widths swell and
+   * shrink from frame to frame, so their shares keep crossing (what a legend sees from a real, noisy model). 0: off.
+   */
+  busyClasses?: number;
+}
+
+export const BUSY_FIRST_ID = 30;
+
+/** Band edges (columns) of the busy scene's classes in one frame: close base widths, each swaying by up to ±35 %. */
+function busyBands(frameId: number, width: number, count: number): number[] {
+  const weights = Array.from({ length: count }, (_, i) => (1 / (1 + i * 0.12)) * (1 + 0.35 * Math.sin(frameId * (0.11 + i * 0.017) + i * 1.7)));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const edges: number[] = [];
+  let sum = 0;
+  for (const w of weights) edges.push(Math.round(((sum += w) / total) * width));
+  return edges;
 }
 
 /** Deterministic 32-bit PRNG (mulberry32). */
@@ -74,9 +91,18 @@ export function mockClassMap(frameId: number, width: number, height: number, sce
   const strip = Math.floor(width / 8);
   const half = Math.floor(height / 2);
   const box = personBox(frameId, width, height, scene.motion);
+  const busy = scene.busyClasses ?? 0;
+  const skyIds = new Uint8Array(width).fill(MOCK_CLASSES.sky);
+  if (busy > 0) {
+    const edges = busyBands(frameId, width, busy);
+    for (let x = 0, band = 0; x < width; x++) {
+      while (band < busy - 1 && x >= edges[band]) band++;
+      skyIds[x] = BUSY_FIRST_ID + band;
+    }
+  }
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      let id: number = x < strip ? MOCK_CLASSES.building : y < half ? MOCK_CLASSES.sky : MOCK_CLASSES.floor;
+      let id: number = x < strip ? MOCK_CLASSES.building : y < half ? skyIds[x] : MOCK_CLASSES.floor;
       if (x >= box.x && x < box.x + box.w && y >= box.y && y < box.y + box.h) id = MOCK_CLASSES.person;
       ids[y * width + x] = id;
     }

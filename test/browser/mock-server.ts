@@ -43,6 +43,8 @@ export interface MockServerOptions {
   overlaid?: boolean;
   motion?: boolean;
   flickerShare?: number;
+  /** See SceneOptions.busyClasses. */
+  busyClasses?: number;
   /** Directory served at / (default dist/client). */
   staticDir?: string;
 }
@@ -108,7 +110,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(8).toString('hex');
   const staticDir = resolve(options.staticDir ?? join(REPO_ROOT, 'dist', 'client'));
-  const scene: SceneOptions = { motion: options.motion ?? true, flickerShare: options.flickerShare ?? 0 };
+  const scene: SceneOptions = { motion: options.motion ?? true, flickerShare: options.flickerShare ?? 0, busyClasses: options.busyClasses ?? 0 };
   const overlaid = options.overlaid ?? false;
   const palette = mockPalette();
   const classNames = mockClassNames();

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { colourShare, decodeRgb, diagnostics, freezePicture, meanAbsDiff, openViewer, shootStage, USING_REAL_SERVER, waitForFrames, wrapMock, type ServerUnderTest, useViewerFixture } from './harness.ts';
+import { colourShare, decodeRgb, type RawImage, diagnostics, freezePicture, meanAbsDiff, openViewer, shootStage, USING_REAL_SERVER, waitForFrames, wrapMock, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { startMockServer, type MockServer } from './mock-server.ts';
 
 let server: ServerUnderTest;
@@ -81,6 +81,67 @@ describe.each(['2d', 'webgl'] as const)('view modes with the %s compositor', (re
         expect(await meanAbsDiff(solid, mask)).toBeLessThan(1);
       }
       expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** Runs of at least `minRun` lines (rows or columns) that hold picture, not the stage's background. */
+function contentRuns(image: RawImage, axis: 'rows' | 'columns', minRun = 20): [number, number][] {
+  const bg = [image.data[0], image.data[1], image.data[2]]; // a corner: the letterbox around the pictures
+  const lines = axis === 'rows' ? image.height : image.width;
+  const across = axis === 'rows' ? image.width : image.height;
+  const runs: [number, number][] = [];
+  let start = -1;
+  for (let line = 0; line <= lines; line++) {
+    let content = 0;
+    if (line < lines) {
+      for (let k = 0; k < across; k++) {
+        const o = (axis === 'rows' ? line * image.width + k : k * image.width + line) * 3;
+        if (Math.abs(image.data[o] - bg[0]) + Math.abs(image.data[o + 1] - bg[1]) + Math.abs(image.data[o + 2] - bg[2]) > 30) content++;
+      }
+    }
+    const isContent = content > across * 0.05;
+    if (isContent && start < 0) start = line;
+    if (!isContent && start >= 0) {
+      if (line - start >= minRun) runs.push([start, line]);
+      start = -1;
+    }
+  }
+  return runs;
+}
+
+describe('side by side', () => {
+  it('puts the two pictures left and right on a landscape 1400x900 window (same rows)', async () => {
+    const { page, context } = await openViewer(browser, server, '?mode=side-by-side', { width: 1400, height: 900 });
+    try {
+      await waitForFrames(page, 3);
+      await page.waitForTimeout(300);
+      const image = await decodeRgb(await shootStage(page, 'side-by-side-1400x900'));
+      const columns = contentRuns(image, 'columns');
+      const rows = contentRuns(image, 'rows');
+      expect(columns, 'two pictures across').toHaveLength(2);
+      expect(rows, 'one band of rows: both pictures at the same y').toHaveLength(1);
+      // Equal sizes: the two pictures are as wide as each other.
+      expect(Math.abs((columns[0][1] - columns[0][0]) - (columns[1][1] - columns[1][0]))).toBeLessThanOrEqual(3);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('stacks them on a portrait 390x844 phone', async () => {
+    const { page, context } = await openViewer(browser, server, '?mode=side-by-side', { width: 390, height: 844 }, { isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    try {
+      await waitForFrames(page, 3);
+      await page.waitForTimeout(300);
+      const image = await decodeRgb(await shootStage(page, 'side-by-side-390x844'));
+      const rows = contentRuns(image, 'rows');
+      const columns = contentRuns(image, 'columns');
+      expect(rows, 'two pictures stacked').toHaveLength(2);
+      expect(columns, 'one band of columns').toHaveLength(1);
+      // Each picture spans most of the phone's width.
+      expect(columns[0][1] - columns[0][0]).toBeGreaterThan(image.width * 0.7);
     } finally {
       await context.close();
     }

@@ -42,6 +42,11 @@ describe('layout', () => {
     const tall = layoutViewports('side-by-side', 400, 900, 1280, 720, false);
     expect(tall[1].y).toBeGreaterThan(tall[0].y + tall[0].height - 1);
     for (const v of [...wide, ...tall]) expect(v.width / v.height).toBeCloseTo(1280 / 720, 1);
+    // The stage of a 1400x900 window beside the panel: landscape, so across (same y), although stacking would give
+    // larger pictures there.
+    const beside = layoutViewports('side-by-side', 1064, 900, 1280, 720, false);
+    expect(Math.abs(beside[0].y - beside[1].y)).toBeLessThanOrEqual(1); // halves may differ by a pixel of rounding
+    expect(beside[1].x).toBeGreaterThanOrEqual(beside[0].x + beside[0].width);
   });
 
   it('cannot un-blend a server-overlaid JPEG: overlay and raw show it, side by side pairs it with the mask', () => {

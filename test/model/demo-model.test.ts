@@ -196,7 +196,7 @@ describe('ensureDemoModel', () => {
     expect(path.dirname(files.modelPath)).toBe(path.join(cache, demoModelKey(opts)));
     const config = JSON.parse(await fs.readFile(files.configPath, 'utf8'));
     expect(config.segstream_demo).toBe(true);
-    expect(config.id2label).toEqual({ '0': 'class 0', '1': 'class 1', '2': 'class 2', '3': 'class 3' });
+    expect(config.id2label).toEqual({ '0': 'wall', '1': 'building', '2': 'sky', '3': 'floor' });
     const prep = JSON.parse(await fs.readFile(files.preprocessorPath, 'utf8'));
     expect(prep.size).toEqual({ height: 64, width: 64 });
     expect(Buffer.from(await fs.readFile(files.modelPath)).equals(Buffer.from(buildDemoModel(opts)))).toBe(true);

@@ -233,7 +233,7 @@ describe('loadModelInfo: models that are not the HF export', () => {
     const dir = await folder('demo', { 'model.onnx': buildDemoModel(opts), 'config.json': demoConfigJson(opts) });
     const m = await loadModelInfo(path.join(dir, 'model.onnx'));
     expect(m.untrainedDemo).toBe(true);
-    expect(m.classNames).toEqual(['class 0', 'class 1', 'class 2', 'class 3', 'class 4', 'class 5']);
+    expect(m.classNames).toEqual(['wall', 'building', 'sky', 'floor', 'tree', 'ceiling']);
     expect(m.input).toMatchObject({ height: 96, width: 96 });
     expect(m.output).toMatchObject({ classes: 6, height: 24, width: 24 });
     expect(m.details.opset).toBe(17);

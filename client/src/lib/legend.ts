@@ -1,8 +1,12 @@
 /**
  * Live class shares for the legend: an exponential moving average over time (so numbers are readable at
- * 30 fps), with an order that only changes when a share clearly overtakes its neighbour (so rows do not
- * swap back and forth on noise). The averaged shares still sum to 1: every class decays toward its new share.
+ * 30 fps), with an order that only changes when a share clearly overtakes another (so rows do not swap back and
+ * forth on noise), and the top rows with the rest folded into one "other" row. The averaged shares still sum to
+ * 1: every class decays toward its new share.
  */
+
+/** Rows the legend shows before folding the rest into "other": enough for a scene, few enough to read at a glance. */
+export const LEGEND_TOP_ROWS = 8;
 
 export interface LegendEntry {
   id: number;
@@ -18,13 +22,14 @@ export interface ShareAveragerOptions {
   /** A class no longer present is dropped once its averaged share falls below this. */
   dropBelow: number;
   /**
-   * A row moves above its neighbour only when ahead by more than this (share units), or by more than a quarter
-   * of the neighbour's share when that is smaller: small classes still sort (0.1% above 0.0%).
+   * A row moves above another only when ahead by more than this (share units), or by more than a quarter of the
+   * other's share when that is smaller: small classes still sort (0.1% above 0.0%). Conversely no row ever sits
+   * above one that is ahead of it by more than that.
    */
   swapMargin: number;
 }
 
-export const DEFAULT_SHARE_OPTIONS: ShareAveragerOptions = { tauMs: 600, dropBelow: 0.0005, swapMargin: 0.004 };
+export const DEFAULT_SHARE_OPTIONS: ShareAveragerOptions = { tauMs: 600, dropBelow: 0.0005, swapMargin: 0.006 };
 
 export class ShareAverager {
   private entries: LegendEntry[] = [];
@@ -69,19 +74,36 @@ export class ShareAverager {
 }
 
 /**
- * Insertion sort from the previous order: an entry moves up only past neighbours it beats by the margin (absolute
- * for large shares, relative for small ones, where an absolute margin would freeze the order).
+ * The order with hysteresis, built from the top: each place goes to the remaining entry that came first in the
+ * previous order, among those no other remaining entry beats by the margin. So the previous order is kept
+ * wherever the shares allow, and for any two rows the lower one is never ahead of the upper by more than the
+ * margin (whatever the distance between them). O(n^2) over at most a few hundred classes.
  */
 function settleOrder(entries: LegendEntry[], margin: number): LegendEntry[] {
-  const out = entries.slice();
-  for (let i = 1; i < out.length; i++) {
-    const item = out[i];
-    let j = i - 1;
-    while (j >= 0 && item.share > out[j].share + Math.min(margin, out[j].share / 4)) {
-      out[j + 1] = out[j];
-      j--;
-    }
-    out[j + 1] = item;
+  const marginOf = (share: number) => Math.min(margin, share / 4);
+  const remaining = entries.slice(); // previous order first, new classes after
+  const out: LegendEntry[] = [];
+  while (remaining.length > 0) {
+    let largest = 0;
+    for (const entry of remaining) largest = Math.max(largest, entry.share);
+    const index = remaining.findIndex((entry) => largest <= entry.share + marginOf(entry.share));
+    out.push(remaining.splice(index, 1)[0]);
   }
   return out;
+}
+
+/** The legend as shown: the top rows in order, the rest as one summed "other" row (null when nothing is left over). */
+export interface FoldedLegend {
+  rows: LegendEntry[];
+  other: { share: number; classes: number } | null;
+}
+
+export function foldLegend(entries: readonly LegendEntry[], top = LEGEND_TOP_ROWS): FoldedLegend {
+  if (!Number.isInteger(top) || top < 1) throw new RangeError(`foldLegend: top: expected an integer of at least 1, got ${top}`);
+  // Folding a single row would only rename it.
+  if (entries.length <= top + 1) return { rows: entries.slice(), other: null };
+  const rest = entries.slice(top);
+  let share = 0;
+  for (const entry of rest) share += entry.share;
+  return { rows: entries.slice(0, top), other: { share, classes: rest.length } };
 }

@@ -1,10 +1,16 @@
 /** Viewer-side rates and the one-minute history behind the HUD chart. */
 
-/** Events per second over a sliding window of timestamps. */
+/**
+ * Events per second over a sliding window of timestamps. The window always keeps the two newest events (up to
+ * `keepMs` old), so a slow stream (1 frame/s or less) still reads its true rate instead of 0.
+ */
 export class RateMeter {
   private times: number[] = [];
 
-  constructor(private readonly windowMs = 2000) {}
+  constructor(
+    private readonly windowMs = 2000,
+    private readonly keepMs = 30_000,
+  ) {}
 
   note(now: number): void {
     this.times.push(now);
@@ -13,10 +19,13 @@ export class RateMeter {
 
   rate(now: number): number {
     this.trim(now);
-    if (this.times.length < 2) return 0;
-    const span = Math.max(now - this.times[0], 1);
-    // n events in the window: n-1 intervals between the first and the newest, plus the quiet time since.
-    return ((this.times.length - 1) / span) * 1000;
+    const n = this.times.length;
+    if (n < 2) return 0;
+    const first = this.times[0];
+    const last = this.times[n - 1];
+    const interval = Math.max(last - first, 1) / (n - 1);
+    // A silence longer than two intervals pulls the rate down (a stall reads as one), shorter gaps are jitter.
+    return 1000 / Math.max(interval, (now - last) / 2);
   }
 
   reset(): void {
@@ -25,9 +34,34 @@ export class RateMeter {
 
   private trim(now: number): void {
     let drop = 0;
-    while (drop < this.times.length && now - this.times[drop] > this.windowMs) drop++;
+    const keepAtLeast = this.times.length - 2;
+    while (drop < this.times.length && now - this.times[drop] > this.windowMs && (drop < keepAtLeast || now - this.times[drop] > this.keepMs)) drop++;
     if (drop > 0) this.times.splice(0, drop);
   }
+}
+
+/** A rate for the HUD: whole numbers from 10/s, one decimal from 1/s, two significant digits below, "–" for none. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return '–';
+  if (perSecond >= 9.95) return perSecond.toFixed(0);
+  if (perSecond >= 0.995) return perSecond.toFixed(1);
+  return perSecond.toPrecision(2);
+}
+
+/**
+ * A GStreamer framerate fraction ("30/1", "30000/1001", "0/1") as people say it: "30 fps", "29.97 fps",
+ * "variable rate". Anything else is shown as given.
+ */
+export function formatFramerate(fraction: string): string {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(fraction);
+  if (match === null) return fraction.trim();
+  const numerator = Number(match[1]);
+  const denominator = Number(match[2]);
+  if (numerator === 0 || denominator === 0) return 'variable rate';
+  const rate = numerator / denominator;
+  // Two decimals only where they say something (29.97), none for whole rates.
+  const text = Number.isInteger(rate) ? String(rate) : rate.toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
+  return `${text} fps`;
 }
 
 export interface HistorySample {

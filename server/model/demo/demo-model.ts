@@ -21,6 +21,7 @@ import { OnnxGraphBuilder, attr, type TensorData } from '../onnx/builder.ts';
 import { OnnxElemType } from '../onnx/reader.ts';
 import { numberToHalf } from '../onnx/tensor-values.ts';
 import { SeededRandom } from './seeded-random.ts';
+import { demoClassName } from './ade20k-labels.ts';
 import { integerRange, invalidParameterError } from '../../util/validate.ts';
 
 export type DemoVariant = 'b0' | 'tiny';
@@ -112,8 +113,11 @@ const DEFAULTS: Record<DemoVariant, { size: number; classes: number }> = {
   tiny: { size: 64, classes: 8 },
 };
 
-/** Bumped whenever the generated graph or weights change, so cached files from older builders are not reused. */
-export const DEMO_BUILDER_VERSION = 1;
+/**
+ * Bumped whenever the generated files change (graph, weights or config), so cached files from older builders are
+ * not reused. 2: ADE20K class names in config.json instead of "class N".
+ */
+export const DEMO_BUILDER_VERSION = 2;
 
 export const DEMO_MODEL_NOTE =
   'segstream demo model: SegFormer-shaped graph with seeded RANDOM weights (untrained). ' +
@@ -754,15 +758,16 @@ export function buildDemoModel(opts: DemoModelOptions = {}): Uint8Array {
   return b.toBytes();
 }
 
-/** The Hugging Face-style config.json of a demo model (numbered class names, the demo marker). */
+/** The Hugging Face-style config.json of a demo model (ADE20K's class names, the demo marker). */
 export function demoConfigJson(opts: DemoModelOptions = {}): Record<string, unknown> {
   const o = resolveDemoOptions(opts);
   const a = DEMO_ARCHS[o.variant];
   const id2label: Record<string, string> = {};
   const label2id: Record<string, number> = {};
   for (let i = 0; i < o.classes; i++) {
-    id2label[String(i)] = `class ${i}`;
-    label2id[`class ${i}`] = i;
+    const name = demoClassName(i);
+    id2label[String(i)] = name;
+    label2id[name] = i;
   }
   return {
     segstream_demo: true,

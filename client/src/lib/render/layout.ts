@@ -34,14 +34,14 @@ export function layoutViewports(mode: ViewMode, canvasWidth: number, canvasHeigh
   if (mode === 'mask') return [{ ...fitRect(whole, frameWidth, frameHeight), layer: 'mask' }];
   if (mode === 'overlay') return [{ ...fitRect(whole, frameWidth, frameHeight), layer: overlaid ? 'frame' : 'overlay' }];
 
-  // Side by side: split along whichever axis gives the larger pictures (rows on a portrait phone).
+  // Side by side means left and right on a landscape canvas, as the name promises, even where stacking would give
+  // larger pictures; only a portrait canvas (a phone held upright) stacks them.
   const gap = Math.round(Math.min(canvasWidth, canvasHeight) * 0.01);
   const halfW = Math.floor((canvasWidth - gap) / 2);
   const halfH = Math.floor((canvasHeight - gap) / 2);
-  const across = Math.min(halfW / frameWidth, canvasHeight / frameHeight);
-  const stacked = Math.min(canvasWidth / frameWidth, halfH / frameHeight);
-  const first: Rect = across >= stacked ? { x: 0, y: 0, width: halfW, height: canvasHeight } : { x: 0, y: 0, width: canvasWidth, height: halfH };
-  const second: Rect = across >= stacked
+  const across = canvasWidth >= canvasHeight;
+  const first: Rect = across ? { x: 0, y: 0, width: halfW, height: canvasHeight } : { x: 0, y: 0, width: canvasWidth, height: halfH };
+  const second: Rect = across
     ? { x: halfW + gap, y: 0, width: canvasWidth - halfW - gap, height: canvasHeight }
     : { x: 0, y: halfH + gap, width: canvasWidth, height: canvasHeight - halfH - gap };
   return [
