@@ -19,6 +19,7 @@ import { CALIB_MANIFEST, listTensorFiles, type CalibFormat, type CalibManifest, 
 import { EXIT_OK, optionalString, parseChoice, parseNumber, printJson, requiredString, runCli, UsageError, type Options } from '../../cli/args.ts';
 import { MODEL_FILE_OPTIONS, modelFileFlags } from './model-file-flags.ts';
 import { finding, formatFindings, type Finding } from '../report/findings.ts';
+import { cropToEvenSize } from '../even-crop.ts';
 import { decodeImage, openImageSet } from '../images.ts';
 import { loadModelContext, type ModelContext } from '../model-context.ts';
 import { encodeNpy, rawBytes } from '../tensors/tensor-file.ts';
@@ -91,15 +92,6 @@ function packNv12(img: Nv12Image): Uint8Array {
   return out;
 }
 
-function cropEven(rgb: Uint8Array, w: number, h: number): { rgb: Uint8Array; w: number; h: number } {
-  const ew = w - (w % 2);
-  const eh = h - (h % 2);
-  if (ew === w && eh === h) return { rgb, w, h };
-  const out = new Uint8Array(ew * eh * 3);
-  for (let y = 0; y < eh; y++) out.set(rgb.subarray(y * w * 3, y * w * 3 + ew * 3), y * ew * 3);
-  return { rgb: out, w: ew, h: eh };
-}
-
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -120,7 +112,7 @@ export function calibrationTensor(
     return { tensor: rgbToTensor(rgb, width, height, { ...size, mean: ZERO, std: ONE, rescale: 1 }) };
   }
   // nv12: the camera frame at full size, then the stream's NV12 path to the model size (0-255 pixels).
-  const even = cropEven(rgb, width, height);
+  const even = cropToEvenSize(rgb, width, height);
   const frame = rgbToNv12(even.rgb, even.w, even.h, { matrix: o.sourceMatrix, range: o.sourceRange });
   const tensor = nv12ToTensor(frame, { ...size, mean: ZERO, std: ONE, rescale: 1, color: { matrix: o.sourceMatrix, range: o.sourceRange } });
   const runtime = packNv12(resizeNv12(frame, info.input.width, info.input.height));
