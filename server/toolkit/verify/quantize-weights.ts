@@ -17,6 +17,7 @@ import type { GraphNode } from '../../model/onnx/graph.ts';
 import { attr, encodeNode, encodeTensor } from '../../model/onnx/builder.ts';
 import { editGraph, patchPayloads, type PayloadPatch } from '../../model/onnx/rewrite.ts';
 import { quantizePerChannel } from '../quantize/qparams.ts';
+import { absDiffSumMax } from './accuracy-metrics.ts';
 
 export interface WeightQuantOptions {
   mode?: 'qdq' | 'fake';
@@ -149,14 +150,8 @@ export function quantizeWeightsPerChannel(modelBytes: Uint8Array, options: Weigh
       continue;
     }
     const { q, scales, dq, channels } = quantisePerChannel(values, shape, axis);
-    let maxErr = 0;
-    let sumErr = 0;
-    for (let i = 0; i < values.length; i++) {
-      const e = Math.abs(values[i]! - dq[i]!);
-      sumErr += e;
-      if (e > maxErr) maxErr = e;
-    }
-    tensors.push({ name, op, shape, axis, channels, maxAbsError: maxErr, meanAbsError: sumErr / values.length });
+    const err = absDiffSumMax(values, dq);
+    tensors.push({ name, op, shape, axis, channels, maxAbsError: err.max, meanAbsError: err.sum / values.length });
 
     if (mode === 'fake') {
       patches.push({ offset: t.payload!.offset, bytes: littleEndianFloats(dq) });
