@@ -9,7 +9,6 @@ import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tuneMallocWithoutRuntimeArena } from '../kernels/index.ts';
-import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import type { ModelInfo } from '../model/model-info.ts';
 import type { ControlAction, HelloMessage, PostprocessMode } from '../protocol/index.ts';
 import { STAGES, type FrameContext } from '../stages/frame-context.ts';
@@ -30,6 +29,7 @@ import { Histogram } from '../util/prometheus.ts';
 import { SecretMask, urlSecrets } from '../util/redact.ts';
 import { RateMeter } from '../util/stats.ts';
 import type { Config } from './config.ts';
+import { resolveModelRef } from './model-ref.ts';
 import { ControlQueue, type ControlTarget } from './controls.ts';
 import { buildHello } from './hello.ts';
 import { streamMetricsText, type StreamFigures } from './metrics-exposition.ts';
@@ -322,21 +322,8 @@ export class SegStreamApp implements ControlTarget {
     return `http://${host}:${addr.port}/`;
   }
 
-  private async resolveModel(name: string): Promise<ModelRef> {
-    const entry = this.config.models[name]!;
-    if (entry.demo) {
-      const files = await ensureDemoModel(path.join(this.config.cacheDir, 'demo-models'), { size: entry.demo.size, classes: entry.demo.classes, variant: entry.demo.variant });
-      if (files.repaired) this.log(`demo model cache repaired: ${files.repaired}`);
-      return { backend: 'onnx', files: [files.modelPath], configPath: files.configPath, preprocessorPath: files.preprocessorPath, name };
-    }
-    return {
-      backend: entry.backend,
-      files: entry.files,
-      ...(entry.config ? { configPath: entry.config } : {}),
-      ...(entry.preprocessor ? { preprocessorPath: entry.preprocessor } : {}),
-      ...(entry.modelName ? { packModel: entry.modelName } : {}),
-      name,
-    };
+  private resolveModel(name: string): Promise<ModelRef> {
+    return resolveModelRef(this.config, name, (what) => this.log(`demo model cache repaired: ${what}`));
   }
 
   private async startInference(name: string): Promise<ModelInfo> {

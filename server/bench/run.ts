@@ -11,10 +11,9 @@ import { WebSocket } from 'ws';
 import type { Page } from 'playwright-core';
 import { SegStreamApp } from '../app/app.ts';
 import type { ModelInfo } from '../model/model-info.ts';
-import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import type { PostprocessMode } from '../protocol/index.ts';
-import type { ModelRef } from '../stages/infer/worker-protocol.ts';
 import { validateConfig, type Config } from '../app/config.ts';
+import { resolveModelRef } from '../app/model-ref.ts';
 import type { FrameContext } from '../stages/frame-context.ts';
 import * as kernels from '../kernels/index.ts';
 import { summarize, type Summary } from '../util/stats.ts';
@@ -202,24 +201,6 @@ function benchConfig(o: BenchOptions): Config {
     defaultModel: benchModelName(o.model),
   };
   return validateConfig(raw, 'bench options', process.cwd());
-}
-
-/** The model reference the bench config resolves to, as the server resolves it (the demo model generated into the cache). */
-async function modelRefOf(config: Config): Promise<ModelRef> {
-  const name = config.defaultModel;
-  const entry = config.models[name]!;
-  if (entry.demo) {
-    const files = await ensureDemoModel(path.join(config.cacheDir, 'demo-models'), { size: entry.demo.size, classes: entry.demo.classes, variant: entry.demo.variant });
-    return { backend: 'onnx', files: [files.modelPath], configPath: files.configPath, preprocessorPath: files.preprocessorPath, name };
-  }
-  return {
-    backend: entry.backend,
-    files: entry.files,
-    ...(entry.config ? { configPath: entry.config } : {}),
-    ...(entry.preprocessor ? { preprocessorPath: entry.preprocessor } : {}),
-    ...(entry.modelName ? { packModel: entry.modelName } : {}),
-    name,
-  };
 }
 
 function counters(app: SegStreamApp): DropCounters {
@@ -417,7 +398,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   try {
     const described = o.model === 'demo' ? `demo ${o.demoVariant} ${o.demoSize}` : o.model;
     o.log(`bench: ${o.source} ${o.width}x${o.height} -> ${described}; ${plan.rounds} round${plan.rounds === 1 ? '' : 's'} of [pipeline | model-only], order alternating`);
-    const ref = await modelRefOf(config);
+    const ref = await resolveModelRef(config, config.defaultModel);
     const started = await ModelOnlyProcess.start(ref, { threads: o.threads, memoryArena: o.memoryArena, warmupRuns: MODEL_ONLY_LOAD_WARMUP });
     modelOnly = started.process;
 

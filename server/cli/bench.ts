@@ -12,16 +12,10 @@ import { MAX_ROUNDS, planRounds } from '../bench/rounds.ts';
 import { formatMs, stageTable } from '../bench/summary.ts';
 import { deprecated, integerFlag, optionalString, parseChoice, parseCommandArgs, runCli, sizeFlag, type Options } from './args.ts';
 import { importOptional } from './optional-package.ts';
-import { fileSourceProblem, OVERLAY_CHOICES } from './serve.ts';
+import { fileSourceProblem, OVERLAY_CHOICES, SOURCE_OPTIONS } from './serve.ts';
 
 const BENCH_OPTIONS = {
-  source: { type: 'string' },
-  file: { type: 'string' },
-  usb: { type: 'string' },
-  'x5-mipi': { type: 'string' },
-  rtsp: { type: 'string' },
-  size: { type: 'string' },
-  fps: { type: 'string' },
+  ...SOURCE_OPTIONS,
   'source-fps': { type: 'string' },
   model: { type: 'string' },
   backend: { type: 'string' },

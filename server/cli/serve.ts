@@ -6,9 +6,8 @@ import { ConfigError, defaultConfig, loadConfigFile, validateConfig, type Config
 import { InputError, UsageError } from '../util/errors.ts';
 import { integerFlag, optionalString, parseChoice, runCli, sizeFlag, type Options, type Values } from './args.ts';
 
-/** The flags of the stream itself: `serve` takes them, and `kiosk` (which starts the same server) too. */
-export const STREAM_OPTIONS = {
-  config: { type: 'string' },
+/** The flags that pick and size the source: the stream's, and bench's (which runs the same sources). */
+export const SOURCE_OPTIONS = {
   source: { type: 'string' },
   file: { type: 'string' },
   usb: { type: 'string' },
@@ -16,6 +15,12 @@ export const STREAM_OPTIONS = {
   rtsp: { type: 'string' },
   size: { type: 'string' },
   fps: { type: 'string' },
+} as const satisfies Options;
+
+/** The flags of the stream itself: `serve` takes them, and `kiosk` (which starts the same server) too. */
+export const STREAM_OPTIONS = {
+  config: { type: 'string' },
+  ...SOURCE_OPTIONS,
   color: { type: 'string' },
   model: { type: 'string' },
   backend: { type: 'string' },

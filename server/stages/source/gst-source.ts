@@ -1,10 +1,11 @@
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { APPSINK_NAME, INPUT_PROBE_SINK_NAME, letterboxRect, type InputPicture, type PictureRect } from '../../../pipelines/index.ts';
 import type { ColorModel, FrameContext, Nv12Image } from '../frame-context.ts';
 import { colorModelFromCaps } from './colorimetry.ts';
+import { SourceState } from './source-state.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -98,32 +99,15 @@ export interface GstSourceEvents {
  * stamped on arrival (buffers from the binding carry no timestamps). The appsink keeps only the newest buffer,
  * so a slow consumer never makes GStreamer queue.
  */
-export class GstSource extends EventEmitter<GstSourceEvents> {
+export class GstSource extends SourceState<GstSourceEvents> {
   private pipeline: GstPipeline | null = null;
-  private running = false;
   private nextId = 1;
-  private capsInfo: SourceCaps | null = null;
   private inputPicture: InputPicture | null = null;
   private inputProbed = false;
-  private color: ColorModel | null = null;
   private fifo: FifoGuard | null = null;
-  /** Frames delivered by the appsink so far. */
-  framesIn = 0;
 
   constructor(readonly options: GstSourceOptions) {
     super();
-  }
-
-  get caps(): SourceCaps | null {
-    return this.capsInfo;
-  }
-
-  get colorModel(): ColorModel | null {
-    return this.color;
-  }
-
-  get isRunning(): boolean {
-    return this.running;
   }
 
   start(): void {

@@ -5,12 +5,12 @@
  * mid-reply); in the source thread they cannot freeze the server. Frames arrive as their own buffers, at most
  * two in flight; the appsink keeps only the newest meanwhile.
  */
-import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { reportStuckThreads } from '../../util/exit-blockers.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
-import type { ColorModel, FrameContext } from '../frame-context.ts';
-import { SourceError, type GstSourceEvents, type GstSourceOptions, type SourceCaps } from './gst-source.ts';
+import type { FrameContext } from '../frame-context.ts';
+import { SourceError, type GstSourceEvents, type GstSourceOptions } from './gst-source.ts';
+import { SourceState } from './source-state.ts';
 import type { SourceThreadReply, SourceThreadRequest } from './source-thread-protocol.ts';
 
 export interface ThreadedSourceEvents extends GstSourceEvents {
@@ -186,29 +186,12 @@ function sourceHost(): SourceHost {
   return host;
 }
 
-export class ThreadedSource extends EventEmitter<ThreadedSourceEvents> {
+export class ThreadedSource extends SourceState<ThreadedSourceEvents> {
   private id = 0;
-  private running = false;
-  private capsInfo: SourceCaps | null = null;
-  private color: ColorModel | null = null;
   private stopped: Promise<void> | null = null;
-  framesIn = 0;
 
   constructor(readonly options: Omit<GstSourceOptions, 'gate'>) {
     super();
-  }
-
-  get caps(): SourceCaps | null {
-    return this.capsInfo;
-  }
-
-  get colorModel(): ColorModel | null {
-    return this.color;
-  }
-
-  /** True once the source thread has built and started the pipeline, until it stops, errors or ends. */
-  get isRunning(): boolean {
-    return this.running;
   }
 
   start(): void {

@@ -16,8 +16,10 @@ import { nv12ToTensor, resizeNv12, rgbToNv12, rgbToTensor } from '../../kernels/
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { Progress } from '../../util/progress.ts';
 import { CALIB_MANIFEST, listTensorFiles, type CalibFormat, type CalibManifest, type CalibManifestFile } from '../tensors/calib-manifest.ts';
-import { EXIT_OK, optionalString, parseChoice, parseCommandArgs, parseNumber, printJson, requiredString, runCommand, UsageError } from '../../cli/args.ts';
+import { EXIT_OK, optionalString, parseChoice, parseNumber, printJson, requiredString, runCli, UsageError, type Options } from '../../cli/args.ts';
+import { MODEL_FILE_OPTIONS, modelFileFlags } from './model-file-flags.ts';
 import { finding, formatFindings, type Finding } from '../report/findings.ts';
+import { cropToEvenSize } from '../even-crop.ts';
 import { decodeImage, openImageSet } from '../images.ts';
 import { loadModelContext, type ModelContext } from '../model-context.ts';
 import { encodeNpy, rawBytes } from '../tensors/tensor-file.ts';
@@ -90,15 +92,6 @@ function packNv12(img: Nv12Image): Uint8Array {
   return out;
 }
 
-function cropEven(rgb: Uint8Array, w: number, h: number): { rgb: Uint8Array; w: number; h: number } {
-  const ew = w - (w % 2);
-  const eh = h - (h % 2);
-  if (ew === w && eh === h) return { rgb, w, h };
-  const out = new Uint8Array(ew * eh * 3);
-  for (let y = 0; y < eh; y++) out.set(rgb.subarray(y * w * 3, y * w * 3 + ew * 3), y * ew * 3);
-  return { rgb: out, w: ew, h: eh };
-}
-
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -119,7 +112,7 @@ export function calibrationTensor(
     return { tensor: rgbToTensor(rgb, width, height, { ...size, mean: ZERO, std: ONE, rescale: 1 }) };
   }
   // nv12: the camera frame at full size, then the stream's NV12 path to the model size (0-255 pixels).
-  const even = cropEven(rgb, width, height);
+  const even = cropToEvenSize(rgb, width, height);
   const frame = rgbToNv12(even.rgb, even.w, even.h, { matrix: o.sourceMatrix, range: o.sourceRange });
   const tensor = nv12ToTensor(frame, { ...size, mean: ZERO, std: ONE, rescale: 1, color: { matrix: o.sourceMatrix, range: o.sourceRange } });
   const runtime = packNv12(resizeNv12(frame, info.input.width, info.input.height));
@@ -235,28 +228,22 @@ export async function writeCalibration(o: CalibOptions, ctx?: ModelContext): Pro
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runCommand('calib', async () => {
-    const { values } = parseCommandArgs('calib', argv, {
-      model: { type: 'string' },
-      images: { type: 'string' },
-      out: { type: 'string' },
-      format: { type: 'string' },
-      dtype: { type: 'string' },
-      layout: { type: 'string' },
-      'file-format': { type: 'string' },
-      'source-range': { type: 'string' },
-      'source-matrix': { type: 'string' },
-      preprocessor: { type: 'string' },
-      'model-config': { type: 'string' },
-      'max-images': { type: 'string' },
-      quiet: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      process.stdout.write(HELP);
-      return EXIT_OK;
-    }
+  const options = {
+    model: { type: 'string' },
+    images: { type: 'string' },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    dtype: { type: 'string' },
+    layout: { type: 'string' },
+    'file-format': { type: 'string' },
+    'source-range': { type: 'string' },
+    'source-matrix': { type: 'string' },
+    ...MODEL_FILE_OPTIONS,
+    'max-images': { type: 'string' },
+    quiet: { type: 'boolean' },
+    json: { type: 'boolean' },
+  } as const satisfies Options;
+  return runCli({ name: 'calib', options, help: HELP }, argv, async ({ values }) => {
     const model = requiredString(values, 'model', 'the float ONNX model to calibrate');
     const images = requiredString(values, 'images', 'a directory of calibration images (or a video)');
     const out = requiredString(values, 'out', 'the directory to write calibration files into');
@@ -267,8 +254,6 @@ export async function main(argv: string[]): Promise<number> {
     const sourceRange = parseChoice('source-range', optionalString(values, 'source-range'), ['full', 'limited'] as const);
     const sourceMatrix = parseChoice('source-matrix', optionalString(values, 'source-matrix'), ['bt601', 'bt709'] as const);
     const maxImages = parseNumber('max-images', optionalString(values, 'max-images'), { min: 1, integer: true });
-    const preprocessor = optionalString(values, 'preprocessor');
-    const modelConfig = optionalString(values, 'model-config');
     const r = await writeCalibration({
       model,
       images,
@@ -279,8 +264,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(fileFormat ? { fileFormat } : {}),
       ...(sourceRange ? { sourceRange } : {}),
       ...(sourceMatrix ? { sourceMatrix } : {}),
-      ...(preprocessor ? { preprocessor } : {}),
-      ...(modelConfig ? { modelConfig } : {}),
+      ...modelFileFlags(values),
       ...(maxImages ? { maxImages } : {}),
       quiet: values.quiet === true,
     });

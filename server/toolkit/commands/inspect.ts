@@ -14,12 +14,13 @@ import {
   EXIT_OK,
   optionalString,
   parseChoice,
-  parseCommandArgs,
   printJson,
   requiredString,
-  runCommand,
+  runCli,
   UsageError,
+  type Options,
 } from '../../cli/args.ts';
+import { MODEL_FILE_OPTIONS, modelFileFlags } from './model-file-flags.ts';
 import { deriveExpectation, describeExpectation, type FileRole, type InputExpectation } from '../diagnosis/input-expectation.ts';
 import { finding, formatFindings, formatShape, groupDigits, type Finding } from '../report/findings.ts';
 import { parseMapperYaml, type MapperConfigView } from '../hb-mapper/mapper-yaml.ts';
@@ -275,29 +276,18 @@ export function formatInspectReport(r: InspectResult): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runCommand('inspect', async () => {
-    const { values, positionals } = parseCommandArgs(
-      'inspect',
-      argv,
-      {
-        model: { type: 'string' },
-        config: { type: 'string' },
-        role: { type: 'string' },
-        rt: { type: 'string' },
-        'rt-layout': { type: 'string' },
-        preprocessor: { type: 'string' },
-        'model-config': { type: 'string' },
-        'reference-image': { type: 'string' },
-        'reference-dir': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    );
-    if (values.help) {
-      process.stdout.write(HELP);
-      return EXIT_OK;
-    }
+  const options = {
+    model: { type: 'string' },
+    config: { type: 'string' },
+    role: { type: 'string' },
+    rt: { type: 'string' },
+    'rt-layout': { type: 'string' },
+    ...MODEL_FILE_OPTIONS,
+    'reference-image': { type: 'string' },
+    'reference-dir': { type: 'string' },
+    json: { type: 'boolean' },
+  } as const satisfies Options;
+  return runCli({ name: 'inspect', options, help: HELP, positionals: { min: 0, max: Infinity, what: 'the files (or directories) to inspect' } }, argv, async ({ values, positionals }) => {
     const model = requiredString(values, 'model', 'the float ONNX model the files are for');
     if (positionals.length === 0) throw new UsageError('expected the files (or directories) to inspect');
     const role = parseChoice('role', optionalString(values, 'role'), ['calibration', 'runtime', 'model-input'] as const);
@@ -307,8 +297,6 @@ export async function main(argv: string[]): Promise<number> {
     const referenceDir = optionalString(values, 'reference-dir');
     if (referenceImage && referenceDir) throw new UsageError('--reference-image and --reference-dir are alternatives: give one');
     const config = optionalString(values, 'config');
-    const preprocessor = optionalString(values, 'preprocessor');
-    const modelConfig = optionalString(values, 'model-config');
     const r = await inspectFiles({
       files: positionals,
       model,
@@ -316,8 +304,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(role ? { role } : {}),
       ...(rt ? { rt } : {}),
       ...(rtLayout ? { rtLayout } : {}),
-      ...(preprocessor ? { preprocessor } : {}),
-      ...(modelConfig ? { modelConfig } : {}),
+      ...modelFileFlags(values),
       ...(referenceImage ? { referenceImage } : {}),
       ...(referenceDir ? { referenceDir } : {}),
     });

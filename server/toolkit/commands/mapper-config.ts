@@ -14,12 +14,13 @@ import {
   EXIT_OK,
   optionalString,
   parseChoice,
-  parseCommandArgs,
   printJson,
   requiredString,
-  runCommand,
+  runCli,
   UsageError,
+  type Options,
 } from '../../cli/args.ts';
+import { MODEL_FILE_OPTIONS, modelFileFlags } from './model-file-flags.ts';
 import { deriveExpectation } from '../diagnosis/input-expectation.ts';
 import { finding, formatFindings, hasErrors, type Finding } from '../report/findings.ts';
 import { checkMapperConfig, type CalibrationEvidence } from '../hb-mapper/mapper-check.ts';
@@ -302,37 +303,29 @@ export async function checkMapperConfigFile(o: MapperCheckOptions, ctx?: ModelCo
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runCommand('mapper-config', async () => {
-    const { values } = parseCommandArgs('mapper-config', argv, {
-      model: { type: 'string' },
-      preprocessor: { type: 'string' },
-      'model-config': { type: 'string' },
-      input: { type: 'string' },
-      'source-range': { type: 'string' },
-      int16: { type: 'string' },
-      'calib-dir': { type: 'string' },
-      'cal-data-type': { type: 'string' },
-      prefix: { type: 'string' },
-      'working-dir': { type: 'string' },
-      out: { type: 'string' },
-      check: { type: 'string' },
-      sensitivity: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      process.stdout.write(HELP);
-      return EXIT_OK;
-    }
+  const options = {
+    model: { type: 'string' },
+    ...MODEL_FILE_OPTIONS,
+    input: { type: 'string' },
+    'source-range': { type: 'string' },
+    int16: { type: 'string' },
+    'calib-dir': { type: 'string' },
+    'cal-data-type': { type: 'string' },
+    prefix: { type: 'string' },
+    'working-dir': { type: 'string' },
+    out: { type: 'string' },
+    check: { type: 'string' },
+    sensitivity: { type: 'string' },
+    json: { type: 'boolean' },
+  } as const satisfies Options;
+  return runCli({ name: 'mapper-config', options, help: HELP }, argv, async ({ values }) => {
     const json = values.json === true;
     const model = requiredString(values, 'model', 'the float ONNX model the YAML compiles');
-    const preprocessor = optionalString(values, 'preprocessor');
-    const modelConfig = optionalString(values, 'model-config');
     const sourceRange = parseChoice('source-range', optionalString(values, 'source-range'), ['full', 'limited'] as const);
     const calibDir = optionalString(values, 'calib-dir');
     const check = optionalString(values, 'check');
     const sensitivity = optionalString(values, 'sensitivity');
-    const common = { model, ...(preprocessor ? { preprocessor } : {}), ...(modelConfig ? { modelConfig } : {}), ...(sourceRange ? { sourceRange } : {}) };
+    const common = { model, ...modelFileFlags(values), ...(sourceRange ? { sourceRange } : {}) };
 
     if (check) {
       for (const k of ['input', 'int16', 'out', 'prefix', 'working-dir', 'cal-data-type']) {

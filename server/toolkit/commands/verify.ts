@@ -15,12 +15,13 @@ import {
   EXIT_OK,
   optionalString,
   parseChoice,
-  parseCommandArgs,
   parseNumber,
   printJson,
   requiredString,
-  runCommand,
+  runCli,
+  type Options,
 } from '../../cli/args.ts';
+import { MODEL_FILE_OPTIONS, modelFileFlags } from './model-file-flags.ts';
 import { Progress } from '../../util/progress.ts';
 import { VerifyComparison } from '../verify/compare.ts';
 import { loadVerifyModels } from '../verify/load-models.ts';
@@ -108,39 +109,33 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
-  return runCommand('verify', async () => {
-    const { values } = parseCommandArgs('verify', argv, {
-      reference: { type: 'string' },
-      deployed: { type: 'string' },
-      'deployed-int8-weights': { type: 'boolean' },
-      'deployed-input': { type: 'string' },
-      'source-range': { type: 'string' },
-      'source-matrix': { type: 'string' },
-      'decode-range': { type: 'string' },
-      'decode-matrix': { type: 'string' },
-      'deployed-tensors': { type: 'string' },
-      images: { type: 'string' },
-      preprocessor: { type: 'string' },
-      'model-config': { type: 'string' },
-      'deployed-config': { type: 'string' },
-      postprocess: { type: 'string' },
-      'min-cosine': { type: 'string' },
-      'max-mean-diff': { type: 'string' },
-      'max-abs-diff': { type: 'string' },
-      'min-agreement': { type: 'string' },
-      'min-miou': { type: 'string' },
-      'max-preprocess-diff': { type: 'string' },
-      out: { type: 'string' },
-      'max-images': { type: 'string' },
-      threads: { type: 'string' },
-      quiet: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      process.stdout.write(HELP);
-      return EXIT_OK;
-    }
+  const options = {
+    reference: { type: 'string' },
+    deployed: { type: 'string' },
+    'deployed-int8-weights': { type: 'boolean' },
+    'deployed-input': { type: 'string' },
+    'source-range': { type: 'string' },
+    'source-matrix': { type: 'string' },
+    'decode-range': { type: 'string' },
+    'decode-matrix': { type: 'string' },
+    'deployed-tensors': { type: 'string' },
+    images: { type: 'string' },
+    ...MODEL_FILE_OPTIONS,
+    'deployed-config': { type: 'string' },
+    postprocess: { type: 'string' },
+    'min-cosine': { type: 'string' },
+    'max-mean-diff': { type: 'string' },
+    'max-abs-diff': { type: 'string' },
+    'min-agreement': { type: 'string' },
+    'min-miou': { type: 'string' },
+    'max-preprocess-diff': { type: 'string' },
+    out: { type: 'string' },
+    'max-images': { type: 'string' },
+    threads: { type: 'string' },
+    quiet: { type: 'boolean' },
+    json: { type: 'boolean' },
+  } as const satisfies Options;
+  return runCli({ name: 'verify', options, help: HELP }, argv, async ({ values }) => {
     const num = (name: string) => parseNumber(name, optionalString(values, name));
     const thresholds: VerifyThresholds = {};
     const set = (key: keyof VerifyThresholds, name: string) => {
@@ -166,8 +161,6 @@ export async function main(argv: string[]): Promise<number> {
     for (const [k, name] of [
       ['deployed', 'deployed'],
       ['deployedTensors', 'deployed-tensors'],
-      ['preprocessor', 'preprocessor'],
-      ['modelConfig', 'model-config'],
       ['deployedConfig', 'deployed-config'],
       ['out', 'out'],
     ] as const) {
@@ -178,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       reference: requiredString(values, 'reference', 'the float ONNX model (the reference path)'),
       images: requiredString(values, 'images', 'a directory of images, an image or a video'),
       ...strs,
+      ...modelFileFlags(values),
       ...(values['deployed-int8-weights'] ? { deployedInt8Weights: true } : {}),
       ...(deployedInput ? { deployedInput } : {}),
       ...(sourceRange ? { sourceRange } : {}),

@@ -7,6 +7,7 @@
  * closest to names the mistake; the NV12 paths with the right colour model mark the unavoidable floor.
  */
 import { nv12ToTensor, rgbToNv12, rgbToTensor } from '../../kernels/index.ts';
+import { cropToEvenSize } from '../even-crop.ts';
 import { finding, type Finding } from '../report/findings.ts';
 
 export interface PreprocessParams {
@@ -118,15 +119,6 @@ export function referenceTensor(rgb: Uint8Array, w: number, h: number, p: Prepro
   return rgbToTensor(rgb, w, h, { width: p.width, height: p.height, mean: p.mean, std: p.std, rescale: p.rescale, channelOrder: p.channelOrder });
 }
 
-function cropEven(rgb: Uint8Array, w: number, h: number): { rgb: Uint8Array; w: number; h: number } {
-  const ew = w - (w % 2);
-  const eh = h - (h % 2);
-  if (ew === w && eh === h) return { rgb, w, h };
-  const out = new Uint8Array(ew * eh * 3);
-  for (let y = 0; y < eh; y++) out.set(rgb.subarray(y * w * 3, y * w * 3 + ew * 3), y * ew * 3);
-  return { rgb: out, w: ew, h: eh };
-}
-
 function meanMaxDiff(a: Float32Array, b: Float32Array): { mean: number; max: number } {
   let sum = 0;
   let max = 0;
@@ -172,7 +164,7 @@ export function hypothesisTensors(rgb: Uint8Array, w: number, h: number, p: Prep
   const noAa = resizeBilinearNoAntialias(rgb, w, h, p.width, p.height);
   m.set('missing-antialiasing', rgbToTensor(noAa, p.width, p.height, norm));
   m.set('nearest-resize', rgbToTensor(resizeNearest(rgb, w, h, p.width, p.height), p.width, p.height, norm));
-  const even = cropEven(rgb, w, h);
+  const even = cropToEvenSize(rgb, w, h);
   if (even.w >= 2 && even.h >= 2) {
     const encoded = new Map<string, ReturnType<typeof rgbToNv12>>();
     const nv = (matrix: 'bt601' | 'bt709', encRange: 'full' | 'limited', decMatrix: 'bt601' | 'bt709', decRange: 'full' | 'limited') => {

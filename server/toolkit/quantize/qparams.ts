@@ -79,8 +79,8 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
 /**
  * Symmetric per-channel quantization of a weight along `axis`: scale[c] = max|w[c]| / qmax, q = round(w /
  * scale) in [-qmax, qmax], qmax = 127 (int8), 63 (int8 `reduced`: 7-bit weights) or 32767 (int16); an
- * all-zero channel gets scale 1. Full-range int8 is exactly server/tools/quantize-weights.ts's
- * quantisePerChannel (tests hold the two together). Reduced range exists for x86 CPUs without VNNI, where
+ * all-zero channel gets scale 1. Full-range int8 is also what server/toolkit/verify/quantize-weights.ts
+ * stores (its quantisePerChannel calls this). Reduced range exists for x86 CPUs without VNNI, where
  * ONNX Runtime multiplies uint8 x int8 with an instruction (vpmaddubsw) whose pairwise int16 sums saturate
  * for large activations times large full-range weights.
  */

@@ -1,5 +1,6 @@
 /** `segstream quantize`: argument parsing and output (the work is in quantize.ts). */
-import { EXIT_FAILED_CHECKS, EXIT_OK, optionalString, parseChoice, parseCommandArgs, parseNumber, printJson, requiredString, runCommand, UsageError } from '../../cli/args.ts';
+import { EXIT_FAILED_CHECKS, EXIT_OK, optionalString, parseChoice, parseNumber, printJson, requiredString, runCli, UsageError, type Options } from '../../cli/args.ts';
+import { MODEL_FILE_OPTIONS, modelFileFlags } from '../commands/model-file-flags.ts';
 import { CALIBRATORS } from './calibrators.ts';
 import { runQuantize, type QuantizeOptions } from './quantize.ts';
 import { formatQuantizeReport, writeQuantizeReports } from './report.ts';
@@ -59,37 +60,31 @@ function list(v: string | undefined): string[] | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runCommand('quantize', async () => {
-    const { values } = parseCommandArgs('quantize', argv, {
-      model: { type: 'string' },
-      images: { type: 'string' },
-      calib: { type: 'string' },
-      'max-images': { type: 'string' },
-      calibrator: { type: 'string' },
-      percentile: { type: 'string' },
-      target: { type: 'string' },
-      int16: { type: 'string' },
-      float: { type: 'string' },
-      'precision-from': { type: 'string' },
-      sensitivity: { type: 'boolean' },
-      'target-agreement': { type: 'string' },
-      'prune-limit': { type: 'string' },
-      'eval-images': { type: 'string' },
-      'max-eval-images': { type: 'string' },
-      out: { type: 'string' },
-      preprocessor: { type: 'string' },
-      'model-config': { type: 'string' },
-      threads: { type: 'string' },
-      top: { type: 'string' },
-      'no-html': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      process.stdout.write(HELP);
-      return EXIT_OK;
-    }
+  const options = {
+    model: { type: 'string' },
+    images: { type: 'string' },
+    calib: { type: 'string' },
+    'max-images': { type: 'string' },
+    calibrator: { type: 'string' },
+    percentile: { type: 'string' },
+    target: { type: 'string' },
+    int16: { type: 'string' },
+    float: { type: 'string' },
+    'precision-from': { type: 'string' },
+    sensitivity: { type: 'boolean' },
+    'target-agreement': { type: 'string' },
+    'prune-limit': { type: 'string' },
+    'eval-images': { type: 'string' },
+    'max-eval-images': { type: 'string' },
+    out: { type: 'string' },
+    ...MODEL_FILE_OPTIONS,
+    threads: { type: 'string' },
+    top: { type: 'string' },
+    'no-html': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    json: { type: 'boolean' },
+  } as const satisfies Options;
+  return runCli({ name: 'quantize', options, help: HELP }, argv, async ({ values }) => {
     const opt = (name: string) => optionalString(values, name);
     const int = (name: string, min: number, max: number) => parseNumber(name, opt(name), { min, max, integer: true });
     const withList = (name: string) => {
@@ -106,14 +101,13 @@ export async function main(argv: string[]): Promise<number> {
       target: parseChoice('target', opt('target'), ['board', 'cpu'] as const, 'board'),
       quiet: values.quiet === true || values.json === true,
       ...(values.sensitivity ? { sensitivity: true } : {}),
+      ...modelFileFlags(values),
     };
     const strings: [keyof QuantizeOptions, string][] = [
       ['images', 'images'],
       ['calib', 'calib'],
       ['evalImages', 'eval-images'],
       ['precisionFrom', 'precision-from'],
-      ['preprocessor', 'preprocessor'],
-      ['modelConfig', 'model-config'],
     ];
     for (const [k, name] of strings) {
       const v = opt(name);

@@ -138,20 +138,26 @@ export interface DiffStats {
   maxAbsDiff: number;
 }
 
+/** Sum and max of |a - b| over two tensors of the same length (the sum, not the mean, so callers can pool). */
+export function absDiffSumMax(a: Float32Array, b: Float32Array): { sum: number; max: number } {
+  if (a.length !== b.length) throw new Error(`tensors: ${a.length} vs ${b.length} values`);
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    sum += d;
+    if (d > max) max = d;
+  }
+  return { sum, max };
+}
+
 export class DiffAccumulator {
   private sum = 0;
   private max = 0;
   private n = 0;
 
   add(a: Float32Array, b: Float32Array): DiffStats {
-    if (a.length !== b.length) throw new Error(`tensors: ${a.length} vs ${b.length} values`);
-    let sum = 0;
-    let max = 0;
-    for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(a[i]! - b[i]!);
-      sum += d;
-      if (d > max) max = d;
-    }
+    const { sum, max } = absDiffSumMax(a, b);
     this.sum += sum;
     this.n += a.length;
     this.max = Math.max(this.max, max);

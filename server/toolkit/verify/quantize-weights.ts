@@ -16,6 +16,8 @@ import { defaultOpset, readOnnxModel, type OnnxInitializerSummary } from '../../
 import type { GraphNode } from '../../model/onnx/graph.ts';
 import { attr, encodeNode, encodeTensor } from '../../model/onnx/builder.ts';
 import { editGraph, patchPayloads, type PayloadPatch } from '../../model/onnx/rewrite.ts';
+import { quantizePerChannel } from '../quantize/qparams.ts';
+import { absDiffSumMax } from './accuracy-metrics.ts';
 
 export interface WeightQuantOptions {
   mode?: 'qdq' | 'fake';
@@ -64,35 +66,17 @@ function whyNotFloat(t: OnnxInitializerSummary): string {
   return 'stored in an encoding other than raw_data or packed float_data';
 }
 
-/** Quantises `w` per channel along `axis`; returns int8 values, scales and the dequantised weights. */
+/**
+ * Quantises `w` per channel along `axis`; returns int8 values, scales and the dequantised weights. The rounding
+ * is qparams' full-range int8 quantizePerChannel, so both paths store the same weights.
+ */
 export function quantisePerChannel(w: Float32Array, shape: readonly number[], axis: number) {
-  const channels = shape[axis]!;
+  const { q: rounded, scales } = quantizePerChannel(w, shape, axis, 'int8');
+  const channels = scales.length;
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  const maxAbs = new Float64Array(channels);
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (o * channels + c) * inner;
-      let m = maxAbs[c]!;
-      for (let i = 0; i < inner; i++) m = Math.max(m, Math.abs(w[base + i]!));
-      maxAbs[c] = m;
-    }
-  }
-  const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = maxAbs[c]! > 0 ? maxAbs[c]! / 127 : 1;
-  const q = new Int8Array(w.length);
+  const q = Int8Array.from(rounded);
   const dq = new Float32Array(w.length);
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const s = scales[c]!;
-      const base = (o * channels + c) * inner;
-      for (let i = 0; i < inner; i++) {
-        const v = Math.max(-127, Math.min(127, Math.round(w[base + i]! / s)));
-        q[base + i] = v;
-        dq[base + i] = v * s;
-      }
-    }
-  }
+  for (let i = 0; i < w.length; i++) dq[i] = rounded[i]! * scales[Math.floor(i / inner) % channels]!;
   return { q, scales, dq, channels };
 }
 
@@ -166,14 +150,8 @@ export function quantizeWeightsPerChannel(modelBytes: Uint8Array, options: Weigh
       continue;
     }
     const { q, scales, dq, channels } = quantisePerChannel(values, shape, axis);
-    let maxErr = 0;
-    let sumErr = 0;
-    for (let i = 0; i < values.length; i++) {
-      const e = Math.abs(values[i]! - dq[i]!);
-      sumErr += e;
-      if (e > maxErr) maxErr = e;
-    }
-    tensors.push({ name, op, shape, axis, channels, maxAbsError: maxErr, meanAbsError: sumErr / values.length });
+    const err = absDiffSumMax(values, dq);
+    tensors.push({ name, op, shape, axis, channels, maxAbsError: err.max, meanAbsError: err.sum / values.length });
 
     if (mode === 'fake') {
       patches.push({ offset: t.payload!.offset, bytes: littleEndianFloats(dq) });

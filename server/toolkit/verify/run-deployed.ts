@@ -11,6 +11,7 @@ import { nv12ToTensor, resizeNv12, rgbToNv12, rgbToTensor } from '../../kernels/
 import { UsageError } from '../../cli/args.ts';
 import { deriveExpectation } from '../diagnosis/input-expectation.ts';
 import { toNormalisedNchw, type PreprocessParams } from '../diagnosis/preprocess-diagnosis.ts';
+import { cropToEvenSize } from '../even-crop.ts';
 import { formatFindings, type Finding } from '../report/findings.ts';
 import { analyseTensorFile } from '../tensors/tensor-analysis.ts';
 import { readTensorFile } from '../tensors/tensor-file.ts';
@@ -75,15 +76,8 @@ async function fromUserFile(file: string, dep: ModelInfo, params: PreprocessPara
 }
 
 function fromCamera(prepared: PreparedImage, dep: ModelInfo, params: PreprocessParams, colour: ColourPath): DeployedInput {
-  const img = prepared.image;
-  const ew = img.width - (img.width % 2);
-  const eh = img.height - (img.height % 2);
-  let rgb = img.rgb;
-  if (ew !== img.width || eh !== img.height) {
-    rgb = new Uint8Array(ew * eh * 3);
-    for (let y = 0; y < eh; y++) rgb.set(img.rgb.subarray(y * img.width * 3, y * img.width * 3 + ew * 3), y * ew * 3);
-  }
-  const frame = rgbToNv12(rgb, ew, eh, colour.source);
+  const even = cropToEvenSize(prepared.image.rgb, prepared.image.width, prepared.image.height);
+  const frame = rgbToNv12(even.rgb, even.w, even.h, colour.source);
   const normalised = nv12ToTensor(frame, { ...params, color: colour.decode });
   if (dep.input.kind === 'nv12') return { nv12: resizeNv12(frame, dep.input.width, dep.input.height), normalised, findings: [] };
   if (dep.input.dtype === 'uint8' && !dep.input.quantization) {
