@@ -129,7 +129,7 @@ try {
     const byTypeMsPerFrame = Object.fromEntries(Object.entries(cpu.byTypeS).map(([k, s]) => [k, (s * 1000) / frames]));
     const round: Round = { frames, cpu, msPerFrame: (cpu.totalS * 1000) / frames, byTypeMsPerFrame, breakdown };
     rounds.push(round);
-    console.log(`round ${r + 1}: ${round.msPerFrame.toFixed(1)} ms Chromium CPU per drawn frame (${frames} frames in ${cpu.wallS.toFixed(1)} s; ${formatBreakdown(byTypeMsPerFrame)})`);
+    console.log(`round ${r + 1}: ${round.msPerFrame.toFixed(1)} ms Chromium CPU per drawn frame (${frames} frames in ${cpu.wallS.toFixed(1)} s = ${(frames / cpu.wallS).toFixed(2)} fps; ${(cpu.totalS / cpu.wallS).toFixed(2)} cores; ${formatBreakdown(byTypeMsPerFrame)})`);
     console.log(`  trace (thread ms/frame): ${formatBreakdown(breakdown.tracePerFrameMs)}`);
     console.log(`  script (sampled ms/frame${breakdown.scriptAttributed ? '' : ', no source maps'}): ${formatBreakdown(breakdown.scriptPerFrameMs)}`);
   }
