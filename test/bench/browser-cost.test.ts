@@ -72,7 +72,7 @@ describe('summariseProfile', () => {
   it('groups samples by the source file of the function, builtins by their caller, idle left out', () => {
     const result = summariseProfile(profile, (_url, _line, column) => sources[column] ?? null);
     expect(result.attributed).toBe(true);
-    expect(result.byGroupMs['inflate/class map']).toBeCloseTo(3, 6);
+    expect(result.byGroupMs['frame decode/inflate']).toBeCloseTo(3, 6);
     expect(result.byGroupMs['overlay/mask']).toBeCloseTo(0.5, 6);
     expect(result.byGroupMs.gc).toBeCloseTo(0.25, 6);
     expect(Object.values(result.byGroupMs).reduce((a, b) => a + b, 0)).toBeCloseTo(3.75, 6);
@@ -87,7 +87,7 @@ describe('summariseProfile', () => {
 
   it('maps source files to the groups the report names', () => {
     expect(scriptGroupOf('../server/protocol/class-map-smoothing.ts')).toBe('smoothing');
-    expect(scriptGroupOf('../client/src/lib/class-map.ts')).toBe('inflate/class map');
+    expect(scriptGroupOf('../client/src/lib/class-map.ts')).toBe('frame decode/inflate');
     expect(scriptGroupOf('../node_modules/svelte/src/internal/client/runtime.js')).toBe('svelte updates');
     expect(scriptGroupOf('../client/src/components/Legend.svelte')).toBe('svelte updates');
     expect(scriptGroupOf('../client/src/components/StreamView.svelte')).toBe('overlay/mask');
