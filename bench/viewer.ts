@@ -1,92 +1,149 @@
 /**
- * Viewer compositor benchmark: 2D canvas vs WebGL2, same frames, same Chromium, one run.
+ * What the built viewer costs Chromium per drawn frame: the viewer (built here with source maps) in headless
+ * Chromium against the mock server (test/browser/mock-server.ts) at 1280x720, a fixed number of frames per round.
  *
- *   npx tsx bench/viewer.ts [--out test-artifacts/bench/viewer.json] [--iterations 60] [--chromium-arg=--enable-gpu]...
+ *   npx tsx bench/viewer.ts [--frames 60] [--rounds 3] [--fps 10] [--mode overlay] [--smooth 0] [--renderer auto]
+ *                           [--map 1280x720] [--no-overlaid] [--viewport 1280x720] [--reduced-motion]
+ *                           [--url http://127.0.0.1:8080/] [--out bench/results/viewer.json]
  *
- * In-page part: bench/viewer/compositor-bench.ts (kept out of test/: a benchmark, not a test).
+ * Each round has two windows of --frames drawn frames: one with nothing attached, timed by /proc CPU of the whole
+ * Chromium process tree (the figure), then one with a DevTools trace and a JavaScript sampling profile (the
+ * breakdown; tracing costs CPU of its own, so it is never in the timed window). By default the mock sends what the
+ * real server sends by default: the overlay drawn into the JPEG and a full-size class map.
  *
- * Writes JSON with per-case medians and the webgl/2d ratio. Extra Chromium flags let the same bench run with a
- * real GPU (e.g. on the board) instead of this machine's software rendering.
+ * --url measures a running server instead of the mock (e.g. `segstream serve --static-dir
+ * test-artifacts/bench/viewer-client`, the build this script makes, so profiles resolve to source files);
+ * --reduced-motion asks the page for prefers-reduced-motion (what animations and transitions cost).
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { integerFlag, optionalString, parseCommandArgs } from '../server/cli/args.ts';
-import type { BenchCase, BenchResult } from './viewer/compositor-bench.ts';
+import { BrowserCpuMeter, formatBreakdown, launchedChromiumPid, recordViewerCost, type BrowserCpu, type ViewerCostBreakdown } from '../server/bench/browser-cost.ts';
+import { startMockServer } from '../test/browser/mock-server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+function size(name: string, raw: string | undefined, fallback: [number, number]): [number, number] {
+  if (raw === undefined) return fallback;
+  const match = /^(\d+)x(\d+)$/.exec(raw);
+  if (!match) throw new Error(`--${name}: expected WIDTHxHEIGHT, e.g. 1280x720, got "${raw}"`);
+  return [Number(match[1]), Number(match[2])];
+}
 
 function parseArgs(argv: string[]) {
   const { values } = parseCommandArgs('bench/viewer.ts', argv, {
+    frames: { type: 'string' },
+    rounds: { type: 'string' },
+    fps: { type: 'string' },
+    mode: { type: 'string' },
+    smooth: { type: 'string' },
+    renderer: { type: 'string' },
+    map: { type: 'string' },
+    viewport: { type: 'string' },
+    'no-overlaid': { type: 'boolean' },
+    'reduced-motion': { type: 'boolean' },
+    url: { type: 'string' },
     out: { type: 'string' },
-    iterations: { type: 'string' },
-    'chromium-arg': { type: 'string', multiple: true },
   });
   return {
-    out: resolve(optionalString(values, 'out') ?? join(ROOT, 'test-artifacts', 'bench', 'viewer.json')),
-    iterations: integerFlag(values, 'iterations', 10, 100_000, 60),
-    chromiumArgs: (values['chromium-arg'] as string[] | undefined) ?? [],
+    frames: integerFlag(values, 'frames', 5, 100_000, 60),
+    rounds: integerFlag(values, 'rounds', 1, 100, 3),
+    fps: integerFlag(values, 'fps', 1, 60, 10),
+    mode: optionalString(values, 'mode') ?? 'overlay',
+    smooth: optionalString(values, 'smooth') ?? '0',
+    renderer: optionalString(values, 'renderer') ?? 'auto',
+    map: size('map', optionalString(values, 'map'), [1280, 720]),
+    viewport: size('viewport', optionalString(values, 'viewport'), [1280, 720]),
+    overlaid: values['no-overlaid'] !== true,
+    reducedMotion: values['reduced-motion'] === true,
+    url: optionalString(values, 'url'),
+    out: resolve(optionalString(values, 'out') ?? join(ROOT, 'bench', 'results', 'viewer.json')),
   };
 }
 
-async function bundle(): Promise<string> {
-  const output = await build({
-    configFile: false,
-    root: ROOT,
-    logLevel: 'warn',
-    build: {
-      write: false,
-      minify: false,
-      lib: { entry: join(ROOT, 'bench', 'viewer', 'compositor-bench.ts'), formats: ['iife'], name: 'SegstreamBench', fileName: 'bench' },
-    },
-  });
-  const result = Array.isArray(output) ? output[0] : output;
-  if (!('output' in result)) throw new Error('vite build did not return output');
-  const chunk = result.output.find((item) => item.type === 'chunk');
-  if (!chunk || chunk.type !== 'chunk') throw new Error('vite build produced no chunk');
-  return chunk.code;
+async function buildViewer(outDir: string): Promise<void> {
+  // The project's own build, plus source maps so profile samples can be traced back to source files.
+  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: true } });
 }
 
-let parsed: ReturnType<typeof parseArgs>;
+async function framesDrawn(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __segstream?: { framesDrawn: number } }).__segstream?.framesDrawn ?? 0);
+}
+
+/** Waits (polling from Node, 4 times a second, so the page does no extra work) until `count` more frames are drawn. */
+async function drawnFrames(page: Page, count: number, fps: number): Promise<number> {
+  const start = await framesDrawn(page);
+  const deadline = Date.now() + 60_000 + (count / fps) * 20_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = await framesDrawn(page);
+    if (now - start >= count) return now - start;
+    if (Date.now() > deadline) throw new Error(`bench/viewer.ts: the viewer drew ${now - start} of ${count} frames in time`);
+  }
+}
+
+interface Round {
+  frames: number;
+  cpu: BrowserCpu;
+  msPerFrame: number;
+  byTypeMsPerFrame: Record<string, number>;
+  breakdown: ViewerCostBreakdown;
+}
+
+let options: ReturnType<typeof parseArgs>;
 try {
-  parsed = parseArgs(process.argv.slice(2));
+  options = parseArgs(process.argv.slice(2));
 } catch (err) {
-  // Usage errors of this script, in the same words as segstream's commands (cli/args.ts).
   process.stderr.write(`bench/viewer.ts: ${(err as Error).message} (usage: see the top of bench/viewer.ts)\n`);
   process.exit(2);
 }
-const { out, iterations, chromiumArgs } = parsed;
-const code = await bundle();
-const args = chromiumArgs.includes('--enable-gpu') ? BASE_ARGS.filter((a) => a !== '--disable-gpu') : BASE_ARGS;
-const browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: [...args, ...chromiumArgs.filter((a) => a !== '--enable-gpu')] });
-const cases: BenchCase[] = [
-  { frameWidth: 1280, frameHeight: 720, mapWidth: 128, mapHeight: 128, canvasWidth: 1280, canvasHeight: 720, mode: 'overlay', iterations },
-  { frameWidth: 1280, frameHeight: 720, mapWidth: 1280, mapHeight: 720, canvasWidth: 1280, canvasHeight: 720, mode: 'overlay', iterations },
-  { frameWidth: 1280, frameHeight: 720, mapWidth: 128, mapHeight: 128, canvasWidth: 1920, canvasHeight: 1080, mode: 'side-by-side', iterations },
-  { frameWidth: 640, frameHeight: 480, mapWidth: 128, mapHeight: 128, canvasWidth: 390, canvasHeight: 292, mode: 'overlay', iterations },
-];
-const results: { case: BenchCase; results: BenchResult[]; ratioWebglTo2d: { draw: number; finished: number } }[] = [];
+
+const clientDir = join(ROOT, 'test-artifacts', 'bench', 'viewer-client');
+await buildViewer(clientDir);
+const server = options.url !== undefined
+  ? { url: options.url, stop: async () => undefined }
+  : await startMockServer({
+    fps: options.fps, frameWidth: 1280, frameHeight: 720, mapWidth: options.map[0], mapHeight: options.map[1], overlaid: options.overlaid, staticDir: clientDir, token: '',
+  });
+const browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const rounds: Round[] = [];
 try {
-  const page = await browser.newPage();
-  await page.setContent('<!doctype html><html><body style="margin:0"></body></html>');
-  await page.addScriptTag({ content: code });
-  for (const c of cases) {
-    const r = (await page.evaluate((benchCase) => (window as unknown as { SegstreamBench: { run(c: unknown): Promise<unknown> } }).SegstreamBench.run(benchCase), c)) as BenchResult[];
-    const twoD = r.find((x) => x.renderer === '2d')!;
-    const gl = r.find((x) => x.renderer === 'webgl')!;
-    const entry = { case: c, results: r, ratioWebglTo2d: { draw: gl.drawMedianMs / twoD.drawMedianMs, finished: gl.finishedMedianMs / twoD.finishedMedianMs } };
-    results.push(entry);
-    const label = `${c.frameWidth}x${c.frameHeight} frame, ${c.mapWidth}x${c.mapHeight} map -> ${c.canvasWidth}x${c.canvasHeight} ${c.mode}`;
-    console.log(`${label}\n  2d:    draw ${twoD.drawMedianMs.toFixed(2)} ms, finished ${twoD.finishedMedianMs.toFixed(2)} ms (p90 ${twoD.finishedP90Ms.toFixed(2)})\n  webgl: draw ${gl.drawMedianMs.toFixed(2)} ms, finished ${gl.finishedMedianMs.toFixed(2)} ms (p90 ${gl.finishedP90Ms.toFixed(2)})  [${gl.rendererInfo}]\n  webgl/2d finished ratio ${entry.ratioWebglTo2d.finished.toFixed(2)}`);
+  const pid = launchedChromiumPid();
+  if (pid === null) throw new Error('bench/viewer.ts: cannot find the Chromium process playwright started');
+  const meter = new BrowserCpuMeter(pid);
+  const page = await browser.newPage({ viewport: { width: options.viewport[0], height: options.viewport[1] }, reducedMotion: options.reducedMotion ? 'reduce' : 'no-preference' });
+  const query = new URLSearchParams({ mode: options.mode, smooth: options.smooth, renderer: options.renderer });
+  await page.goto(new URL(`?${query.toString()}`, server.url).href);
+  await drawnFrames(page, Math.max(10, options.fps * 2), options.fps); // warm-up: JIT, first layout, caches
+  for (let r = 0; r < options.rounds; r++) {
+    meter.start();
+    const frames = await drawnFrames(page, options.frames, options.fps);
+    const cpu = meter.stop();
+    const recording = await recordViewerCost(page);
+    const traced = await drawnFrames(page, options.frames, options.fps);
+    const breakdown = await recording.stop(traced);
+    const byTypeMsPerFrame = Object.fromEntries(Object.entries(cpu.byTypeS).map(([k, s]) => [k, (s * 1000) / frames]));
+    const round: Round = { frames, cpu, msPerFrame: (cpu.totalS * 1000) / frames, byTypeMsPerFrame, breakdown };
+    rounds.push(round);
+    console.log(`round ${r + 1}: ${round.msPerFrame.toFixed(1)} ms Chromium CPU per drawn frame (${frames} frames in ${cpu.wallS.toFixed(1)} s = ${(frames / cpu.wallS).toFixed(2)} fps; ${(cpu.totalS / cpu.wallS).toFixed(2)} cores; ${formatBreakdown(byTypeMsPerFrame)})`);
+    console.log(`  trace (thread ms/frame): ${formatBreakdown(breakdown.tracePerFrameMs)}`);
+    console.log(`  script (sampled ms/frame${breakdown.scriptAttributed ? '' : ', no source maps'}): ${formatBreakdown(breakdown.scriptPerFrameMs)}`);
   }
 } finally {
   await browser.close();
+  await server.stop();
 }
-await mkdir(dirname(out), { recursive: true });
-const temp = `${out}.${process.pid}.tmp`;
-await writeFile(temp, JSON.stringify({ bench: 'viewer-compositor', date: new Date().toISOString(), chromiumArgs: [...args, ...chromiumArgs], results }, null, 2));
-await rename(temp, out);
-console.log(`wrote ${out}`);
+
+const perFrame = rounds.map((r) => r.msPerFrame).sort((a, b) => a - b);
+const median = perFrame[Math.floor(perFrame.length / 2)]!;
+console.log(`Chromium CPU per drawn frame: median ${median.toFixed(1)} ms over ${rounds.length} rounds (min ${perFrame[0]!.toFixed(1)}, max ${perFrame[perFrame.length - 1]!.toFixed(1)})`);
+await mkdir(dirname(options.out), { recursive: true });
+const temp = `${options.out}.${process.pid}.tmp`;
+const { out: _out, ...settings } = options;
+await writeFile(temp, JSON.stringify({ bench: 'viewer-cost', date: new Date().toISOString(), settings, chromiumArgs: CHROMIUM_ARGS, medianMsPerFrame: median, rounds }, null, 2));
+await rename(temp, options.out);
+console.log(`wrote ${options.out}`);

@@ -1,5 +1,5 @@
 /**
- * In-page part of bench/viewer.ts: times the 2D and WebGL2 compositors on the same synthetic frames.
+ * In-page part of bench/viewer-compositor.ts: times the 2D and WebGL2 compositors on the same synthetic frames.
  * Bundled by Vite into an IIFE and injected into a blank Chromium page.
  */
 import { Canvas2dCompositor } from '../../client/src/lib/render/canvas2d.ts';

@@ -17,7 +17,8 @@ import { resolveModelRef } from '../app/model-ref.ts';
 import type { FrameContext } from '../stages/frame-context.ts';
 import * as kernels from '../kernels/index.ts';
 import { summarize, type Summary } from '../util/stats.ts';
-import { childPidsNamed, machineFacts, processTreeCpuSeconds, type MachineFacts } from './machine.ts';
+import { machineFacts, type MachineFacts } from './machine.ts';
+import { BrowserCpuMeter, launchedChromiumPid, recordViewerCost, type ViewerCostBreakdown } from './browser-cost.ts';
 import { ModelOnlyProcess, type ModelOnlySegment } from './model-only.ts';
 import { interleaveSchedule, interleavedRatios, planRounds, summarizeRound, type BenchRound, type InterleavedRatios, type PipelineSegmentFigures, type RoundPlan } from './rounds.ts';
 import { subtractCounters, summarizeRss, summarizeSegments, type DropCounters, type FrameRecord, type RssSummary, type RunSummary } from './summary.ts';
@@ -88,6 +89,10 @@ export interface BenchResult {
     /** CPU seconds / wall seconds of this process during the measured windows (1.0 = one core busy). */
     serverCores: number;
     browserCores: number | null;
+    /** Chromium CPU (all its processes, /proc) per frame the viewer drew in the measured windows, ms. */
+    browserMsPerDrawnFrame: number | null;
+    /** The same by Chromium process type (renderer, gpu-process, browser, utility...). */
+    browserMsPerDrawnFrameByType: Record<string, number> | null;
     /** Share of the server's CPU spent outside the model (estimated from model-only CPU per run). */
     nonModelShare: number;
   };
@@ -101,6 +106,11 @@ export interface BenchResult {
     memoryArena: boolean;
   };
   frameAge: (Summary & { client: string }) | null;
+  /**
+   * Where the viewer's CPU goes (DevTools trace and JavaScript profile), recorded after the last round's measured
+   * window so tracing does not weigh on the figures.
+   */
+  browserBreakdown: ViewerCostBreakdown | null;
   /** frame age p99 / model-only p50, both pooled. */
   frameAgeP99VsModel: number | null;
   send: Summary | null;
@@ -219,11 +229,17 @@ const RSS_EVERY_MS = 250;
 /** What the run keeps across pipeline segments: the viewer (Chromium, when asked for) and where to log. */
 interface Viewer {
   page: Page | null;
-  browserPid: number | null;
+  meter: BrowserCpuMeter | null;
+  /** Set by the round that records the viewer's breakdown. */
+  breakdown: ViewerCostBreakdown | null;
 }
+
+/** Drawn frames the breakdown is recorded over (or fewer when the rounds are shorter). */
+const BREAKDOWN_FRAMES = 30;
 
 interface PipelineSegment extends PipelineSegmentFigures {
   browserCpuS: number | null;
+  browserCpuByTypeS: Record<string, number> | null;
   inferredInWindow: number;
   sends: number[];
   rssStart: number;
@@ -241,7 +257,7 @@ interface PipelineSegment extends PipelineSegmentFigures {
  * One pipeline segment: a fresh server on the bench config, the viewer attached, `warmup` frames let through,
  * then `frames` measured frames (or `seconds`), then everything stopped again.
  */
-async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, round: number, target: { frames: number; seconds: number }): Promise<PipelineSegment> {
+async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, round: number, target: { frames: number; seconds: number }, recordBreakdown = false): Promise<PipelineSegment> {
   const staticDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/client');
   const app = new SegStreamApp({ config, log: (l) => o.log(`  server[${round + 1}]: ${l}`), staticDir });
   const records: FrameRecord[] = [];
@@ -269,8 +285,12 @@ async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, 
   app.onFrameSent = (ms) => {
     if (measuring) sends.push(ms);
   };
+  let acknowledged = 0;
+  let acknowledgedWaiter: { count: number; done: () => void } | null = null;
   app.onFrameAge = (ms) => {
     if (measuring) ages.push(ms);
+    acknowledged++;
+    if (acknowledgedWaiter && acknowledged >= acknowledgedWaiter.count) acknowledgedWaiter.done();
   };
   let rssTimer: NodeJS.Timeout | null = null;
   let ws: WebSocket | null = null;
@@ -307,7 +327,7 @@ async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, 
     if (o.warmup > 0) await untilOrDown(app, new Promise<void>((r) => (warmupDone = records.length >= o.warmup ? (r(), null) : r)), `warm-up of round ${round + 1}`, timeoutMs);
     const counterStart = counters(app);
     const cpuStart = process.cpuUsage();
-    const browserCpuStart = viewer.browserPid ? processTreeCpuSeconds(viewer.browserPid) : NaN;
+    viewer.meter?.start();
     const wallStart = performance.now();
     const rssStart = process.memoryUsage.rss();
     rss.push(rssStart);
@@ -324,7 +344,7 @@ async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, 
     rssTimer = null;
     const wallS = (performance.now() - wallStart) / 1000;
     const cpu = process.cpuUsage(cpuStart);
-    const browserCpuS = viewer.browserPid ? processTreeCpuSeconds(viewer.browserPid) - browserCpuStart : null;
+    const browserCpu = viewer.meter?.stop() ?? null;
     const drops = subtractCounters(counters(app), counterStart);
     const rssEnd = process.memoryUsage.rss();
     rss.push(rssEnd);
@@ -332,6 +352,14 @@ async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, 
     const caps = app.sourceCaps?.text ?? '';
     const status = app.currentStatus;
     const model = app.model!;
+    if (recordBreakdown && viewer.page) {
+      // Outside the measured window: the server keeps running while the viewer is traced for a few frames.
+      const frames = Math.max(5, Math.min(BREAKDOWN_FRAMES, records.length - o.warmup));
+      const recording = await recordViewerCost(viewer.page);
+      const from = acknowledged;
+      await untilOrDown(app, new Promise<void>((r) => (acknowledgedWaiter = { count: from + frames, done: r })), `the traced frames of round ${round + 1}`, timeoutMs);
+      viewer.breakdown = await recording.stop(acknowledged - from);
+    }
     await stop();
     o.log(`bench: round ${round + 1}: pipeline ${records.length - o.warmup} frames in ${wallS.toFixed(1)} s (status ${status.state})`);
     return {
@@ -341,7 +369,8 @@ async function pipelineSegment(o: BenchOptions, config: Config, viewer: Viewer, 
       wallS,
       cpuS: (cpu.user + cpu.system) / 1e6,
       rss,
-      browserCpuS,
+      browserCpuS: browserCpu?.totalS ?? null,
+      browserCpuByTypeS: browserCpu?.byTypeS ?? null,
       inferredInWindow: records.filter((r) => r.doneAt >= wallStart).length,
       sends,
       rssStart,
@@ -386,7 +415,7 @@ async function untilOrDown(app: SegStreamApp, p: Promise<void>, what: string, ti
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const plan: RoundPlan = planRounds(o);
   const config = benchConfig(o);
-  const viewer: Viewer = { page: null, browserPid: null };
+  const viewer: Viewer = { page: null, meter: null, breakdown: null };
   let browserClose: (() => Promise<void>) | null = null;
   let modelOnly: ModelOnlyProcess | null = null;
   const teardown = async () => {
@@ -409,7 +438,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       });
       // playwright-core's Browser does not expose its process: find the Chromium we just started among our children.
-      viewer.browserPid = childPidsNamed(process.pid, /chrom/i)[0] ?? null;
+      const pid = launchedChromiumPid();
+      viewer.meter = pid === null ? null : new BrowserCpuMeter(pid);
+      if (pid === null) o.log('bench: cannot find the Chromium process: its CPU is not reported');
       viewer.page = await browser.newPage();
       browserClose = () => browser.close();
     }
@@ -419,7 +450,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     for (const segment of interleaveSchedule(plan.rounds)) {
       const r = segment.round;
       if (segment.kind === 'pipeline') {
-        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: plan.framesPerRound[r]!, seconds: plan.secondsPerRound });
+        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: plan.framesPerRound[r]!, seconds: plan.secondsPerRound }, r === plan.rounds - 1);
       } else {
         const m = await modelOnly.segment(plan.runsPerRound[r]!, MODEL_ONLY_SEGMENT_WARMUP);
         models[r] = m;
@@ -438,7 +469,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const cpuSecondsPerRun = models.reduce((a, m) => a + m.cpuS, 0) / allMs.length;
     const wallS = pipelines.reduce((a, p) => a + p.wallS, 0);
     const serverCpuS = pipelines.reduce((a, p) => a + p.cpuS, 0);
-    const browserCpuS = viewer.browserPid ? pipelines.reduce((a, p) => a + (p.browserCpuS ?? 0), 0) : null;
+    const browserCpuS = viewer.meter ? pipelines.reduce((a, p) => a + (p.browserCpuS ?? 0), 0) : null;
+    const browserByTypeS: Record<string, number> = {};
+    for (const p of pipelines) for (const [type, cpuS] of Object.entries(p.browserCpuByTypeS ?? {})) browserByTypeS[type] = (browserByTypeS[type] ?? 0) + cpuS;
     const inferredInWindow = pipelines.reduce((a, p) => a + p.inferredInWindow, 0);
     const ages = pipelines.flatMap((p) => p.ages);
     const sends = pipelines.flatMap((p) => p.sends);
@@ -503,6 +536,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       cpu: {
         serverCores: serverCpuS / wallS,
         browserCores: browserCpuS === null ? null : browserCpuS / wallS,
+        browserMsPerDrawnFrame: browserCpuS === null || ages.length === 0 ? null : (browserCpuS * 1000) / ages.length,
+        browserMsPerDrawnFrameByType:
+          browserCpuS === null || ages.length === 0 ? null : Object.fromEntries(Object.entries(browserByTypeS).map(([type, cpuS]) => [type, (cpuS * 1000) / ages.length])),
         nonModelShare: serverCpuS > 0 ? Math.max(0, 1 - (cpuSecondsPerRun * inferredInWindow) / serverCpuS) : NaN,
       },
       memory: {
@@ -514,6 +550,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         memoryArena: o.memoryArena,
       },
       frameAge: frameAge ? { ...frameAge, client: o.browser ? 'chromium viewer (drawn)' : 'headless WebSocket client (received)' } : null,
+      browserBreakdown: viewer.breakdown,
       frameAgeP99VsModel: frameAge ? frameAge.p99 / modelMs.p50 : null,
       send: sends.length ? summarize(sends) : null,
       peers,

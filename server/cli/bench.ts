@@ -5,6 +5,7 @@ import { POSTPROCESS_MODES } from '../protocol/index.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UsageError, InputError } from '../util/errors.ts';
 import { DEFAULT_BENCH, runBench, type BenchOptions, type BenchResult } from '../bench/run.ts';
+import { browserCostLines } from '../bench/browser-cost.ts';
 import { appendCsvRows, csvHeaderProblem } from '../bench/csv-file.ts';
 import { formatInterval } from '../bench/interval.ts';
 import { benchReportHtml } from '../bench/report-html.ts';
@@ -292,6 +293,7 @@ export function formatResult(r: BenchResult): string {
     `dropped:      ${p.dropped.inferenceBusy} while the model was busy (of ${p.dropped.captured} captured, latest frame wins), ${p.dropped.renderBusy} render-busy, ${p.dropped.slowClient} to slow clients, ${p.dropped.errors} errors`,
     `frame age:    ${r.frameAge ? `p50 ${formatMs(r.frameAge.p50)} / p99 ${formatMs(r.frameAge.p99)} ms (${r.frameAge.client}); p99 = ${r.frameAgeP99VsModel!.toFixed(2)}x model p50` : 'no acknowledged frames'}`,
     `cpu:          server ${r.cpu.serverCores.toFixed(2)} cores${r.cpu.browserCores !== null ? `, browser ${r.cpu.browserCores.toFixed(2)} cores` : ''}; outside the model: ${(r.cpu.nonModelShare * 100).toFixed(1)}% of the server's CPU`,
+    ...browserCostLines(r.cpu.browserMsPerDrawnFrame, r.cpu.browserMsPerDrawnFrameByType, r.browserBreakdown),
     ...r.peers.map((p) => `peer:         ${p.name}: ${p.fps.toFixed(2)} fps (p50 ${formatMs(p.ms.p50)} ms)`),
     ...(r.endToEndVsTransformersJs !== null ? [`summary:      segstream end-to-end = ${(r.endToEndVsModelOnly * 100).toFixed(0)}% of model-only = ${r.endToEndVsTransformersJs.toFixed(2)}x transformers.js`] : []),
     `memory:       RSS ${r.memory.rssStartMiB.toFixed(0)} MiB at start of measurement, peak ${r.memory.rssPeakMiB.toFixed(0)}, end ${r.memory.rssEndMiB.toFixed(0)} MiB`,

@@ -5,8 +5,13 @@ export type { ClassIds };
 export type ClassMapImage = ClassIdMap;
 
 async function inflateRaw(bytes: Uint8Array): Promise<ArrayBuffer> {
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Response(stream).arrayBuffer();
+  // Written straight into the stream: a Blob would carry the bytes to the browser process and back (measured:
+  // bench/viewer.ts, docs/performance.md "Viewer cost").
+  const stream = new DecompressionStream('deflate-raw');
+  const writer = stream.writable.getWriter();
+  // Corrupt data errors the readable side too, which is what the caller awaits.
+  writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close()).catch(() => undefined);
+  return new Response(stream.readable).arrayBuffer();
 }
 
 /** Decompresses and checks a class map; throws with the expected and actual sizes when they disagree. */

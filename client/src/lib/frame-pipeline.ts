@@ -1,6 +1,7 @@
 /**
  * Turns binary frame messages into drawable frames: JPEG decode and class-map inflate run in parallel, one frame
- * at a time. While one is decoding, only the newest message waits (latest frame wins, like the server's appsink),
+ * at a time. The class map is inflated only when something needs it (the view shows class colours, smoothing is
+ * on, a snapshot): with the overlay in the JPEG, the overlay view draws the picture alone. While one is decoding, only the newest message waits (latest frame wins, like the server's appsink),
  * so a slow device shows fewer frames instead of falling ever further behind.
  */
 import { ClassMapSmoother, decodeFrameMessage, type FrameHeader } from '$protocol';
@@ -9,8 +10,10 @@ import { classHistogram, decodeClassMap, type ClassMapImage } from './class-map.
 export interface DecodedFrame {
   header: FrameHeader;
   image: ImageBitmap;
-  /** The class map as drawn (smoothed when viewer smoothing is on). */
-  classMap: ClassMapImage;
+  /** The class map as drawn (smoothed when viewer smoothing is on); null until needed, see loadClassMap. */
+  classMap: ClassMapImage | null;
+  /** Inflates the class map if it was not (once; sets `classMap`). */
+  loadClassMap(): Promise<ClassMapImage>;
   /** [id, pixels] of the drawn class map: the server's counts, or recounted after smoothing. */
   classes: [number, number][];
   /** Viewer smoothing window applied (0 = none). */
@@ -24,6 +27,20 @@ export interface FramePipelineHandlers {
   /** Receives ownership of `frame.image` (close it when done). */
   onFrame(frame: DecodedFrame): void;
   onError(message: string): void;
+  /** Whether this frame's class map is needed to draw it (it always is while smoothing). Default: always. */
+  needsClassMap?(header: FrameHeader): boolean;
+}
+
+/** Inflates `frame`'s class map on first use (the compressed bytes stay with it until then) and keeps it there. */
+function inflateOnDemand(frame: DecodedFrame, bytes: Uint8Array): DecodedFrame {
+  let loading: Promise<ClassMapImage> | null = null;
+  frame.loadClassMap = () => (loading ??= decodeClassMap(bytes, frame.header.classMap).then((map) => (frame.classMap = map)));
+  return frame;
+}
+
+/** JPEG bytes -> a bitmap, decoded off the main thread by the browser. */
+function decodeJpeg(jpeg: Uint8Array): Promise<ImageBitmap> {
+  return createImageBitmap(new Blob([jpeg as BlobPart], { type: 'image/jpeg' }));
 }
 
 export class FramePipeline {
@@ -64,17 +81,19 @@ export class FramePipeline {
     const generation = this.generation;
     try {
       const { header, jpeg, classMap } = decodeFrameMessage(new Uint8Array(data));
-      const [image, map] = await Promise.all([
-        createImageBitmap(new Blob([jpeg as BlobPart], { type: 'image/jpeg' })),
-        decodeClassMap(classMap, header.classMap),
-      ]);
+      const smoother = this.smoother;
+      const wantMap = smoother !== null || (this.handlers.needsClassMap?.(header) ?? true);
+      const [image, map] = await Promise.all([decodeJpeg(jpeg), wantMap ? decodeClassMap(classMap, header.classMap) : null]);
       if (generation !== this.generation) {
         image.close();
+      } else if (map === null) {
+        const notYet = () => Promise.reject(new Error('class map: not set up'));
+        this.handlers.onFrame(inflateOnDemand({ header, image, classMap: null, loadClassMap: notYet, classes: header.classes, smoothing: 0, receivedAt, decodedAt: performance.now() }, classMap));
       } else {
-        const smoother = this.smoother;
         const drawnMap = smoother ? smoother.push(map) : map;
         const classes = smoother ? classHistogram(drawnMap.ids) : header.classes;
-        this.handlers.onFrame({ header, image, classMap: drawnMap, classes, smoothing: smoother?.windowSize ?? 0, receivedAt, decodedAt: performance.now() });
+        const loadClassMap = () => Promise.resolve(drawnMap);
+        this.handlers.onFrame({ header, image, classMap: drawnMap, loadClassMap, classes, smoothing: smoother?.windowSize ?? 0, receivedAt, decodedAt: performance.now() });
       }
     } catch (error) {
       this.failed++;

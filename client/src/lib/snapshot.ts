@@ -2,6 +2,7 @@
 import type { DecodedFrame } from './frame-pipeline.ts';
 import type { ClassColours, ViewSettings } from './render/compositor.ts';
 import { Canvas2dCompositor } from './render/canvas2d.ts';
+import { showsClassMap } from './render/layout.ts';
 import { encodeClassMapPng } from './png.ts';
 
 /** Renders the frame at its own resolution (twice as wide side by side) with the current view settings. */
@@ -11,13 +12,24 @@ export async function framePng(frame: DecodedFrame, view: ViewSettings, colours:
   const canvas = new OffscreenCanvas(view.mode === 'side-by-side' ? width * 2 + gap : width, height);
   const compositor = new Canvas2dCompositor(canvas);
   compositor.setColours(colours);
-  compositor.draw({ image: frame.image, width, height, overlaid: frame.header.overlaid, classMap: frame.classMap }, view);
+  if (frame.classMap === null && showsClassMap(view.mode, frame.header.overlaid)) {
+    // The map is inflated first; the viewer may close the frame's bitmap meanwhile, so draw from a copy taken now.
+    const image = await createImageBitmap(frame.image);
+    try {
+      const classMap = await frame.loadClassMap();
+      compositor.draw({ image, width, height, overlaid: frame.header.overlaid, classMap }, view);
+    } finally {
+      image.close();
+    }
+  } else {
+    compositor.draw({ image: frame.image, width, height, overlaid: frame.header.overlaid, classMap: frame.classMap }, view);
+  }
   compositor.destroy();
   return canvas.convertToBlob({ type: 'image/png' });
 }
 
 export async function classMapPng(frame: DecodedFrame, palette: ClassColours['palette'], classNames: readonly string[]): Promise<Blob> {
-  const bytes = await encodeClassMapPng({ ...frame.classMap, palette, classNames });
+  const bytes = await encodeClassMapPng({ ...(frame.classMap ?? (await frame.loadClassMap())), palette, classNames });
   return new Blob([bytes as BlobPart], { type: 'image/png' });
 }
 

@@ -10,9 +10,25 @@ import { ShareAverager, type LegendEntry } from './legend.ts';
 import { History, RateMeter, RecentMean, type HistorySample } from './stats.ts';
 import type { ViewMode, ViewerOptions } from './options.ts';
 import type { ClassColours } from './render/compositor.ts';
+import { showsClassMap } from './render/layout.ts';
 
 /** No frame for this long on an open link: show "stream stalled". */
 export const STALL_AFTER_MS = 3000;
+
+/**
+ * The legend is republished at most this often: each change re-sorts, re-measures and animates its rows (with
+ * 150 classes that is most of what the page costs; docs/performance.md "Viewer cost").
+ */
+export const LEGEND_EVERY_MS = 1000;
+
+/** Whether two legends look the same: same rows in the same order, shares equal at the 0.1% shown. */
+function sameLegend(a: readonly LegendEntry[], b: readonly LegendEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.id !== b[i]!.id || Math.round(a[i]!.share * 1000) !== Math.round(b[i]!.share * 1000)) return false;
+  }
+  return true;
+}
 
 const STAGE_ORDER = ['capture', 'preprocess', 'infer', 'postprocess', 'overlay', 'encode', 'send'] as const;
 
@@ -123,6 +139,7 @@ export class Viewer {
   private readonly decodeMean = new RecentMean();
   private readonly drawMean = new RecentMean();
   private latestLegend: LegendEntry[] = [];
+  private legendPublishedAt = -Infinity;
   private latestStats: StatsMessage | null = null;
   private lastFrameAt = 0;
   private pendingControl: ControlAction | null = null;
@@ -137,6 +154,7 @@ export class Viewer {
     this.pipeline = new FramePipeline({
       onFrame: (frame) => this.handleFrame(frame),
       onError: (message) => this.notice(message),
+      needsClassMap: (header) => showsClassMap(this.mode, header.overlaid),
     });
     this.pipeline.setSmoothing(options.smoothing);
     this.connection = new StreamConnection(options.wsUrl, {
@@ -252,6 +270,7 @@ export class Viewer {
     this.pipeline.reset();
     this.latestLegend = [];
     this.legend = [];
+    this.legendPublishedAt = -Infinity;
   }
 
   private handleFrame(frame: DecodedFrame): void {
@@ -309,7 +328,11 @@ export class Viewer {
       const ms = this.stageMeans.get(name)?.mean();
       return ms === null || ms === undefined ? [] : [{ name, ms }];
     });
-    this.legend = this.latestLegend;
+    // A tenth of slack: the 500 ms timer drifts, and 999 ms must not wait for the next tick.
+    if (now - this.legendPublishedAt >= LEGEND_EVERY_MS * 0.9) {
+      this.legendPublishedAt = now;
+      if (!sameLegend(this.legend, this.latestLegend)) this.legend = this.latestLegend;
+    }
     this.hud = {
       fpsReceived: this.received.rate(now),
       fpsDrawn: this.drawn.rate(now),

@@ -48,7 +48,8 @@ export class Canvas2dCompositor implements Compositor {
     ctx.fillStyle = BACKGROUND_CSS;
     ctx.fillRect(0, 0, width, height);
     const viewports = layoutViewports(view.mode, width, height, frame.width, frame.height, frame.overlaid);
-    if (viewports.some((v) => v.layer !== 'frame')) this.paintMask(frame.classMap.ids, frame.classMap.width, frame.classMap.height);
+    const map = frame.classMap;
+    if (map !== null && viewports.some((v) => v.layer !== 'frame')) this.paintMask(map.ids, map.width, map.height);
     for (const v of viewports) {
       if (v.width === 0 || v.height === 0) continue;
       if (v.layer === 'mask') {
@@ -58,7 +59,7 @@ export class Canvas2dCompositor implements Compositor {
         ctx.imageSmoothingEnabled = true;
         ctx.drawImage(frame.image, v.x, v.y, v.width, v.height);
       }
-      if (v.layer === 'frame' || this.mask === null) continue;
+      if (v.layer === 'frame' || this.mask === null || map === null) continue;
       ctx.imageSmoothingEnabled = false;
       ctx.globalAlpha = v.layer === 'overlay' ? view.opacity : 1;
       ctx.drawImage(this.mask, v.x, v.y, v.width, v.height);

@@ -9,7 +9,8 @@ export interface CompositeFrame {
   height: number;
   /** True when the JPEG already has the overlay blended in by the server. */
   overlaid: boolean;
-  classMap: ClassMapImage;
+  /** Null when not decoded: the compositor then draws the picture layers only (see layout.ts showsClassMap). */
+  classMap: ClassMapImage | null;
 }
 
 export interface ViewSettings {

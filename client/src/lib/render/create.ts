@@ -4,7 +4,7 @@ import type { Compositor } from './compositor.ts';
 import { Canvas2dCompositor } from './canvas2d.ts';
 import { WebGlCompositor } from './webgl.ts';
 
-/** The compositor that measured faster (bench/viewer.ts, numbers in docs/viewer.md). */
+/** The compositor that measured faster (bench/viewer-compositor.ts, numbers in docs/viewer.md). */
 export const DEFAULT_RENDERER: '2d' | 'webgl' = '2d';
 
 export interface CreatedCompositor {

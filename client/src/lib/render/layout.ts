@@ -24,6 +24,11 @@ export function fitRect(box: Rect, frameWidth: number, frameHeight: number): Rec
   return { x: box.x + Math.floor((box.width - width) / 2), y: box.y + Math.floor((box.height - height) / 2), width, height };
 }
 
+/** Whether a view mode shows the class colours at all (else the class map need not be decoded to draw it). */
+export function showsClassMap(mode: ViewMode, overlaid: boolean): boolean {
+  return mode === 'mask' || mode === 'side-by-side' || (mode === 'overlay' && !overlaid);
+}
+
 /**
  * Viewports for a view mode. `overlaid` means the JPEG already carries the server's overlay: then the plain
  * frame cannot be shown, so "overlay" and "raw" show the JPEG as is, and side by side pairs it with the mask.

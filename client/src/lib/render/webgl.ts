@@ -97,13 +97,16 @@ export class WebGlCompositor implements Compositor {
     gl.clear(gl.COLOR_BUFFER_BIT);
     gl.useProgram(resources.program);
     this.uploadFrame(resources, frame);
-    this.uploadClasses(resources, frame.classMap.ids, frame.classMap.width, frame.classMap.height);
+    const map = frame.classMap;
+    if (map !== null) {
+      this.uploadClasses(resources, map.ids, map.width, map.height);
+      gl.uniform2i(resources.uniforms.mapSize, map.width, map.height);
+    }
     this.uploadPalette(resources);
-    gl.uniform2i(resources.uniforms.mapSize, frame.classMap.width, frame.classMap.height);
     gl.uniform1i(resources.uniforms.paletteSize, this.paletteSize);
     gl.uniform1f(resources.uniforms.opacity, view.opacity);
     for (const v of layoutViewports(view.mode, width, height, frame.width, frame.height, frame.overlaid)) {
-      if (v.width === 0 || v.height === 0) continue;
+      if (v.width === 0 || v.height === 0 || (v.layer !== 'frame' && map === null)) continue;
       gl.viewport(v.x, height - v.y - v.height, v.width, v.height);
       gl.uniform1i(resources.uniforms.layer, LAYER_CODE[v.layer]);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
