@@ -204,7 +204,7 @@ function roundChart(rounds: BenchRound[], value: (r: BenchRound) => number | nul
     : '';
   const points = rounds
     .map((r, i) => {
-      const v = values[i];
+      const v = value(r);
       const label = `<text x="${x(i)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${r.round}</text>`;
       if (v === null || !Number.isFinite(v)) return label;
       const filled = r.first === 'pipeline';

@@ -22,6 +22,7 @@ import { OnnxElemType } from '../onnx/reader.ts';
 import { numberToHalf } from '../onnx/tensor-values.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { integerRange, invalidParameterError } from '../../util/validate.ts';
+import { at, first } from '../../util/checked-access.ts';
 
 export type DemoVariant = 'b0' | 'tiny';
 
@@ -223,18 +224,46 @@ function convOut(size: number, kernel: number, stride: number, pad: number): num
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
 }
 
-/** Spatial size of each encoder stage's output for an input size. */
-export function stageSizes(arch: SegformerArch, height: number, width: number): { h: number; w: number }[] {
-  const out: { h: number; w: number }[] = [];
+/** One encoder stage: its row of the architecture's per-stage lists and its output's spatial size. */
+interface EncoderStage {
+  hidden: number;
+  depth: number;
+  heads: number;
+  srRatio: number;
+  patch: number;
+  stride: number;
+  h: number;
+  w: number;
+}
+
+/** The architecture's parallel per-stage lists read as one record per stage, with each stage's output size. */
+function encoderStages(arch: SegformerArch, height: number, width: number): EncoderStage[] {
+  const out: EncoderStage[] = [];
   let h = height;
   let w = width;
   for (let i = 0; i < arch.hiddenSizes.length; i++) {
-    const k = arch.patchSizes[i];
-    h = convOut(h, k, arch.strides[i], Math.floor(k / 2));
-    w = convOut(w, k, arch.strides[i], Math.floor(k / 2));
-    out.push({ h, w });
+    const row = (list: number[], name: string) => at(list, i, `SegFormer architecture ${name}`);
+    const patch = row(arch.patchSizes, 'patchSizes');
+    const stride = row(arch.strides, 'strides');
+    h = convOut(h, patch, stride, Math.floor(patch / 2));
+    w = convOut(w, patch, stride, Math.floor(patch / 2));
+    out.push({
+      hidden: row(arch.hiddenSizes, 'hiddenSizes'),
+      depth: row(arch.depths, 'depths'),
+      heads: row(arch.heads, 'heads'),
+      srRatio: row(arch.srRatios, 'srRatios'),
+      patch,
+      stride,
+      h,
+      w,
+    });
   }
   return out;
+}
+
+/** Spatial size of each encoder stage's output for an input size. */
+export function stageSizes(arch: SegformerArch, height: number, width: number): { h: number; w: number }[] {
+  return encoderStages(arch, height, width).map(({ h, w }) => ({ h, w }));
 }
 
 const LN_EPS = 1e-5;
@@ -451,9 +480,12 @@ class SegformerEmitter {
   }
 
   /** The 0-d int64 dims of x at the given axes (Shape, then Gather per axis: `tensor.shape[i]` as traced). */
-  private dimsOf(x: string, axes: number[], scope: string): string[] {
+  private dimsOf<const Axes extends readonly number[]>(x: string, axes: Axes, scope: string): { [K in keyof Axes]: string } {
     const shape = this.b.node('Shape', [x], {}, { scope });
-    return axes.map((a) => this.b.node('Gather', [shape, this.b.constant(scope, i64([a], []))], { axis: attr.int(0) }, { scope }));
+    // map keeps the length, so the result has one name per axis, as the mapped tuple type says.
+    return axes.map((a) => this.b.node('Gather', [shape, this.b.constant(scope, i64([a], []))], { axis: attr.int(0) }, { scope })) as {
+      [K in keyof Axes]: string;
+    };
   }
 
   /** A 1-D shape vector from 0-d int64 values and constants (Unsqueeze each value, Concat). */
@@ -512,7 +544,7 @@ class SegformerEmitter {
     // Dynamic graphs read batch and token count from the tensor, as the exporter traces `hidden_states.shape`.
     const [bq, nq] = d ? this.dimsOf(x, [0, 1], scope) : [1, h * w];
     let q = this.linear(x, c, c, `${scope}/q_proj`, `${param}.q_proj`);
-    q = this.reshapeTo(q, [bq!, nq!, -1, hd], scope);
+    q = this.reshapeTo(q, [bq, nq, -1, hd], scope);
     q = this.transpose(q, [0, 2, 1, 3], scope);
 
     let kv = x;
@@ -527,7 +559,7 @@ class SegformerEmitter {
       kv = this.layerNorm(t, c, `${s}/layer_norm`, `${param}.sequence_reduction.layer_norm`);
       nk = Math.floor(h / sr) * Math.floor(w / sr);
     }
-    const nkv: string | number = d ? this.dimsOf(kv, [1], scope)[0]! : nk;
+    const nkv: string | number = d ? this.dimsOf(kv, [1], scope)[0] : nk;
     let k = this.linear(kv, c, c, `${scope}/k_proj`, `${param}.k_proj`);
     k = this.reshapeTo(k, [d ? d.b : 1, nkv, -1, hd], scope);
     let v = this.linear(kv, c, c, `${scope}/v_proj`, `${param}.v_proj`);
@@ -572,32 +604,29 @@ class SegformerEmitter {
   /** The encoder: returns each stage's NCHW feature map. */
   encoder(input: string, height: number, width: number, dynamic: boolean): { name: string; c: number; h: number; w: number }[] {
     const a = this.arch;
-    const sizes = stageSizes(a, height, width);
     const feats: { name: string; c: number; h: number; w: number }[] = [];
     let x = input;
     let inC = 3;
-    for (let i = 0; i < a.hiddenSizes.length; i++) {
-      const c = a.hiddenSizes[i];
-      const { h, w } = sizes[i];
+    for (const [i, stage] of encoderStages(a, height, width).entries()) {
+      const { hidden: c, h, w, patch: k } = stage;
       const scope = `/encoder/stages.${i}`;
       const param = `encoder.stages.${i}`;
       const pe = `${scope}/patch_embeddings`;
-      const k = a.patchSizes[i];
-      let t = this.conv(x, inC, c, k, a.strides[i], Math.floor(k / 2), 1, `${pe}/proj`, `${param}.patch_embeddings.proj`);
+      let t = this.conv(x, inC, c, k, stage.stride, Math.floor(k / 2), 1, `${pe}/proj`, `${param}.patch_embeddings.proj`);
       // `_, _, height, width = embeddings.shape`: in a dynamic graph the stage's size is read from the tensor.
       const g: Grid = { h, w };
       if (dynamic) {
         const [db, dh, dw] = this.dimsOf(t, [0, 2, 3], pe);
-        g.dyn = { b: db!, h: dh!, w: dw! };
+        g.dyn = { b: db, h: dh, w: dw };
       }
       t = this.flattenSpatial(t, pe);
       t = this.transpose(t, [0, 2, 1], pe);
       t = this.layerNorm(t, c, `${pe}/layer_norm`, `${param}.patch_embeddings.layer_norm`);
-      for (let j = 0; j < a.depths[i]; j++) {
+      for (let j = 0; j < stage.depth; j++) {
         const bs = `${scope}/blocks.${j}`;
         const bp = `${param}.blocks.${j}`;
         const n1 = this.layerNorm(t, c, `${bs}/layernorm_before`, `${bp}.layernorm_before`);
-        const att = this.attention(n1, c, a.heads[i], a.srRatios[i], g, `${bs}/attention`, `${bp}.attention`);
+        const att = this.attention(n1, c, stage.heads, stage.srRatio, g, `${bs}/attention`, `${bp}.attention`);
         t = this.b.node('Add', [att, t], {}, { scope: bs });
         const n2 = this.layerNorm(t, c, `${bs}/layernorm_after`, `${bp}.layernorm_after`);
         const ffn = this.mixFfn(n2, c, g, `${bs}/mlp`, `${bp}.mlp`);
@@ -617,20 +646,20 @@ class SegformerEmitter {
   decoder(feats: { name: string; c: number; h: number; w: number }[], classes: number, logitsName: string, dynamic: boolean): string {
     const b = this.b;
     const d = this.arch.decoderHidden;
-    const { h: h0, w: w0 } = feats[0];
+    const stage0 = first(feats, 'decoder: encoder feature maps');
+    const { h: h0, w: w0 } = stage0;
     const upsampled: string[] = [];
-    for (let i = 0; i < feats.length; i++) {
-      const f = feats[i];
+    for (const [i, f] of feats.entries()) {
       const lp = `/decode_head/linear_projections.${i}`;
       const fd = dynamic ? this.dimsOf(f.name, [0, 2, 3], '/decode_head') : null;
       let t = this.flattenSpatial(f.name, lp);
       t = this.transpose(t, [0, 2, 1], lp);
       t = this.linear(t, f.c, d, `${lp}/proj`, `decode_head.linear_projections.${i}.proj`);
       t = this.transpose(t, [0, 2, 1], '/decode_head');
-      t = this.reshapeTo(t, fd ? [fd[0]!, -1, fd[1]!, fd[2]!] : [1, -1, f.h, f.w], '/decode_head');
+      t = this.reshapeTo(t, fd ? [fd[0], -1, fd[1], fd[2]] : [1, -1, f.h, f.w], '/decode_head');
       // Resize target = (N, C) of the tensor itself + the stage-0 size, as the exporter builds it.
       const nc = this.shapeSlice(t, 0, 2, '/decode_head');
-      const hw = dynamic ? this.shapeSlice(feats[0].name, 2, 4, '/decode_head') : b.constant('/decode_head', i64([h0, w0]));
+      const hw = dynamic ? this.shapeSlice(stage0.name, 2, 4, '/decode_head') : b.constant('/decode_head', i64([h0, w0]));
       const sizes = b.node('Concat', [nc, hw], { axis: attr.int(0) }, { scope: '/decode_head' });
       upsampled.push(this.resize(t, sizes, '/decode_head'));
     }
@@ -683,7 +712,7 @@ export const DEMO_INPUT_INT8_SCALE = 2.65 / 127;
 /** Output spatial size (1/4 of the input, rounded up like the stride-4 patch embedding). */
 export function demoOutputSize(o: Pick<ResolvedDemoOptions, 'variant' | 'height' | 'width'> & { upsample?: boolean }): { height: number; width: number } {
   if (o.upsample) return { height: o.height, width: o.width };
-  const s = stageSizes(DEMO_ARCHS[o.variant], o.height, o.width)[0];
+  const s = first(stageSizes(DEMO_ARCHS[o.variant], o.height, o.width), `demo ${o.variant} encoder stages`);
   return { height: s.h, width: s.w };
 }
 
