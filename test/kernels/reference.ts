@@ -398,7 +398,8 @@ export function diffStats(a: ArrayLike<number>, b: ArrayLike<number>): { max: nu
   if (a.length !== b.length) throw new Error(`diffStats: lengths differ (${a.length} vs ${b.length})`);
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(at(a, i, 'diffStats a') - at(b, i, 'diffStats b'));
-    if (d > max) max = d;
+    // A NaN difference makes max NaN (and stay NaN), so no bound on max can pass over it.
+    if (Number.isNaN(d) || d > max) max = d;
     sum += d;
     if (d === 0) equal++;
   }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../../server/kernels/index.ts';
+import { at } from '../../../server/util/checked-access.ts';
 import { quantizeWeightsPerChannel } from '../../../server/toolkit/verify/quantize-weights.ts';
 import { main, runVerify, VerifyInputError, type VerifyReport } from '../../../server/toolkit/commands/verify.ts';
 import { rawBytes } from '../../../server/toolkit/tensors/tensor-file.ts';
@@ -50,25 +51,29 @@ async function directComputation() {
     const feeds = { pixel_values: new ort.Tensor('float32', x, [1, 3, 64, 64]) };
     const ya = (await a.run(feeds)).logits!.data as Float32Array;
     const yb = (await b.run(feeds)).logits!.data as Float32Array;
+    expect(yb.length).toBe(ya.length);
     let d = 0, sa = 0, sb = 0, s = 0, m = 0;
-    for (let i = 0; i < ya.length; i++) {
-      d += ya[i]! * yb[i]!;
-      sa += ya[i]! ** 2;
-      sb += yb[i]! ** 2;
-      s += Math.abs(ya[i]! - yb[i]!);
-      m = Math.max(m, Math.abs(ya[i]! - yb[i]!));
+    for (const [i, va] of ya.entries()) {
+      const vb = at(yb, i, 'deployed logits');
+      d += va * vb;
+      sa += va ** 2;
+      sb += vb ** 2;
+      s += Math.abs(va - vb);
+      m = Math.max(m, Math.abs(va - vb));
     }
     const ma = upsampleArgmaxReference(ya, 8, 16, 16, info.height, info.width);
     const mb = upsampleArgmaxReference(yb, 8, 16, 16, info.height, info.width);
+    const bump = (counts: Float64Array, c: number, what: string) => (counts[c] = at(counts, c, what) + 1);
     let same = 0;
-    for (let i = 0; i < ma.length; i++) {
-      if (ma[i] === mb[i]) {
+    for (const [i, ca] of ma.entries()) {
+      const cb = at(mb, i, 'deployed class map');
+      if (ca === cb) {
         same++;
-        inter[ma[i]!]++;
-        union[ma[i]!]++;
+        bump(inter, ca, 'intersections');
+        bump(union, ca, 'unions');
       } else {
-        union[ma[i]!]++;
-        union[mb[i]!]++;
+        bump(union, ca, 'unions');
+        bump(union, cb, 'unions');
       }
     }
     perImage.push({ name, cosine: d / Math.sqrt(sa * sb), mean: s / ya.length, max: m, agreement: same / ma.length });
