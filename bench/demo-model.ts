@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
-import { at, entry, first } from '../server/util/checked-access.ts';
-import { buildDemoModel, resolveDemoOptions } from '../server/model/demo/demo-model.ts';
+import { at, first, lookup } from '../server/util/checked-access.ts';
+import { buildDemoModel, resolveDemoOptions, type DemoModelOptions } from '../server/model/demo/demo-model.ts';
 import { countOps, countParameters, defaultOpset, readOnnxSummary, type OnnxSummary } from '../server/model/onnx/reader.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -147,10 +147,13 @@ async function main(): Promise<void> {
   }
   const refOut = first(refSummary.outputs, `${args.reference}: outputs`).dims ?? [];
   const classes = typeof refOut[1] === 'number' ? refOut[1] : 150;
-  const demoOptions = resolveDemoOptions({ variant: 'b0', size: { height: dims[2], width: dims[3] }, classes });
+  // buildDemoModel takes the options as asked; the resolved ones (defaults filled in) are for the report only,
+  // since they carry class-map settings a logits model refuses.
+  const demoRequest: DemoModelOptions = { variant: 'b0', size: { height: dims[2], width: dims[3] }, classes };
+  const demoOptions = resolveDemoOptions(demoRequest);
 
   const t0 = performance.now();
-  const demo = buildDemoModel(demoOptions);
+  const demo = buildDemoModel(demoRequest);
   const buildMs = performance.now() - t0;
   const demoSummary = readOnnxSummary(demo, 'demo');
 
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
       const ms = performance.now() - t;
       const cpu = process.cpuUsage(cpu0);
       const outputName = first(s.outputNames, `${which} model outputs`);
-      outDims[which] = entry(out, outputName, `${which} model run results`).dims;
+      outDims[which] = lookup(out, outputName, `${which} model run results`).dims;
       return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
     };
     for (let i = 0; i < args.warmup; i++) {

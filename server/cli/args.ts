@@ -10,6 +10,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_FAILURE, EXIT_USAGE, SegstreamError, UsageError } from '../util/errors.ts';
 import { describe, expectedGot, integerRange, oneOfText } from '../util/validate.ts';
+import { at } from '../util/checked-access.ts';
+import { firstLine } from '../util/first-line.ts';
 
 export { UsageError, EXIT_USAGE };
 export const EXIT_OK = 0;
@@ -44,14 +46,14 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
 function joinNegativeValues(argv: string[], options: Options): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = at(argv, i, 'command-line arguments');
     if (arg === '--') {
       out.push(...argv.slice(i));
       break;
     }
     const name = optionName(arg, options);
     const next = argv[i + 1];
-    if (name !== undefined && options[name]!.type === 'string' && !arg.includes('=')) {
+    if (name !== undefined && options[name]?.type === 'string' && !arg.includes('=')) {
       if (next === undefined) throw new UsageError(`${flagText(arg, name)}: expected a value`);
       if (next.startsWith('-') && next !== '-') {
         if (!NEGATIVE_NUMBER.test(next)) throw new UsageError(`${flagText(arg, name)}: expected a value, got the option ${next}`);
@@ -68,10 +70,11 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
 /** The option an argument names (`--size`, `-h`), or undefined. */
 function optionName(arg: string, options: Options): string | undefined {
   if (arg.startsWith('--')) {
-    const name = arg.slice(2).split('=')[0]!;
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     return name in options ? name : undefined;
   }
-  if (/^-[A-Za-z]$/.test(arg)) return Object.keys(options).find((k) => options[k]!.short === arg[1]);
+  if (/^-[A-Za-z]$/.test(arg)) return Object.entries(options).find(([, o]) => o.short === arg[1])?.[0];
   return undefined;
 }
 
@@ -91,14 +94,14 @@ function translateParseError(err: NodeJS.ErrnoException, options: Options, comma
       const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(text)?.[1];
       if (flag && /does not take an argument/.test(text)) return new UsageError(`${flag}: takes no value`);
       if (flag) return new UsageError(`${flag}: expected a value`);
-      return new UsageError(text.split('\n')[0]!);
+      return new UsageError(firstLine(text));
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
       const arg = /argument '([^']*)'/.exec(text)?.[1] ?? text;
       return new UsageError(`unexpected argument ${describe(arg)}: segstream ${command} takes options only`);
     }
     default:
-      return new UsageError(text.split('\n')[0]!);
+      return new UsageError(firstLine(text));
   }
 }
 

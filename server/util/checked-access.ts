@@ -17,7 +17,7 @@ export function at<T>(items: ArrayLike<T>, index: number, what: string): T {
 }
 
 /** `record[key]`, or an error `<what>: no entry for <key> (known: a, b)`. */
-export function entry<V>(record: Readonly<Partial<Record<string, V>>>, key: string, what: string): V {
+export function lookup<V>(record: Readonly<Partial<Record<string, V>>>, key: string, what: string): V {
   const value = Object.hasOwn(record, key) ? record[key] : undefined;
   if (value === undefined) {
     const known = Object.keys(record);

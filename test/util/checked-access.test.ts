@@ -1,6 +1,6 @@
 // Checked lookups: the value when it is there, and an error that names the lookup when it is not.
 import { describe, expect, it } from 'vitest';
-import { at, entry, first } from '../../server/util/checked-access.ts';
+import { at, first, lookup } from '../../server/util/checked-access.ts';
 import { InvalidArgumentError } from '../../server/util/errors.ts';
 
 describe('at', () => {
@@ -17,15 +17,15 @@ describe('at', () => {
   });
 });
 
-describe('entry', () => {
+describe('lookup', () => {
   it('returns the value of an own key, including falsy ones', () => {
-    expect(entry({ a: 1, b: 0 }, 'b', 'counts')).toBe(0);
-    expect(entry({ a: '' }, 'a', 'labels')).toBe('');
+    expect(lookup({ a: 1, b: 0 }, 'b', 'counts')).toBe(0);
+    expect(lookup({ a: '' }, 'a', 'labels')).toBe('');
   });
 
   it('names the missing key and the known ones, and does not read inherited keys', () => {
-    expect(() => entry({ demo: 1, reference: 2 }, 'other', 'run results')).toThrow('run results: no entry for "other" (known: demo, reference)');
-    expect(() => entry({}, 'toString', 'run results')).toThrow('run results: no entry for "toString"');
+    expect(() => lookup({ demo: 1, reference: 2 }, 'other', 'run results')).toThrow('run results: no entry for "other" (known: demo, reference)');
+    expect(() => lookup({}, 'toString', 'run results')).toThrow('run results: no entry for "toString"');
   });
 });
 
