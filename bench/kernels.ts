@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       if (simd) {
         const nhwc = new Float32Array(logits.length);
         const plane = 128 * 128;
-        for (const [j, v] of logits.entries()) nhwc[(j % plane) * 150 + Math.floor(j / plane)] = v;
+        for (let j = 0; j < logits.length; j++) nhwc[(j % plane) * 150 + Math.floor(j / plane)] = at(logits, j, 'logits');
         // Symmetric per-tensor int8 quantisation covering the logits' range, as a quantised model would output.
         let maxAbs = 0;
         for (const v of logits) maxAbs = Math.max(maxAbs, Math.abs(v));

@@ -7,6 +7,7 @@
 import onnxProto from 'onnx-proto';
 import { OnnxElemType } from './reader.ts';
 import { InvalidArgumentError } from '../../util/errors.ts';
+import { at } from '../../util/checked-access.ts';
 
 const { onnx } = onnxProto;
 
@@ -84,7 +85,7 @@ function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
     dataType = OnnxElemType.FLOAT16;
     raw = new Uint8Array(t.data.length * 2);
     const view = new DataView(raw.buffer);
-    for (const [i, bits] of t.data.entries()) view.setUint16(i * 2, bits, true);
+    for (let i = 0; i < t.data.length; i++) view.setUint16(i * 2, at(t.data, i, 'float16 tensor'), true);
   } else {
     dataType = OnnxElemType.INT64;
     const arr = t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data, (v) => BigInt(v));
@@ -97,9 +98,11 @@ function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
 function littleEndianBytes(arr: Float32Array | Int32Array | BigInt64Array): Uint8Array {
   const out = new Uint8Array(arr.byteLength);
   const view = new DataView(out.buffer);
-  if (arr instanceof Float32Array) for (const [i, v] of arr.entries()) view.setFloat32(i * 4, v, true);
-  else if (arr instanceof Int32Array) for (const [i, v] of arr.entries()) view.setInt32(i * 4, v, true);
-  else for (const [i, v] of arr.entries()) view.setBigInt64(i * 8, v, true);
+  // Indexed loops with a checked read: entries() on a typed array is several times slower, and the demo
+  // model's weights run to millions of values.
+  if (arr instanceof Float32Array) for (let i = 0; i < arr.length; i++) view.setFloat32(i * 4, at(arr, i, 'float32 tensor'), true);
+  else if (arr instanceof Int32Array) for (let i = 0; i < arr.length; i++) view.setInt32(i * 4, at(arr, i, 'int32 tensor'), true);
+  else for (let i = 0; i < arr.length; i++) view.setBigInt64(i * 8, at(arr, i, 'int64 tensor'), true);
   return out;
 }
 

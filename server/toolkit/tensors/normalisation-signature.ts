@@ -101,7 +101,9 @@ function fmt(x: number): string {
 function channelRange(nchw: Float32Array, c: number, plane: number, map: (v: number) => number): { min: number; max: number } {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const v of nchw.subarray(c * plane, (c + 1) * plane)) {
+  for (let i = c * plane; i < (c + 1) * plane; i++) {
+    const v = nchw[i];
+    if (v === undefined) break; // past the end of a short tensor: nothing more to range over
     if (!Number.isFinite(v)) continue;
     const u = map(v);
     if (u < min) min = u;
