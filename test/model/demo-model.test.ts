@@ -12,7 +12,7 @@ import {
 } from '../../server/model/demo/demo-model.ts';
 import { loadModelInfo } from '../../server/model/load.ts';
 import { countOps, readOnnxSummary, type OnnxSummary } from '../../server/model/onnx/reader.ts';
-import { at, entry, first } from '../../server/util/checked-access.ts';
+import { at, first, lookup } from '../../server/util/checked-access.ts';
 
 let tmp: string;
 beforeAll(async () => {
@@ -49,7 +49,7 @@ async function run(bytes: Uint8Array, input: ort.Tensor): Promise<ort.Tensor> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const out = await session.run({ [first(session.inputNames, 'model inputs')]: input });
-    return entry(out, first(session.outputNames, 'model outputs'), 'run results');
+    return lookup(out, first(session.outputNames, 'model outputs'), 'run results');
   } finally {
     await session.release();
   }
