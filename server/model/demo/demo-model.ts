@@ -334,22 +334,22 @@ class SegformerEmitter {
    * dequantises it: a DequantizeLinear (QDQ), or the raw int8 tensor and its scales (dynamic).
    */
   private quantizedWeight(param: string, dims: number[], data: Float32Array, axis: number): { q: string; scales: Float32Array } {
-    const n = dims[axis]!;
+    const n = at(dims, axis, `${param} dims`);
     const inner = dims.slice(axis + 1).reduce((a, d) => a * d, 1);
     const scales = new Float32Array(n);
+    const sliceScale = (i: number) => at(scales, Math.floor(i / inner) % n, `${param} scales`);
     for (let i = 0; i < data.length; i++) {
-      const c = Math.floor(i / inner) % n;
-      scales[c] = Math.max(scales[c]!, Math.abs(data[i]!) / 127);
+      scales[Math.floor(i / inner) % n] = Math.max(sliceScale(i), Math.abs(at(data, i, param)) / 127);
     }
     for (let c = 0; c < n; c++) if (scales[c] === 0) scales[c] = 1;
     const q = new Int8Array(data.length);
-    for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i]! / scales[Math.floor(i / inner) % n]!)));
+    for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(at(data, i, param) / sliceScale(i))));
     return { q: this.b.initializer(`${param}_quantized`, { type: 'int8', dims, data: q }), scales };
   }
 
   private dequantizedWeight(param: string, dims: number[], data: Float32Array, axis: number, scope: string): string {
     const { q, scales } = this.quantizedWeight(param, dims, data, axis);
-    const n = dims[axis]!;
+    const n = scales.length;
     const s = this.b.initializer(`${param}_scale`, { type: 'float32', dims: [n], data: scales });
     const z = this.b.initializer(`${param}_zero_point`, { type: 'int8', dims: [n], data: new Int8Array(n) });
     return this.b.node('DequantizeLinear', [q, s, z], { axis: { int: axis } }, { scope });
@@ -870,6 +870,10 @@ async function readOrNull(p: string): Promise<Buffer | null> {
  * or damaged file, a file missing) is generated again: the demo model is derived data, so a bad copy must never
  * stop the server from starting. A folder from before checksums were kept is compared with a fresh build once.
  */
+/** The files of a cached demo model, in the order their checksums are recorded. */
+const DEMO_FILE_NAMES = ['model.onnx', 'preprocessor_config.json', 'config.json'] as const;
+type DemoFileName = (typeof DEMO_FILE_NAMES)[number];
+
 export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions = {}): Promise<DemoModelFiles> {
   if (typeof cacheDir !== 'string' || cacheDir.length === 0) {
     throw invalidParameterError('ensureDemoModel: cacheDir', 'a directory path', cacheDir);
@@ -880,11 +884,12 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
     configPath: path.join(dir, 'config.json'),
     preprocessorPath: path.join(dir, 'preprocessor_config.json'),
   };
-  const names = { 'model.onnx': files.modelPath, 'preprocessor_config.json': files.preprocessorPath, 'config.json': files.configPath };
+  const names: Record<DemoFileName, string> = { 'model.onnx': files.modelPath, 'preprocessor_config.json': files.preprocessorPath, 'config.json': files.configPath };
   // Beside the folder, not in it: the folder holds exactly the model's three files.
   const checksumFile = `${dir}.sha256.json`;
-  const current = Object.fromEntries(await Promise.all(Object.entries(names).map(async ([n, p]) => [n, await readOrNull(p)] as const))) as Record<string, Buffer | null>;
-  let recorded: Record<string, string> | null = null;
+  const read = await Promise.all(DEMO_FILE_NAMES.map((n) => readOrNull(names[n])));
+  const current = Object.fromEntries(DEMO_FILE_NAMES.map((n, i) => [n, read[i] ?? null])) as Record<DemoFileName, Buffer | null>;
+  let recorded: Record<string, string> | null;
   try {
     recorded = JSON.parse((await fs.readFile(checksumFile, 'utf8')) || 'null') as Record<string, string>;
   } catch {
@@ -892,8 +897,8 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
   }
 
   let problem: string | null;
-  let expected: Record<string, Uint8Array | string> | null = null;
-  const build = (): Record<string, Uint8Array | string> => ({
+  let expected: Record<DemoFileName, Uint8Array | string> | null = null;
+  const build = (): Record<DemoFileName, Uint8Array | string> => ({
     'model.onnx': buildDemoModel(opts),
     'preprocessor_config.json': `${JSON.stringify(demoPreprocessorJson(opts), null, 2)}\n`,
     'config.json': `${JSON.stringify(demoConfigJson(opts), null, 2)}\n`,
@@ -902,24 +907,32 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
     problem = null; // nothing cached yet: a first generation, not a repair
     expected = build();
   } else if (recorded && typeof recorded === 'object') {
-    const bad = Object.keys(names).filter((n) => !current[n] || typeof recorded![n] !== 'string' || sha256(current[n]!) !== recorded![n]);
+    const sums = recorded;
+    const bad = DEMO_FILE_NAMES.filter((n) => {
+      const bytes = current[n];
+      return !bytes || typeof sums[n] !== 'string' || sha256(bytes) !== sums[n];
+    });
     if (bad.length === 0) return files;
     problem = bad.map((n) => (current[n] ? `${n} does not match its checksum (damaged)` : `${n} is missing`)).join(', ');
   } else {
     // No (readable) checksums: an older cache, or one interrupted before they were written. Compare with a build.
-    expected = build();
-    const bad = Object.keys(names).filter((n) => !current[n] || sha256(current[n]!) !== sha256(expected![n]!));
+    const built = build();
+    expected = built;
+    const bad = DEMO_FILE_NAMES.filter((n) => {
+      const bytes = current[n];
+      return !bytes || sha256(bytes) !== sha256(built[n]);
+    });
     problem = bad.length === 0 ? null : bad.map((n) => (current[n] ? `${n} differs from what the generator makes (damaged)` : `${n} is missing`)).join(', ');
     if (bad.length === 0) {
-      await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(Object.keys(names).map((n) => [n, sha256(current[n]!)])), null, 2)}\n`);
+      await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(DEMO_FILE_NAMES.map((n) => [n, sha256(built[n])])), null, 2)}\n`);
       return files;
     }
   }
-  expected ??= build();
+  const toWrite = expected ?? build();
   await fs.mkdir(dir, { recursive: true });
   // The checksums go first (the old ones no longer hold while files are rewritten) and last (the folder is complete).
   await fs.rm(checksumFile, { force: true });
-  for (const [n, p] of Object.entries(names)) await writeFileAtomic(p, expected[n]!);
-  await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(Object.keys(names).map((n) => [n, sha256(expected![n]!)])), null, 2)}\n`);
+  for (const n of DEMO_FILE_NAMES) await writeFileAtomic(names[n], toWrite[n]);
+  await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(DEMO_FILE_NAMES.map((n) => [n, sha256(toWrite[n])])), null, 2)}\n`);
   return problem ? { ...files, repaired: `${dir}: ${problem}; generated again` } : files;
 }
