@@ -125,16 +125,23 @@ export function suggestOption(flag: string, known: string[]): string | undefined
 
 /** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // Row-major (a.length + 1) x (b.length + 1) table in one array; cell(i, j) reads it checked.
+  const width = b.length + 1;
+  const d = Array.from({ length: (a.length + 1) * width }, (_, k) => {
+    const i = Math.floor(k / width);
+    const j = k % width;
+    return i === 0 ? j : j === 0 ? i : 0;
+  });
+  const cell = (i: number, j: number) => at(d, i * width + j, 'edit distance table');
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(cell(i - 1, j) + 1, cell(i, j - 1) + 1, cell(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, cell(i - 2, j - 2) + 1);
+      d[i * width + j] = v;
     }
   }
-  return d[a.length]![b.length]!;
+  return cell(a.length, b.length);
 }
 
 // ---- values -------------------------------------------------------------------------------------------------
