@@ -22,6 +22,7 @@ import { childPidsNamed, machineFacts, processTreeCpuSeconds, type MachineFacts 
 import { ModelOnlyProcess, type ModelOnlySegment } from './model-only.ts';
 import { interleaveSchedule, interleavedRatios, planRounds, summarizeRound, type BenchRound, type InterleavedRatios, type PipelineSegmentFigures, type RoundPlan } from './rounds.ts';
 import { subtractCounters, summarizeRss, summarizeSegments, type DropCounters, type FrameRecord, type RssSummary, type RunSummary } from './summary.ts';
+import { at, lookup } from '../util/checked-access.ts';
 
 export interface BenchOptions {
   source: 'test' | 'file' | 'usb' | 'x5-mipi' | 'rtsp';
@@ -128,7 +129,7 @@ export interface BenchResult {
  */
 export function benchModelName(model: string): string {
   if (model === 'demo') return 'demo';
-  const first = model.split(',')[0]!;
+  const first = model.replace(/,.*$/s, ''); // the first of a comma-separated file list
   let stem = path.basename(first).replace(/\.(onnx|bin|json)$/i, '');
   if (/^model(_quantized|_fp16|_int8)?$/i.test(stem)) {
     let dir = path.dirname(path.resolve(first));
@@ -207,7 +208,7 @@ function benchConfig(o: BenchOptions): Config {
 /** The model reference the bench config resolves to, as the server resolves it (the demo model generated into the cache). */
 async function modelRefOf(config: Config): Promise<ModelRef> {
   const name = config.defaultModel;
-  const entry = config.models[name]!;
+  const entry = lookup(config.models, name, 'configured models');
   if (entry.demo) {
     const files = await ensureDemoModel(path.join(config.cacheDir, 'demo-models'), { size: entry.demo.size, classes: entry.demo.classes, variant: entry.demo.variant });
     return { backend: 'onnx', files: [files.modelPath], configPath: files.configPath, preprocessorPath: files.preprocessorPath, name };
@@ -438,9 +439,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     for (const segment of interleaveSchedule(plan.rounds)) {
       const r = segment.round;
       if (segment.kind === 'pipeline') {
-        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: plan.framesPerRound[r]!, seconds: plan.secondsPerRound });
+        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: at(plan.framesPerRound, r, 'frames per round'), seconds: plan.secondsPerRound });
       } else {
-        const m = await modelOnly.segment(plan.runsPerRound[r]!, MODEL_ONLY_SEGMENT_WARMUP);
+        const m = await modelOnly.segment(at(plan.runsPerRound, r, 'model-only runs per round'), MODEL_ONLY_SEGMENT_WARMUP);
         models[r] = m;
         o.log(`bench: round ${r + 1}: model-only ${m.ms.length} runs in ${m.wallS.toFixed(1)} s`);
       }
@@ -448,7 +449,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await modelOnly.close();
     modelOnly = null;
 
-    const rounds = pipelines.map((p, r) => summarizeRound(r, p, models[r]!, o.warmup));
+    const rounds = pipelines.map((p, r) => summarizeRound(r, p, at(models, r, 'model-only segments'), o.warmup));
     const ratios = interleavedRatios(rounds);
     const pipeline = summarizeSegments(pipelines, o.warmup);
     const allMs = models.flatMap((m) => m.ms);
@@ -463,8 +464,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const sends = pipelines.flatMap((p) => p.sends);
     const frameAge = ages.length > 0 ? summarize(ages) : null;
     const rssReadings = pipelines.flatMap((p) => p.rss);
-    const first = pipelines[0]!;
-    const last = pipelines[pipelines.length - 1]!;
+    const first = at(pipelines, 0, 'pipeline segments');
+    const last = at(pipelines, pipelines.length - 1, 'pipeline segments');
     const model = last.model;
     o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps, model-only ${modelFps.toFixed(2)} fps, pooled over ${plan.rounds} rounds`);
 
