@@ -31,3 +31,8 @@ export function first<T>(items: ArrayLike<T>, what: string): T {
   if (items.length === 0) throw new InvalidArgumentError(`${what}: expected at least one, got none`);
   return at(items, 0, what);
 }
+
+/** `items[index] += delta`, or the same error as at() when the index is outside the list. */
+export function addAt(items: { [index: number]: number; readonly length: number }, index: number, delta: number, what: string): void {
+  items[index] = at(items, index, what) + delta;
+}

@@ -1,6 +1,6 @@
 // Checked lookups: the value when it is there, and an error that names the lookup when it is not.
 import { describe, expect, it } from 'vitest';
-import { at, first, lookup } from '../../server/util/checked-access.ts';
+import { addAt, at, first, lookup } from '../../server/util/checked-access.ts';
 import { InvalidArgumentError } from '../../server/util/errors.ts';
 
 describe('at', () => {
@@ -33,5 +33,15 @@ describe('first', () => {
   it('returns the first element, or says the list was empty', () => {
     expect(first([7, 8], 'outputs')).toBe(7);
     expect(() => first([], 'model outputs')).toThrow('model outputs: expected at least one, got none');
+  });
+});
+
+describe('addAt', () => {
+  it('adds in place in range, and refuses an index outside the list', () => {
+    const counts = new Uint32Array(3);
+    addAt(counts, 1, 2, 'counts');
+    addAt(counts, 1, 1, 'counts');
+    expect(Array.from(counts)).toEqual([0, 3, 0]);
+    expect(() => addAt(counts, 3, 1, 'class counts')).toThrow('class counts: index 3 is outside 0..2');
   });
 });

@@ -16,6 +16,7 @@ import { defaultOpset, readOnnxModel, type OnnxInitializerSummary } from '../../
 import type { GraphNode } from '../../model/onnx/graph.ts';
 import { attr, encodeNode, encodeTensor } from '../../model/onnx/builder.ts';
 import { editGraph, patchPayloads, type PayloadPatch } from '../../model/onnx/rewrite.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface WeightQuantOptions {
   mode?: 'qdq' | 'fake';
@@ -54,7 +55,7 @@ function floatValues(model: Uint8Array, t: OnnxInitializerSummary): Float32Array
 function littleEndianFloats(values: Float32Array): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, at(values, i, 'values'), true);
   return out;
 }
 
@@ -66,28 +67,28 @@ function whyNotFloat(t: OnnxInitializerSummary): string {
 
 /** Quantises `w` per channel along `axis`; returns int8 values, scales and the dequantised weights. */
 export function quantisePerChannel(w: Float32Array, shape: readonly number[], axis: number) {
-  const channels = shape[axis]!;
+  const channels = at(shape, axis, 'shape');
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const maxAbs = new Float64Array(channels);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
       const base = (o * channels + c) * inner;
-      let m = maxAbs[c]!;
-      for (let i = 0; i < inner; i++) m = Math.max(m, Math.abs(w[base + i]!));
+      let m = at(maxAbs, c, 'maxAbs');
+      for (let i = 0; i < inner; i++) m = Math.max(m, Math.abs(at(w, base + i, 'w')));
       maxAbs[c] = m;
     }
   }
   const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = maxAbs[c]! > 0 ? maxAbs[c]! / 127 : 1;
+  for (let c = 0; c < channels; c++) scales[c] = at(maxAbs, c, 'maxAbs') > 0 ? at(maxAbs, c, 'maxAbs') / 127 : 1;
   const q = new Int8Array(w.length);
   const dq = new Float32Array(w.length);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
-      const s = scales[c]!;
+      const s = at(scales, c, 'scales');
       const base = (o * channels + c) * inner;
       for (let i = 0; i < inner; i++) {
-        const v = Math.max(-127, Math.min(127, Math.round(w[base + i]! / s)));
+        const v = Math.max(-127, Math.min(127, Math.round(at(w, base + i, 'w') / s)));
         q[base + i] = v;
         dq[base + i] = v * s;
       }
@@ -169,7 +170,7 @@ export function quantizeWeightsPerChannel(modelBytes: Uint8Array, options: Weigh
     let maxErr = 0;
     let sumErr = 0;
     for (let i = 0; i < values.length; i++) {
-      const e = Math.abs(values[i]! - dq[i]!);
+      const e = Math.abs(at(values, i, 'values') - at(dq, i, 'dq'));
       sumErr += e;
       if (e > maxErr) maxErr = e;
     }
