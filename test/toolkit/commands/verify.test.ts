@@ -81,8 +81,8 @@ async function directComputation() {
   }
   await a.release();
   await b.release();
-  const present = [...union.keys()].filter((c) => union[c]! > 0);
-  const meanIoU = present.reduce((acc, c) => acc + inter[c]! / union[c]!, 0) / present.length;
+  const present = [...union.keys()].filter((c) => at(union, c, 'union') > 0);
+  const meanIoU = present.reduce((acc, c) => acc + at(inter, c, 'inter') / at(union, c, 'union'), 0) / present.length;
   return { perImage, cosine: dot / Math.sqrt(na * nb), mean: sum / n, max, agreement: agree / pixels, meanIoU };
 }
 
@@ -98,7 +98,7 @@ describe('verify: int8-rounded weights', () => {
   it('reports the logits numbers a direct computation gives', () => {
     expect(report.images.map((i) => i.image)).toEqual(direct.perImage.map((i) => i.name));
     for (const [k, img] of report.images.entries()) {
-      const d = direct.perImage[k]!;
+      const d = at(direct.perImage, k, 'direct.perImage');
       expect(img.logits!.cosine).toBeCloseTo(d.cosine, 9);
       expect(img.logits!.meanAbsDiff).toBeCloseTo(d.mean, 9);
       expect(img.logits!.maxAbsDiff).toBeCloseTo(d.max, 9);
@@ -113,7 +113,7 @@ describe('verify: int8-rounded weights', () => {
   });
 
   it('reports the class-map agreement and IoU of an independent upsample + argmax', () => {
-    for (const [k, img] of report.images.entries()) expect(img.classMap.agreement).toBeCloseTo(direct.perImage[k]!.agreement, 6);
+    for (const [k, img] of report.images.entries()) expect(img.classMap.agreement).toBeCloseTo(at(direct.perImage, k, 'direct.perImage').agreement, 6);
     expect(report.overall.classMap.agreement).toBeCloseTo(direct.agreement, 6);
     expect(report.overall.classMap.meanIoU).toBeCloseTo(direct.meanIoU, 6);
     // Rounded weights move some boundary pixels: agreement is high but not perfect.
@@ -144,7 +144,7 @@ describe('verify: deployed input paths', () => {
     const wrong = await runVerify({ reference: model, deployedInput: 'nv12', sourceRange: 'limited', decodeRange: 'full', images, out: path.join(dir, 'n1'), noHtml: true, threads: 1, quiet: true });
     expect(wrong.findings.map((f) => f.code)).toContain('colour-range-limited-as-full');
     expect(wrong.passed).toBe(false);
-    expect(wrong.images[0]!.preprocess!.diagnosis?.code).toBe('colour-range-limited-as-full');
+    expect(at(wrong.images, 0, 'wrong.images').preprocess!.diagnosis?.code).toBe('colour-range-limited-as-full');
     const right = await runVerify({ reference: model, deployedInput: 'nv12', sourceRange: 'limited', images, out: path.join(dir, 'n2'), noHtml: true, threads: 1, quiet: true });
     expect(right.passed).toBe(true);
     expect(right.images.every((i) => i.preprocess!.diagnosis?.code === 'nv12-floor')).toBe(true);
@@ -157,7 +157,7 @@ describe('verify: deployed input paths', () => {
     for (const name of await fs.readdir(images)) {
       const { data, info } = await sharp(path.join(images, name)).raw().toBuffer({ resolveWithObject: true });
       const bgr = Buffer.from(data);
-      for (let i = 0; i < bgr.length; i += 3) [bgr[i], bgr[i + 2]] = [bgr[i + 2]!, bgr[i]!];
+      for (let i = 0; i < bgr.length; i += 3) [bgr[i], bgr[i + 2]] = [at(bgr, i + 2, 'bgr'), at(bgr, i, 'bgr')];
       const t = rgbToTensor(new Uint8Array(bgr), info.width, info.height, { width: 64, height: 64, mean: MEAN, std: STD });
       await fs.writeFile(path.join(tensors, `${path.parse(name).name}.bin`), rawBytes(t));
     }
