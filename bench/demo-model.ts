@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
-import { buildDemoModel, resolveDemoOptions } from '../server/model/demo/demo-model.ts';
+import { at, first, lookup } from '../server/util/checked-access.ts';
+import { buildDemoModel, resolveDemoOptions, type DemoModelOptions } from '../server/model/demo/demo-model.ts';
 import { countOps, countParameters, defaultOpset, readOnnxSummary, type OnnxSummary } from '../server/model/onnx/reader.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,16 +30,17 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
+  const fixtureCopy = path.join(ROOT, 'test/fixtures/models/segformer-b0-ade-random/model.onnx');
   const candidates = [
     path.resolve(ROOT, '../shared/models/segformer-b0-ade-random/model.onnx'),
     '/work/shared/models/segformer-b0-ade-random/model.onnx',
-    path.join(ROOT, 'test/fixtures/models/segformer-b0-ade-random/model.onnx'),
+    fixtureCopy,
   ];
   const args: Args = {
     runs: 30,
     warmup: 3,
     threads: [1, 2],
-    reference: candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1],
+    reference: candidates.find((p) => existsSync(p)) ?? fixtureCopy,
     out: path.join(ROOT, 'bench/results/demo-model.json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,13 +78,13 @@ interface Stats {
 
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
+  const q = (p: number) => at(s, Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1)))), 'timing samples');
   const round = (v: number) => Math.round(v * 100) / 100;
   return {
     runs: s.length,
     medianMs: round(q(0.5)),
     meanMs: round(s.reduce((a, b) => a + b, 0) / s.length),
-    minMs: round(s[0]),
+    minMs: round(first(s, 'timing samples')),
     p10Ms: round(q(0.1)),
     p90Ms: round(q(0.9)),
   };
@@ -143,12 +145,15 @@ async function main(): Promise<void> {
   if (dims.length !== 4 || typeof dims[2] !== 'number' || typeof dims[3] !== 'number') {
     throw new Error(`${args.reference}: expected a static NCHW input, found ${JSON.stringify(dims)}`);
   }
-  const refOut = refSummary.outputs[0].dims ?? [];
+  const refOut = first(refSummary.outputs, `${args.reference}: outputs`).dims ?? [];
   const classes = typeof refOut[1] === 'number' ? refOut[1] : 150;
-  const demoOptions = resolveDemoOptions({ variant: 'b0', size: { height: dims[2], width: dims[3] }, classes });
+  // buildDemoModel takes the options as asked; the resolved ones (defaults filled in) are for the report only,
+  // since they carry class-map settings a logits model refuses.
+  const demoRequest: DemoModelOptions = { variant: 'b0', size: { height: dims[2], width: dims[3] }, classes };
+  const demoOptions = resolveDemoOptions(demoRequest);
 
   const t0 = performance.now();
-  const demo = buildDemoModel(demoOptions);
+  const demo = buildDemoModel(demoRequest);
   const buildMs = performance.now() - t0;
   const demoSummary = readOnnxSummary(demo, 'demo');
 
@@ -177,10 +182,11 @@ async function main(): Promise<void> {
       const s = sessions[which];
       const cpu0 = process.cpuUsage();
       const t = performance.now();
-      const out = await s.run({ [s.inputNames[0]]: input });
+      const out = await s.run({ [first(s.inputNames, `${which} model inputs`)]: input });
       const ms = performance.now() - t;
       const cpu = process.cpuUsage(cpu0);
-      outDims[which] = out[s.outputNames[0]].dims;
+      const outputName = first(s.outputNames, `${which} model outputs`);
+      outDims[which] = lookup(out, outputName, `${which} model run results`).dims;
       return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
     };
     for (let i = 0; i < args.warmup; i++) {
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < args.runs; i++) {
       // Alternate which model goes first so slow drifts in machine load fall on both alike.
       const order: ('demo' | 'reference')[] = i % 2 === 0 ? ['demo', 'reference'] : ['reference', 'demo'];
-      const round: Record<string, number> = {};
+      const round = { demo: NaN, reference: NaN };
       for (const which of order) {
         const r = await once(which);
         wall[which].push(r.ms);

@@ -16,6 +16,7 @@ import { SegStreamApp } from '../server/app/app.ts';
 import { defaultConfig } from '../server/app/config.ts';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 import { summarize } from '../server/util/stats.ts';
+import { at } from '../server/util/checked-access.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ export function residentByMapping(smaps: string): Map<string, number> {
   for (const line of smaps.split('\n')) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
-      const file = head[1]!.trim();
+      const file = at(head, 1, 'head').trim();
       name = file === '' ? '[anon]' : file.startsWith('[') ? file : path.basename(file).replace(/\.so(\.[\d.]+)?$/, '.so');
       continue;
     }

@@ -26,6 +26,7 @@ import { writeFileAtomic } from '../server/util/atomic-write.ts';
 import { buildDemoModel } from '../server/model/demo/demo-model.ts';
 import { buildGraphView } from '../server/model/onnx/graph.ts';
 import { readOnnxModel } from '../server/model/onnx/reader.ts';
+import { at, first } from '../server/util/checked-access.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READERS = ['walker', 'onnx-proto'] as const;
@@ -109,8 +110,8 @@ async function child(reader: ReaderName, file: string, runs: number): Promise<vo
     fileBytes: bytes.length,
     nodes,
     coldMs: Math.round(coldMs * 100) / 100,
-    medianMs: Math.round(times[Math.floor(times.length / 2)]! * 100) / 100,
-    minMs: Math.round(times[0]! * 100) / 100,
+    medianMs: Math.round(at(times, Math.floor(times.length / 2), 'times') * 100) / 100,
+    minMs: Math.round(at(times, 0, 'times') * 100) / 100,
     retainedBytes,
     firstCallRssGrowthBytes,
   };
@@ -130,7 +131,7 @@ function runChild(reader: ReaderName, file: string, runs: number): Promise<Child
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
-    await child(argv[1] as ReaderName, argv[2]!, Number(argv[3]));
+    await child(argv[1] as ReaderName, at(argv, 2, 'argv'), Number(argv[3]));
     return;
   }
   let runs = 20;
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
   let reference = path.join(ROOT, 'test/fixtures/models/segformer-b0-ade-random/model.onnx');
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--runs') runs = Number(argv[i + 1]);
-    else if (argv[i] === '--model') reference = path.resolve(argv[i + 1]!);
+    else if (argv[i] === '--model') reference = path.resolve(at(argv, i + 1, 'argv'));
     else if (argv[i] === '--processes') processes = Number(argv[i + 1]);
     else throw new Error(`unknown argument ${JSON.stringify(argv[i])}; usage: npx tsx bench/onnx-readers.ts [--runs N] [--processes N] [--model file.onnx]`);
   }
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
   const floatData = path.join(tmp, 'hf-float-data.onnx');
   await fs.writeFile(floatData, asFloatData(new Uint8Array(await fs.readFile(reference))));
   const results: (ChildResult & { processes: number; coldMsAll: number[] })[] = [];
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => at([...xs].sort((a, b) => a - b), Math.floor(xs.length / 2), 'timings');
   try {
     for (const model of [reference, floatData, demo]) {
       // Fresh processes, the two readers interleaved, so machine load hits both alike; medians across processes.
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
       for (const reader of READERS) {
         const all = per.get(reader)!;
         const r = {
-          ...all[0]!,
+          ...first(all, 'reader results'),
           processes,
           coldMsAll: all.map((x) => x.coldMs),
           coldMs: median(all.map((x) => x.coldMs)),

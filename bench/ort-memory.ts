@@ -11,6 +11,7 @@ import { defaultConfig } from '../server/app/config.ts';
 import { ensureDemoModel } from '../server/model/demo/demo-model.ts';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 import { summarize } from '../server/util/stats.ts';
+import { at, lookup } from '../server/util/checked-access.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,16 +40,16 @@ for (const [name, arena] of Object.entries(variants)) {
 }
 const input = new ort.Tensor('float32', new Float32Array(3 * size * size).fill(0.1), [1, 3, size, size]);
 const times = new Map<string, number[]>([...sessions.keys()].map((k) => [k, []]));
-for (const [, s] of sessions) await s.run({ [s.inputNames[0]!]: input }); // warm-up
+for (const [, s] of sessions) await s.run({ [at(s.inputNames, 0, 's.inputNames')]: input }); // warm-up
 for (let i = 0; i < Number(values.runs); i++) {
   for (const [name, s] of sessions) {
     const t = performance.now();
-    await s.run({ [s.inputNames[0]!]: input });
+    await s.run({ [at(s.inputNames, 0, 's.inputNames')]: input });
     times.get(name)!.push(performance.now() - t);
   }
 }
 const result = Object.fromEntries([...times].map(([k, v]) => [k, summarize(v)]));
-const ratio = result['no-arena']!.p50 / result.arena!.p50;
-console.log(`median ms: arena ${result.arena!.p50.toFixed(1)}, no arena ${result['no-arena']!.p50.toFixed(1)}; no-arena / arena = ${ratio.toFixed(3)}`);
+const ratio = lookup(result, 'no-arena', 'results').p50 / lookup(result, 'arena', 'results').p50;
+console.log(`median ms: arena ${lookup(result, 'arena', 'results').p50.toFixed(1)}, no arena ${lookup(result, 'no-arena', 'results').p50.toFixed(1)}; no-arena / arena = ${ratio.toFixed(3)}`);
 await writeFileAtomic(values.out, `${JSON.stringify({ size, threads, runs: Number(values.runs), ms: result, ratioNoArenaToArena: ratio }, null, 2)}\n`);
 for (const s of sessions.values()) await s.release();

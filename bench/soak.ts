@@ -34,6 +34,7 @@ import { validateConfig } from '../server/app/config.ts';
 import { GstSource } from '../server/stages/source/gst-source.ts';
 import { decodeFrameMessage } from '../server/protocol/index.ts';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
+import { at } from '../server/util/checked-access.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,7 +60,7 @@ const USAGE =
 function parseOptions(argv: string[]): Options {
   const opts: Partial<Options> = { model: 'tiny', width: 320, height: 240, sampleSeconds: 60, rebuildEvery: 0, heapSnapshots: false, probeCaps: false };
   for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
+    const flag = at(argv, i, 'argv');
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
@@ -377,7 +378,7 @@ async function main(): Promise<void> {
       arrayBuffersMB: round(mem.arrayBuffers / MB),
       fds: countDir('/proc/self/fd'),
       threads: countDir('/proc/self/task'),
-      load1: round(os.loadavg()[0]!, 2),
+      load1: round(at(os.loadavg(), 0, 'load averages'), 2),
       perMinute: {
         source: perMin(c.framesIn, last.source),
         inferred: perMin(inferred, last.inferred),
@@ -395,9 +396,9 @@ async function main(): Promise<void> {
         sourceRebuilds: rebuilder?.done ?? 0,
         workerRestarts: app.inferenceStage?.workerRestarts ?? 0,
         backendErrors: c.backendErrors,
-        reconnects: viewers[2]!.stats.connects,
+        reconnects: at(viewers, 2, 'viewers').stats.connects,
       },
-      frameAgeMs: { normal: viewers[0]!.stats.frameAge },
+      frameAgeMs: { normal: at(viewers, 0, 'viewers').stats.frameAge },
     };
     last = { t: now, source: c.framesIn, inferred, sent: c.framesSent, ...received };
     return sample;
@@ -450,7 +451,7 @@ async function main(): Promise<void> {
   slowLink.close();
   await app.stop();
 
-  const end = samples[samples.length - 1]!;
+  const end = at(samples, samples.length - 1, 'samples');
   const hours = (end.elapsedS - first.elapsedS) / 3600;
   const secondHalf = samples.filter((s) => s.elapsedS >= first.elapsedS + (end.elapsedS - first.elapsedS) / 2);
   const perHour = (key: 'rssMB' | 'heapUsedAfterGcMB' | 'fds' | 'threads', points: Sample[]) =>
@@ -598,8 +599,8 @@ function explain(
   samples: Sample[],
 ): string[] {
   const hints: string[] = [];
-  const first = samples[0]!;
-  const last = samples[samples.length - 1]!;
+  const first = at(samples, 0, 'samples');
+  const last = at(samples, samples.length - 1, 'samples');
   if (samples.length < 4) hints.push('fewer than 4 samples: too short to tell growth from warm-up; run longer (e.g. --minutes 30)');
   const fdDrift = summary.fds.end - summary.fds.start;
   hints.push(

@@ -5,6 +5,7 @@
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { PeerFrame, PeerResult } from './transformers-js.ts';
+import { at, lookup } from '../../server/util/checked-access.ts';
 
 export async function runOrtLoop(
   model: { modelPath: string; inputName: string; outputName: string; size: number; mean: number[]; std: number[] },
@@ -17,20 +18,20 @@ export async function runOrtLoop(
     const rgb = await sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } }).resize(s, s, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
     const input = new Float32Array(3 * s * s);
     for (let i = 0; i < s * s; i++) {
-      for (let c = 0; c < 3; c++) input[c * s * s + i] = (rgb[i * 3 + c]! / 255 - model.mean[c]!) / model.std[c]!;
+      for (let c = 0; c < 3; c++) input[c * s * s + i] = (at(rgb, i * 3 + c, 'rgb') / 255 - at(model.mean, c, 'model.mean')) / at(model.std, c, 'model.std');
     }
     const out = await session.run({ [model.inputName]: new ort.Tensor('float32', input, [1, 3, s, s]) });
-    const logits = out[model.outputName]!;
+    const logits = lookup(out, model.outputName, 'run results');
     const [, classes, h, w] = logits.dims as number[];
     const data = logits.data as Float32Array;
     const map = new Uint8Array(h! * w!);
     for (let i = 0; i < h! * w!; i++) {
       let best = 0;
-      for (let c = 1; c < classes!; c++) if (data[c * h! * w! + i]! > data[best * h! * w! + i]!) best = c;
+      for (let c = 1; c < classes!; c++) if (at(data, c * h! * w! + i, 'data') > at(data, best * h! * w! + i, 'data')) best = c;
       map[i] = best;
     }
   };
-  for (let i = 0; i < opts.warmup; i++) await once(frames[i % frames.length]!);
+  for (let i = 0; i < opts.warmup; i++) await once(at(frames, i % frames.length, 'frames'));
   const times: number[] = [];
   const start = performance.now();
   for (const f of frames) {

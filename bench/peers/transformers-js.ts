@@ -4,6 +4,7 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { at } from '../../server/util/checked-access.ts';
 
 export interface PeerFrame {
   rgb: Uint8Array;
@@ -44,7 +45,7 @@ export async function runTransformersJs(
   // (passing subtask 'semantic' hits a bug where the post-processor name is called as a function).
   const segmenter = await tf.pipeline('image-segmentation', id, { device: 'cpu', dtype: 'fp32', session_options } as never);
   const images = frames.map((f) => new tf.RawImage(new Uint8ClampedArray(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), f.width, f.height, 3));
-  for (let i = 0; i < opts.warmup; i++) await segmenter(images[i % images.length]!);
+  for (let i = 0; i < opts.warmup; i++) await segmenter(at(images, i % images.length, 'images'));
   const times: number[] = [];
   const start = performance.now();
   for (const image of images) {

@@ -28,6 +28,8 @@ import { createLogger, type Logger } from '../util/log.ts';
 import { Histogram } from '../util/prometheus.ts';
 import { SecretMask, urlSecrets } from '../util/redact.ts';
 import { RateMeter } from '../util/stats.ts';
+import { lookup } from '../util/checked-access.ts';
+import { firstLine } from '../util/first-line.ts';
 import type { Config } from './config.ts';
 import { resolveModelRef } from './model-ref.ts';
 import { ControlQueue, type ControlTarget } from './controls.ts';
@@ -381,7 +383,7 @@ export class SegStreamApp implements ControlTarget {
     if (this.consecutiveFailures !== threshold) return;
     const model = stage.model;
     const where = model ? `model ${model.name} (${model.path})` : `model ${this.modelName}`;
-    const first = err.message.split('\n')[0]!.slice(0, 160);
+    const first = firstLine(err.message).slice(0, 160);
     this.log(
       `inference failed on ${threshold} frames in a row with ${where}: ${err.message}. ` +
         `Check the model against this input: segstream model info ${model?.path ?? '<model file>'}, and segstream verify; or switch to another model.`,
@@ -468,7 +470,7 @@ export class SegStreamApp implements ControlTarget {
   }
 
   private hello(): HelloMessage {
-    const entry = this.config.sources[this.source.name]!;
+    const entry = lookup(this.config.sources, this.source.name, 'configured sources');
     const post = this.inference?.postprocess ?? { mode: this.config.stream.postprocess, smoothing: this.config.stream.smoothing };
     return buildHello({
       model: this.inference?.model ?? null,

@@ -11,6 +11,7 @@ import { SourceError, type SourceCaps } from '../stages/source/gst-source.ts';
 import { ThreadedSource } from '../stages/source/source-thread.ts';
 import { cameraDevice, describeInput, deviceProblem } from '../stages/source/source-spec.ts';
 import type { Config } from './config.ts';
+import { lookup } from '../util/checked-access.ts';
 
 /** How often a missing camera device node is looked for again (a stat, no pipeline). */
 const DEVICE_POLL_MS = 500;
@@ -83,7 +84,7 @@ export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
   }
 
   private startSource(): void {
-    const entry = this.config.sources[this.sourceName]!;
+    const entry = lookup(this.config.sources, this.sourceName, 'configured sources');
     const device = cameraDevice(entry.spec);
     const unusable = device ? deviceProblem(device) : null;
     if (unusable) return this.waitForDevice(unusable);
@@ -168,7 +169,7 @@ export class SourceSupervisor extends EventEmitter<SourceSupervisorEvents> {
     this.live = false;
     if (reason === this.lostReason) return;
     this.lostReason = reason;
-    const entry = this.config.sources[this.sourceName]!;
+    const entry = lookup(this.config.sources, this.sourceName, 'configured sources');
     this.emit('lost', `source ${this.sourceName} (${describeInput(entry.spec)}) lost: ${reason}`);
   }
 

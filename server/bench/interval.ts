@@ -4,6 +4,7 @@
  * narrow (it resamples the same handful of values); the t interval is the textbook choice for a small sample whose
  * values are roughly normal, which ratios of two stable throughputs are.
  */
+import { at } from '../util/checked-access.ts';
 
 /** Two-sided 95%: the 0.975 quantile of Student's t for 1..30 degrees of freedom (published tables; 6 decimals). */
 const T975 = [
@@ -20,7 +21,7 @@ const Z975 = 1.959963984540054;
  */
 export function studentT975(df: number): number {
   if (!Number.isInteger(df) || df < 1) throw new Error(`studentT975: degrees of freedom must be a positive integer, got ${df}`);
-  if (df <= T975.length) return T975[df - 1]!;
+  if (df <= T975.length) return at(T975, df - 1, 'Student t table');
   const z = Z975;
   const v = df;
   return (

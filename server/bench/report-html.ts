@@ -9,6 +9,7 @@ import type { MeanInterval } from './interval.ts';
 import type { BenchRound } from './rounds.ts';
 import type { BenchResult } from './run.ts';
 import { formatMs } from './summary.ts';
+import { at } from '../util/checked-access.ts';
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : '-');
@@ -87,14 +88,17 @@ function fpsBars(bars: { label: string; value: number; color: string }[]): strin
 /** Histogram counts of `values` over `bins` equal bins from 0 to `max`. */
 export function histogram(values: number[], max: number, bins: number): number[] {
   const counts = new Array<number>(bins).fill(0);
-  for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor((v / max) * bins)))]! += 1;
+  for (const v of values) {
+    const bin = Math.min(bins - 1, Math.max(0, Math.floor((v / max) * bins)));
+    counts[bin] = at(counts, bin, 'histogram bins') + 1;
+  }
   return counts;
 }
 
 function ageCharts(ages: number[]): string {
   if (ages.length === 0) return '<p class="note">No frame was acknowledged by a viewer, so there is no frame age.</p>';
   const sorted = [...ages].sort((a, b) => a - b);
-  const max = niceMax(sorted[sorted.length - 1]!);
+  const max = niceMax(at(sorted, sorted.length - 1, 'frame ages'));
   const bins = 30;
   const counts = histogram(sorted, max, bins);
   const peak = Math.max(...counts);
@@ -131,7 +135,10 @@ export function fpsPerSecond(doneS: number[]): number[] {
   if (doneS.length === 0) return [];
   const last = Math.max(...doneS);
   const counts = new Array<number>(Math.max(1, Math.ceil(last))).fill(0);
-  for (const t of doneS) counts[Math.min(counts.length - 1, Math.max(0, Math.floor(t)))]! += 1;
+  for (const t of doneS) {
+    const second = Math.min(counts.length - 1, Math.max(0, Math.floor(t)));
+    counts[second] = at(counts, second, 'frames per second') + 1;
+  }
   return counts;
 }
 
@@ -204,7 +211,7 @@ function roundChart(rounds: BenchRound[], value: (r: BenchRound) => number | nul
     : '';
   const points = rounds
     .map((r, i) => {
-      const v = values[i];
+      const v = value(r);
       const label = `<text x="${x(i)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${r.round}</text>`;
       if (v === null || !Number.isFinite(v)) return label;
       const filled = r.first === 'pipeline';
@@ -256,7 +263,10 @@ export function benchReportHtml(r: BenchResult): string {
     : r.model.untrainedDemo
       ? 'Untrained demo model: its speed is real, its masks are meaningless.'
       : '';
-  const stageRows: { label: string; s: Summary }[] = STAGES.flatMap((stage) => (p.stages[stage] ? [{ label: stage, s: p.stages[stage]! }] : []));
+  const stageRows: { label: string; s: Summary }[] = STAGES.flatMap((stage) => {
+    const s = p.stages[stage];
+    return s ? [{ label: stage, s }] : [];
+  });
   stageRows.push({ label: 'frame (arrival -> encoded)', s: p.total });
   if (r.frameAge) stageRows.push({ label: 'frame age', s: r.frameAge });
   const fps = [

@@ -22,6 +22,7 @@ import { BrowserCpuMeter, launchedChromiumPid, recordViewerCost, type ViewerCost
 import { ModelOnlyProcess, type ModelOnlySegment } from './model-only.ts';
 import { interleaveSchedule, interleavedRatios, planRounds, summarizeRound, type BenchRound, type InterleavedRatios, type PipelineSegmentFigures, type RoundPlan } from './rounds.ts';
 import { subtractCounters, summarizeRss, summarizeSegments, type DropCounters, type FrameRecord, type RssSummary, type RunSummary } from './summary.ts';
+import { at } from '../util/checked-access.ts';
 
 export interface BenchOptions {
   source: 'test' | 'file' | 'usb' | 'x5-mipi' | 'rtsp';
@@ -137,7 +138,7 @@ export interface BenchResult {
  */
 export function benchModelName(model: string): string {
   if (model === 'demo') return 'demo';
-  const first = model.split(',')[0]!;
+  const first = model.replace(/,.*$/s, ''); // the first of a comma-separated file list
   let stem = path.basename(first).replace(/\.(onnx|bin|json)$/i, '');
   if (/^model(_quantized|_fp16|_int8)?$/i.test(stem)) {
     let dir = path.dirname(path.resolve(first));
@@ -450,9 +451,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     for (const segment of interleaveSchedule(plan.rounds)) {
       const r = segment.round;
       if (segment.kind === 'pipeline') {
-        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: plan.framesPerRound[r]!, seconds: plan.secondsPerRound }, r === plan.rounds - 1);
+        pipelines[r] = await pipelineSegment(o, config, viewer, r, { frames: at(plan.framesPerRound, r, 'frames per round'), seconds: plan.secondsPerRound }, r === plan.rounds - 1);
       } else {
-        const m = await modelOnly.segment(plan.runsPerRound[r]!, MODEL_ONLY_SEGMENT_WARMUP);
+        const m = await modelOnly.segment(at(plan.runsPerRound, r, 'model-only runs per round'), MODEL_ONLY_SEGMENT_WARMUP);
         models[r] = m;
         o.log(`bench: round ${r + 1}: model-only ${m.ms.length} runs in ${m.wallS.toFixed(1)} s`);
       }
@@ -460,7 +461,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await modelOnly.close();
     modelOnly = null;
 
-    const rounds = pipelines.map((p, r) => summarizeRound(r, p, models[r]!, o.warmup));
+    const rounds = pipelines.map((p, r) => summarizeRound(r, p, at(models, r, 'model-only segments'), o.warmup));
     const ratios = interleavedRatios(rounds);
     const pipeline = summarizeSegments(pipelines, o.warmup);
     const allMs = models.flatMap((m) => m.ms);
@@ -477,8 +478,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const sends = pipelines.flatMap((p) => p.sends);
     const frameAge = ages.length > 0 ? summarize(ages) : null;
     const rssReadings = pipelines.flatMap((p) => p.rss);
-    const first = pipelines[0]!;
-    const last = pipelines[pipelines.length - 1]!;
+    const first = at(pipelines, 0, 'pipeline segments');
+    const last = at(pipelines, pipelines.length - 1, 'pipeline segments');
     const model = last.model;
     o.log(`bench: pipeline ${pipeline.fps.toFixed(2)} fps, model-only ${modelFps.toFixed(2)} fps, pooled over ${plan.rounds} rounds`);
 

@@ -4,6 +4,7 @@
  */
 import { STAGES, type StageName } from '../stages/frame-context.ts';
 import { summarize, type Summary } from '../util/stats.ts';
+import { at } from '../util/checked-access.ts';
 
 export interface FrameRecord {
   id: number;
@@ -57,9 +58,10 @@ function measuredPart(records: FrameRecord[], warmup: number): { measured: Frame
   }
   const sorted = [...records].sort((a, b) => a.doneAt - b.doneAt);
   const measured = sorted.slice(warmup);
-  const startAt = warmup > 0 ? sorted[warmup - 1]!.doneAt : sorted[0]!.doneAt;
+  // More records than warmup + 1 (checked above), so these indices exist.
+  const startAt = at(sorted, Math.max(0, warmup - 1), 'frame records').doneAt;
   const counted = warmup > 0 ? measured.length : measured.length - 1;
-  const seconds = (sorted[sorted.length - 1]!.doneAt - startAt) / 1000;
+  const seconds = (at(sorted, sorted.length - 1, 'frame records').doneAt - startAt) / 1000;
   return { measured, counted, seconds };
 }
 
@@ -150,13 +152,15 @@ export function formatMs(v: number): string {
 }
 
 export function stageTable(summary: RunSummary): string {
-  const rows = [['stage', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'mean ms']];
+  const header = ['stage', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'mean ms'];
+  const rows = [header];
   for (const stage of STAGES) {
     const s = summary.stages[stage];
     if (s) rows.push([stage, formatMs(s.p50), formatMs(s.p90), formatMs(s.p99), formatMs(s.max), formatMs(s.mean)]);
   }
   const t = summary.total;
   rows.push(['frame (arrival->encoded)', formatMs(t.p50), formatMs(t.p90), formatMs(t.p99), formatMs(t.max), formatMs(t.mean)]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => at(r, i, 'stage table row').length)));
+  const width = (i: number) => at(widths, i, 'stage table widths');
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(width(i)) : c.padStart(width(i)))).join('  ')).join('\n');
 }

@@ -10,6 +10,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_FAILURE, EXIT_USAGE, SegstreamError, UsageError } from '../util/errors.ts';
 import { describe, expectedGot, integerRange, oneOfText } from '../util/validate.ts';
+import { at } from '../util/checked-access.ts';
+import { firstLine } from '../util/first-line.ts';
 
 export { UsageError, EXIT_USAGE };
 export const EXIT_OK = 0;
@@ -44,14 +46,14 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
 function joinNegativeValues(argv: string[], options: Options): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = at(argv, i, 'command-line arguments');
     if (arg === '--') {
       out.push(...argv.slice(i));
       break;
     }
     const name = optionName(arg, options);
     const next = argv[i + 1];
-    if (name !== undefined && options[name]!.type === 'string' && !arg.includes('=')) {
+    if (name !== undefined && options[name]?.type === 'string' && !arg.includes('=')) {
       if (next === undefined) throw new UsageError(`${flagText(arg, name)}: expected a value`);
       if (next.startsWith('-') && next !== '-') {
         if (!NEGATIVE_NUMBER.test(next)) throw new UsageError(`${flagText(arg, name)}: expected a value, got the option ${next}`);
@@ -68,10 +70,11 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
 /** The option an argument names (`--size`, `-h`), or undefined. */
 function optionName(arg: string, options: Options): string | undefined {
   if (arg.startsWith('--')) {
-    const name = arg.slice(2).split('=')[0]!;
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     return name in options ? name : undefined;
   }
-  if (/^-[A-Za-z]$/.test(arg)) return Object.keys(options).find((k) => options[k]!.short === arg[1]);
+  if (/^-[A-Za-z]$/.test(arg)) return Object.entries(options).find(([, o]) => o.short === arg[1])?.[0];
   return undefined;
 }
 
@@ -91,14 +94,14 @@ function translateParseError(err: NodeJS.ErrnoException, options: Options, comma
       const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(text)?.[1];
       if (flag && /does not take an argument/.test(text)) return new UsageError(`${flag}: takes no value`);
       if (flag) return new UsageError(`${flag}: expected a value`);
-      return new UsageError(text.split('\n')[0]!);
+      return new UsageError(firstLine(text));
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
       const arg = /argument '([^']*)'/.exec(text)?.[1] ?? text;
       return new UsageError(`unexpected argument ${describe(arg)}: segstream ${command} takes options only`);
     }
     default:
-      return new UsageError(text.split('\n')[0]!);
+      return new UsageError(firstLine(text));
   }
 }
 
@@ -122,16 +125,23 @@ export function suggestOption(flag: string, known: string[]): string | undefined
 
 /** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // Row-major (a.length + 1) x (b.length + 1) table in one array; cell(i, j) reads it checked.
+  const width = b.length + 1;
+  const d = Array.from({ length: (a.length + 1) * width }, (_, k) => {
+    const i = Math.floor(k / width);
+    const j = k % width;
+    return i === 0 ? j : j === 0 ? i : 0;
+  });
+  const cell = (i: number, j: number) => at(d, i * width + j, 'edit distance table');
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(cell(i - 1, j) + 1, cell(i, j - 1) + 1, cell(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, cell(i - 2, j - 2) + 1);
+      d[i * width + j] = v;
     }
   }
-  return d[a.length]![b.length]!;
+  return cell(a.length, b.length);
 }
 
 // ---- values -------------------------------------------------------------------------------------------------

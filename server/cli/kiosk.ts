@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import type { SegStreamApp } from '../app/app.ts';
 import { RuntimeError, UsageError } from '../util/errors.ts';
+import { firstLine } from '../util/first-line.ts';
 import { integerFlag, optionalString, runCli, type Values } from './args.ts';
 import { displayProblem, KioskBrowser, resolveBrowser } from './kiosk/kiosk-browser.ts';
 import { registerCloser } from '../app/process-guard.ts';
@@ -145,7 +146,7 @@ async function waitForViewer(url: string, timeoutMs: number): Promise<true | str
   for (;;) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
-      const text = res.status >= 400 ? (await res.text()).split('\n')[0]!.slice(0, 200) : '';
+      const text = res.status >= 400 ? firstLine(await res.text()).slice(0, 200) : '';
       if (res.status < 400) {
         await res.body?.cancel();
         return true;

@@ -71,7 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   // `segstream help bench` = `segstream bench --help`.
-  const [name, args] = first === 'help' ? [rest[0]!, ['--help']] : [first, rest];
+  const [topic] = rest;
+  const [name, args] = first === 'help' && topic !== undefined ? [topic, ['--help']] : [first, rest];
   if (name.startsWith('-')) {
     const serveHint = name.startsWith('--') ? ` (to start the server: segstream serve ${argv.join(' ')})` : '';
     process.stderr.write(`segstream: unknown option ${name}: a command comes first${serveHint} (see segstream --help)\n`);

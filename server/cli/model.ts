@@ -4,6 +4,7 @@ import { ensureDemoModel } from '../model/demo/demo-model.ts';
 import { loadModelInfo } from '../model/load.ts';
 import { modelNotes, modelSummary } from '../model/model-notes.ts';
 import { UsageError } from '../util/errors.ts';
+import { first } from '../util/checked-access.ts';
 import { EXIT_OK, EXIT_USAGE, integerFlag, optionalString, parseChoice, runCli, suggestOption } from './args.ts';
 
 export const MODEL_HELP = `usage: segstream model <subcommand> [options]
@@ -104,13 +105,14 @@ async function modelInfo(argv: string[]): Promise<number> {
     const config = optionalString(values, 'config');
     const preprocessor = optionalString(values, 'preprocessor');
     const backend = parseChoice('backend', optionalString(values, 'backend'), ['onnx', 'bpu'] as const);
-    if (backend === 'bpu' || (backend === undefined && positionals[0]!.toLowerCase().endsWith('.bin'))) {
+    const modelFile = first(positionals, 'model info: model file');
+    if (backend === 'bpu' || (backend === undefined && modelFile.toLowerCase().endsWith('.bin'))) {
       const { describeBpuModelFile } = await import('../stages/infer/bpu/describe.ts');
       const name = optionalString(values, 'model-name');
-      process.stdout.write(await describeBpuModelFile(positionals[0]!, { ...(name ? { modelName: name } : {}), json: values.json === true }));
+      process.stdout.write(await describeBpuModelFile(modelFile, { ...(name ? { modelName: name } : {}), json: values.json === true }));
       return EXIT_OK;
     }
-    let info = await loadModelInfo(positionals[0]!, {
+    let info = await loadModelInfo(modelFile, {
       ...(config ? { configPath: config } : {}),
       ...(preprocessor ? { preprocessorPath: preprocessor } : {}),
     });

@@ -4,6 +4,7 @@ import { SegStreamApp } from '../app/app.ts';
 import { POSTPROCESS_MODES } from '../protocol/index.ts';
 import { ConfigError, defaultConfig, loadConfigFile, validateConfig, type Config } from '../app/config.ts';
 import { InputError, UsageError } from '../util/errors.ts';
+import { first, lookup } from '../util/checked-access.ts';
 import { integerFlag, optionalString, parseChoice, runCli, sizeFlag, type Options, type Values } from './args.ts';
 
 /** The flags that pick and size the source: the stream's, and bench's (which runs the same sources). */
@@ -173,9 +174,10 @@ export async function configFromArgs(values: Values, cwd = process.cwd()): Promi
       modelName = model;
     } else {
       const files = model.split(',').map((f) => path.resolve(cwd, f));
-      modelName = path.basename(files[0]!).replace(/\.(onnx|bin)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || 'model';
+      const firstFile = first(files, '--model files');
+      modelName = path.basename(firstFile).replace(/\.(onnx|bin)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || 'model';
       if (!/^[A-Za-z0-9]/.test(modelName)) modelName = `m${modelName}`.slice(0, 60);
-      rawModels[modelName] = { backend: backend ?? (files[0]!.endsWith('.bin') ? 'bpu' : 'onnx'), files };
+      rawModels[modelName] = { backend: backend ?? (firstFile.endsWith('.bin') ? 'bpu' : 'onnx'), files };
     }
   } else if (backend === 'bpu') {
     throw new UsageError('--backend bpu needs --model with the .bin file(s) (or a configured model)');
@@ -265,7 +267,7 @@ function sourceToRaw(config: Config, name: string): Record<string, unknown> {
 }
 
 function pick<T>(record: Record<string, T>, keys: string[]): Record<string, T> {
-  return Object.fromEntries(keys.map((k) => [k, record[k]!]));
+  return Object.fromEntries(keys.map((k) => [k, lookup(record, k, 'parsed flag settings')]));
 }
 
 function pickDefined<T extends object>(obj: T, keys: string[]): Partial<T> {

@@ -5,6 +5,7 @@
  */
 import { native } from './native.ts';
 import * as v from './validate.ts';
+import { at } from '../util/checked-access.ts';
 
 export interface ConvertOptions<T> {
   /** Reused output storage (exactly as many elements as the input). */
@@ -54,7 +55,7 @@ export function quantizeTensor(values: Float32Array, opts: QuantizeOptions): Uin
   const scale = Math.fround(o.scale as number);
   for (let i = 0; i < values.length; i++) {
     // x / scale in float32 as ONNX Runtime computes it (a double quotient of two floats rounds to the same float).
-    const x = Math.fround(values[i]! / scale);
+    const x = Math.fround(at(values, i, fn) / scale);
     // Round half to even (QuantizeLinear's rounding), then saturate.
     let r = Math.round(x);
     if (r - x === 0.5 && r % 2 !== 0) r -= 1;

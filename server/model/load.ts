@@ -21,6 +21,7 @@ import {
 import { buildGraphView, type GraphNode, type OnnxGraph } from './onnx/graph.ts';
 import { propagateShapes, type ShapePropagation } from './onnx/shapes.ts';
 import { constantNodeValue, initializerValue } from './onnx/tensor-values.ts';
+import { at } from '../util/checked-access.ts';
 
 export { ModelLoadError } from './errors.ts';
 
@@ -131,16 +132,21 @@ function layoutFromConsumers(summary: OnnxSummary, graph: OnnxGraph, name: strin
     if (!conv || conv.opType !== 'Conv') return null;
     const w = summary.initializers.find((t) => t.name === conv.inputs[1]);
     const group = Number(conv.attributes.find((a) => a.name === 'group')?.i ?? 1);
-    return w && w.dims.length === 4 ? w.dims[1]! * group : null;
+    const inChannels = w && w.dims.length === 4 ? w.dims[1] : undefined;
+    return inChannels === undefined ? null : inChannels * group;
+  };
+  const firstConsumer = (n: GraphNode): GraphNode | undefined => {
+    const [out] = n.outputs;
+    return out === undefined ? undefined : graph.consumers.get(out)?.[0];
   };
   for (const n of graph.consumers.get(name) ?? []) {
     // A DequantizeLinear (quantised input) or Cast (uint8 pixels) comes first in some exports.
-    const next = n.opType === 'DequantizeLinear' || n.opType === 'Cast' ? (graph.consumers.get(n.outputs[0]!) ?? [])[0] : n;
+    const next = n.opType === 'DequantizeLinear' || n.opType === 'Cast' ? firstConsumer(n) : n;
     if (!next) continue;
     if (weightIn(next) === 3) return 'NCHW';
     if (next.opType === 'Transpose') {
       const perm = next.attributes.find((a) => a.name === 'perm')?.ints?.map(Number);
-      if (perm?.join(',') === '0,3,1,2' && weightIn((graph.consumers.get(next.outputs[0]!) ?? [])[0]) === 3) return 'NHWC';
+      if (perm?.join(',') === '0,3,1,2' && weightIn(firstConsumer(next)) === 3) return 'NHWC';
     }
   }
   return null;
@@ -159,15 +165,19 @@ function inputQuantization(bytes: Uint8Array, summary: OnnxSummary, graph: OnnxG
   };
   const scale = valueOf(dq.inputs[1]);
   const zp = dq.inputs[2] ? valueOf(dq.inputs[2]) : { elemType: 0, dims: [], values: [0] };
-  if (!scale || !zp || scale.values.length !== 1 || zp.values.length !== 1 || !(scale.values[0]! > 0)) return undefined;
-  return { scales: Float32Array.of(scale.values[0]!), zeroPoints: Int32Array.of(zp.values[0]!) };
+  // Per tensor only: exactly one scale (positive) and one zero point.
+  const [scaleValue, ...moreScales] = scale?.values ?? [];
+  const [zeroPoint, ...moreZeroPoints] = zp?.values ?? [];
+  if (scaleValue === undefined || zeroPoint === undefined || moreScales.length > 0 || moreZeroPoints.length > 0 || !(scaleValue > 0)) return undefined;
+  return { scales: Float32Array.of(scaleValue), zeroPoints: Int32Array.of(zeroPoint) };
 }
 
 function analyseInput(file: string, bytes: Uint8Array, summary: OnnxSummary, graph: OnnxGraph): InputAnalysis {
   const initNames = new Set(summary.initializers.map((t) => t.name));
   // Before IR 4, initializers were also listed as graph inputs: those are weights, not inputs.
   const inputs = summary.inputs.filter((i) => !initNames.has(i.name));
-  if (inputs.length === 0) {
+  const [info] = inputs;
+  if (info === undefined) {
     throw new ModelLoadError(file, 'the model has no input', { field: 'graph.input', expected: 'one image input' });
   }
   if (inputs.length > 1) {
@@ -177,7 +187,6 @@ function analyseInput(file: string, bytes: Uint8Array, summary: OnnxSummary, gra
       found: `${inputs.length} inputs: ${inputs.map((i) => `${i.name} ${shapeText(i.dims)}`).join(', ')}`,
     });
   }
-  const info = inputs[0]!;
   const field = `input "${info.name}"`;
   if (info.typeKind !== 'tensor') {
     throw new ModelLoadError(file, 'the input is not a tensor', { field, expected: 'a tensor', found: info.typeKind });
@@ -253,12 +262,16 @@ function classesBehindArgMax(summary: OnnxSummary, shapes: ShapePropagation, out
   for (const n of summary.nodes) for (const o of n.outputs) producer.set(o, n);
   let node = producer.get(outputName);
   // Walk back through casts/reshapes to the ArgMax.
-  for (let hops = 0; node && node.opType !== 'ArgMax' && hops < 4; hops++) node = producer.get(node.inputs[0]!);
+  for (let hops = 0; node && node.opType !== 'ArgMax' && hops < 4; hops++) {
+    const [data] = node.inputs;
+    node = data === undefined ? undefined : producer.get(data);
+  }
   if (!node || node.opType !== 'ArgMax') return null;
   const axisAttr = node.attributes.find((a) => a.name === 'axis');
   const axisRaw = axisAttr?.i ?? 0;
   const axis = typeof axisRaw === 'number' ? axisRaw : Number(axisRaw.toString());
-  const src = node.inputs[0]!;
+  const [src] = node.inputs;
+  if (src === undefined) return null;
   // Shape propagation first (it sees through Resize, Relu, ...), then what the file declares.
   const propagated = shapes.values.get(src)?.dims;
   if (propagated) {
@@ -274,7 +287,8 @@ function classesBehindArgMax(summary: OnnxSummary, shapes: ShapePropagation, out
   const conv = producer.get(src);
   if (conv && conv.opType === 'Conv') {
     const w = summary.initializers.find((t) => t.name === conv.inputs[1]);
-    if (w && w.dims.length === 4) return w.dims[0]!;
+    const outChannels = w && w.dims.length === 4 ? w.dims[0] : undefined;
+    if (outChannels !== undefined) return outChannels;
   }
   return null;
 }
@@ -288,22 +302,24 @@ function resolveDims(declared: (number | string)[] | null, propagated: (number |
 
 function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis, shapes: ShapePropagation): OutputAnalysis {
   const resolvedOf = (o: OnnxValueInfo) => resolveDims(o.dims, shapes.values.get(o.name)?.dims);
-  const tensors = summary.outputs.filter((o) => {
+  const tensors = summary.outputs.flatMap((o) => {
     const r = resolvedOf(o);
-    return o.typeKind === 'tensor' && r !== null && (r.length === 3 || r.length === 4);
+    return o.typeKind === 'tensor' && r !== null && (r.length === 3 || r.length === 4) ? [{ info: o, resolved: r }] : [];
   });
-  if (tensors.length === 0) {
+  const [usable] = tensors;
+  if (usable === undefined) {
     throw new ModelLoadError(file, 'no usable output', {
       field: 'graph.output',
       expected: 'a rank-4 logits tensor [1, C, h, w] / [1, h, w, C] or a class map [1, h, w] / [1, 1, h, w]',
       found: summary.outputs.map((o) => `${o.name} ${shapeText(o.dims)}`).join(', '),
     });
   }
-  const info = tensors[0]!;
+  const { info, resolved } = usable;
   const ignored = summary.outputs.filter((o) => o !== info).map((o) => o.name);
   const dims = info.dims ?? [];
-  const resolved = resolvedOf(info)!;
   const field = `output "${info.name}"`;
+  // resolved has rank 3 or 4 (the filter above), so these axes exist.
+  const dim = (axis: number) => at(resolved, axis, `${field} dims`);
   const dtype = toDType(file, `${field} element type`, info.elemType);
   const isInt = INTEGER_DTYPES.has(dtype);
 
@@ -315,7 +331,7 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis,
         found: `${dtype} ${shapeText(dims)}`,
       });
     }
-    return { info, dims, resolved, kind: 'classmap', dtype, layout: 'NCHW', classes: classesBehindArgMax(summary, shapes, info.name), hDim: resolved[1]!, wDim: resolved[2]!, ignored };
+    return { info, dims, resolved, kind: 'classmap', dtype, layout: 'NCHW', classes: classesBehindArgMax(summary, shapes, info.name), hDim: dim(1), wDim: dim(2), ignored };
   }
 
   // Rank 4: which axis holds the classes? Score each reading: its spatial pair having the input's aspect ratio
@@ -337,7 +353,7 @@ function analyseOutput(file: string, summary: OnnxSummary, input: InputAnalysis,
 
   const cAxis = layout === 'NCHW' ? 1 : 3;
   const c = resolved[cAxis];
-  const [hDim, wDim] = layout === 'NCHW' ? [resolved[2]!, resolved[3]!] : [resolved[1]!, resolved[2]!];
+  const [hDim, wDim] = layout === 'NCHW' ? [dim(2), dim(3)] : [dim(1), dim(2)];
   if (isInt) {
     if (c !== 1) {
       throw new ModelLoadError(file, 'an integer output must be a class map with one channel', {

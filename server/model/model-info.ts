@@ -39,6 +39,20 @@ export interface Quantization {
   axis?: number;
 }
 
+/**
+ * The one scale and zero point of per-tensor quantization (an input's), or an error naming `what` when the
+ * quantization is per channel or has no scale: taking the first of several would quantise every channel
+ * with channel 0's scale.
+ */
+export function perTensorQuantization(q: Quantization, what: string): { scale: number; zeroPoint: number } {
+  const [scale, ...moreScales] = q.scales;
+  const [zeroPoint = 0, ...moreZeroPoints] = q.zeroPoints ?? [];
+  if (scale === undefined || moreScales.length > 0 || moreZeroPoints.length > 0) {
+    throw new Error(`${what}: expected per-tensor quantization (one scale, at most one zero point), got ${q.scales.length} scales and ${q.zeroPoints?.length ?? 0} zero points`);
+  }
+  return { scale, zeroPoint };
+}
+
 export interface ModelOutputSpec {
   name: string;
   /** `logits`: one plane per class; `classmap`: argmax already taken inside the model. */

@@ -63,6 +63,10 @@ export class ClassMapSmoother {
   }
 }
 
+function sizeMismatch(pixel: number): Error {
+  return new Error(`ClassMapSmoother: the maps in the window differ in size (pixel ${pixel} is missing from one)`);
+}
+
 function like(ids: ClassIds): ClassIds {
   return ids instanceof Uint8Array ? new Uint8Array(ids.length) : new Uint16Array(ids.length);
 }
@@ -71,8 +75,10 @@ function like(ids: ClassIds): ClassIds {
 function vote3([a, b, c]: [ClassIds, ClassIds, ClassIds]): ClassIds {
   const out = like(c);
   for (let i = 0; i < c.length; i++) {
-    const newest = c[i]!;
-    const middle = b[i]!;
+    const newest = c[i];
+    const middle = b[i];
+    // push() restarts on a size change, so all three maps have c's length; the guard costs nothing measurable.
+    if (newest === undefined || middle === undefined) throw sizeMismatch(i);
     // c wins when it matches either other map or when all three differ; otherwise a == b is the majority.
     out[i] = newest === middle || newest === a[i] || middle !== a[i] ? newest : middle;
   }
@@ -81,17 +87,21 @@ function vote3([a, b, c]: [ClassIds, ClassIds, ClassIds]): ClassIds {
 
 /** Any window: count each candidate, newest first, so the newest wins ties. */
 function voteN(frames: ClassIds[]): ClassIds {
-  const n = frames.length;
-  const newest = frames[n - 1]!;
+  // Newest first: the first candidate met wins a tie.
+  const newestFirst = [...frames].reverse();
+  const [newest] = newestFirst;
+  if (newest === undefined) throw new Error('ClassMapSmoother: a vote needs at least one frame');
   const out = like(newest);
   for (let i = 0; i < newest.length; i++) {
-    let best = newest[i]!;
+    let best = newest[i];
+    if (best === undefined) throw sizeMismatch(i);
     let bestCount = 0;
-    for (let j = n - 1; j >= 0; j--) {
-      const candidate = frames[j]![i]!;
+    for (const frame of newestFirst) {
+      const candidate = frame[i];
+      if (candidate === undefined) throw sizeMismatch(i);
       if (candidate === best && bestCount > 0) continue;
       let count = 0;
-      for (let k = 0; k < n; k++) if (frames[k]![i] === candidate) count++;
+      for (const other of newestFirst) if (other[i] === candidate) count++;
       if (count > bestCount) {
         best = candidate;
         bestCount = count;

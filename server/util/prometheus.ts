@@ -2,6 +2,7 @@
  * Prometheus text exposition (format 0.0.4) for the few series segstream exports: counters, gauges and
  * cumulative histograms. Small enough that a client library would be the larger part.
  */
+import { at } from './checked-access.ts';
 
 type Labels = Record<string, string>;
 
@@ -33,7 +34,10 @@ export class Histogram {
       s = { labels, buckets: new Array(this.bounds.length).fill(0), sum: 0, count: 0 };
       this.counts.set(key, s);
     }
-    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) s.buckets[i]!++;
+    const { buckets } = s;
+    this.bounds.forEach((bound, i) => {
+      if (value <= bound) buckets[i] = at(buckets, i, 'histogram buckets') + 1;
+    });
     s.sum += value;
     s.count++;
   }
@@ -79,14 +83,16 @@ export function parseMetrics(text: string): { name: string; labels: Labels; valu
     if (!m) throw new Error(`metrics: cannot parse line ${JSON.stringify(line)}`);
     const labels: Labels = {};
     if (m[3]) {
-      for (const part of m[3].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-        labels[part[1]!] = part[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+      for (const [, key, value] of m[3].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+        if (key === undefined || value === undefined) continue; // both groups are required: never taken
+        labels[key] = value.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
       }
     }
-    const raw = m[4]!;
+    const [, name, , , raw] = m;
+    if (name === undefined || raw === undefined) throw new Error(`metrics: cannot parse line ${JSON.stringify(line)}`);
     const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
     if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`metrics: bad value in line ${JSON.stringify(line)}`);
-    samples.push({ name: m[1]!, labels, value });
+    samples.push({ name, labels, value });
   }
   return samples;
 }

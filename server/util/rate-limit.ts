@@ -38,7 +38,7 @@ export class WindowCounter {
   hit(): boolean {
     const t = this.now();
     this.times.push(t);
-    while (this.times.length > 0 && t - this.times[0]! > this.windowMs) this.times.shift();
+    for (let oldest = this.times[0]; oldest !== undefined && t - oldest > this.windowMs; oldest = this.times[0]) this.times.shift();
     if (this.times.length > this.limit) {
       this.times.splice(0, this.times.length - this.limit - 1);
       return true;

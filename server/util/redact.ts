@@ -36,8 +36,8 @@ export function urlSecrets(urls: Iterable<string>): string[] {
   const out: string[] = [];
   for (const u of urls) {
     const m = /^[A-Za-z][\w+.-]*:\/\/([^/\s]*)@/.exec(u);
-    if (!m) continue;
-    const userinfo = m[1]!;
+    const userinfo = m?.[1];
+    if (userinfo === undefined) continue;
     const colon = userinfo.indexOf(':');
     for (const part of colon >= 0 ? [userinfo.slice(colon + 1), userinfo] : [userinfo]) {
       out.push(part);

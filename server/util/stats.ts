@@ -1,11 +1,12 @@
 /** Percentiles and a bounded sample window, shared by the stream's frame-age tracking and the benchmark. */
+import { at } from './checked-access.ts';
 
 /** Nearest-rank percentile (p in 0..100) of unsorted values; NaN for no values. */
 export function percentile(values: ArrayLike<number>, p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+  return at(sorted, Math.min(sorted.length - 1, Math.max(0, rank - 1)), 'percentile values');
 }
 
 export interface Summary {
@@ -22,8 +23,9 @@ export function summarize(values: ArrayLike<number>): Summary {
   let sum = 0;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
-    sum += values[i]!;
-    if (values[i]! > max) max = values[i]!;
+    const v = at(values, i, 'summarize values');
+    sum += v;
+    if (v > max) max = v;
   }
   return { count: values.length, p50: percentile(values, 50), p90: percentile(values, 90), p99: percentile(values, 99), max, mean: sum / values.length };
 }
@@ -58,7 +60,7 @@ export class SampleWindow {
   }
 
   last(): number {
-    return this.filled === 0 ? NaN : this.buf[(this.next + this.capacity - 1) % this.capacity]!;
+    return this.filled === 0 ? NaN : at(this.buf, (this.next + this.capacity - 1) % this.capacity, 'sample window');
   }
 }
 
@@ -75,12 +77,13 @@ export class RateMeter {
 
   rate(now = performance.now()): number {
     this.trim(now);
-    if (this.times.length < 2) return 0;
-    const span = now - this.times[0]!;
+    const [oldest] = this.times;
+    if (oldest === undefined || this.times.length < 2) return 0;
+    const span = now - oldest;
     return span > 0 ? ((this.times.length - 1) * 1000) / span : 0;
   }
 
   private trim(now: number): void {
-    while (this.times.length > 0 && now - this.times[0]! > this.windowMs) this.times.shift();
+    for (let oldest = this.times[0]; oldest !== undefined && now - oldest > this.windowMs; oldest = this.times[0]) this.times.shift();
   }
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/media.ts';
 import { baseConfig, connectViewer, metric, metricsText, startApp, waitFor, type TestApp } from '../reliability/helpers.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -29,6 +30,6 @@ describe('drop counters', () => {
     expect(metric(text, 'segstream_frames_dropped_total', { where: 'render-busy' })).toBe(0);
     expect(t.app.counters.inferenceBusyDropped).toBeGreaterThanOrEqual(last.dropped.inferenceBusy);
     // Headers only ever count up.
-    for (let i = 1; i < v.frames.length; i++) expect(v.frames[i]!.dropped.inferenceBusy).toBeGreaterThanOrEqual(v.frames[i - 1]!.dropped.inferenceBusy);
+    for (let i = 1; i < v.frames.length; i++) expect(at(v.frames, i, 'v.frames').dropped.inferenceBusy).toBeGreaterThanOrEqual(at(v.frames, i - 1, 'v.frames').dropped.inferenceBusy);
   });
 });

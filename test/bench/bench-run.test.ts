@@ -8,6 +8,7 @@ import { meanInterval } from '../../server/bench/interval.ts';
 import { CSV_COLUMNS, formatResult, parseBenchArgs } from '../../server/cli/bench.ts';
 import { STAGES } from '../../server/stages/frame-context.ts';
 import { tempDir } from '../helpers/media.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -45,7 +46,7 @@ describe('segstream bench', () => {
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(2);
-    expect(lines[1]!.split(',').length).toBeGreaterThanOrEqual(CSV_COLUMNS.length);
+    expect(at(lines, 1, 'lines').split(',').length).toBeGreaterThanOrEqual(CSV_COLUMNS.length);
   });
 
   it('interleaves rounds: each round its own server and model-only segment, per-round ratios, their interval, RSS and the arena setting in JSON, CSV and text', async () => {
@@ -142,7 +143,7 @@ function csvCells(line: string): string[] {
   let cell = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = at(line, i, 'line');
     if (quoted && c === '"' && line[i + 1] === '"') {
       cell += '"';
       i++;

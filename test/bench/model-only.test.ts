@@ -8,6 +8,7 @@ import { fixedInputFor, ModelOnlyProcess } from '../../server/bench/model-only.t
 import { ensureDemoModel } from '../../server/model/demo/demo-model.ts';
 import type { ModelRef } from '../../server/stages/infer/worker-protocol.ts';
 import { tempDir } from '../helpers/media.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let ref: ModelRef;
@@ -35,7 +36,7 @@ describe('ModelOnlyProcess', () => {
       expect(pid).not.toBe(process.pid);
       expect(alive(pid)).toBe(true);
       // ONNX Runtime itself names the input the child reports.
-      const session = await ort.InferenceSession.create(ref.files[0]!);
+      const session = await ort.InferenceSession.create(at(ref.files, 0, 'ref.files'));
       expect(started.input).toBe(`${session.inputNames[0]} tensor 64x64`);
       await session.release();
       expect(started.model).toBe('tiny');
@@ -69,7 +70,7 @@ describe('ModelOnlyProcess', () => {
 
   it("reports a model that cannot load with the loader's message, and leaves no process behind", async () => {
     const dir = tempDir('model-only');
-    const bytes = readFileSync(ref.files[0]!);
+    const bytes = readFileSync(at(ref.files, 0, 'ref.files'));
     const truncated = path.join(dir, 'truncated.onnx');
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const before = new Set(childPids());

@@ -4,6 +4,7 @@ import { benchReportHtml, fpsPerSecond, histogram, niceMax, ratioAxis } from '..
 import { interleavedRatios, summarizeRound } from '../../server/bench/rounds.ts';
 import type { BenchResult } from '../../server/bench/run.ts';
 import { summarize } from '../../server/util/stats.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 describe('bench report', () => {
   it('rounds axes up to 1, 2, 2.5 or 5 x 10^n', () => {
@@ -56,7 +57,7 @@ function withRounds(fps: number[], ages: (number | null)[]): BenchResult {
       {
         records: Array.from({ length: 6 }, (_, k) => ({ id: k + 1, doneAt: 1000 + (k * 1000) / f, totalMs: 100, timings: { infer: 100 } })),
         drops: { captured: 6, inferenceBusy: 0, renderBusy: 0, slowClient: 0, errors: 0 },
-        ages: ages[i] === null ? [] : [ages[i]!],
+        ages: [ages[i]].filter((age): age is number => typeof age === 'number'),
         wallS: 1,
         cpuS: 1,
         rss: [300 * 2 ** 20],
@@ -113,8 +114,8 @@ describe('bench report: interleaved rounds', () => {
     expect(html).not.toMatch(/NaN|undefined/);
     // The points sit in round order at their values: a higher ratio is higher on the chart (smaller y).
     const ys = [...html.matchAll(/class="round-point e2e-ratio" data-round="\d+" cx="[^"]+" cy="([^"]+)"/g)].map((m) => Number(m[1]));
-    expect(ys[0]).toBeGreaterThan(ys[1]!);
-    expect(ys[1]).toBeGreaterThan(ys[2]!);
+    expect(ys[0]).toBeGreaterThan(at(ys, 1, 'ys'));
+    expect(ys[1]).toBeGreaterThan(at(ys, 2, 'ys'));
   });
 
   it('one round: its point and mean, no interval band; a result from before the rounds still renders', () => {

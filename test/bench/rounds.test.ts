@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { interleavedRatios, interleaveSchedule, planRounds, splitEvenly, summarizeRound, type PipelineSegmentFigures } from '../../server/bench/rounds.ts';
 import type { FrameRecord } from '../../server/bench/summary.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 describe('interleaveSchedule', () => {
   it('alternates the order round by round (ABBA), each round one pipeline and one model-only segment', () => {
@@ -94,6 +95,6 @@ describe('summarizeRound / interleavedRatios', () => {
     expect(ratios.e2eVsModelOnly.low).toBeCloseTo(0.9 - 0.248414, 5);
     expect(ratios.e2eVsModelOnly.high).toBeCloseTo(0.9 + 0.248414, 5);
     expect(ratios.frameAgeP99VsModelP50).toMatchObject({ n: 2, mean: 2 });
-    expect(interleavedRatios([rounds[1]!]).frameAgeP99VsModelP50).toBeNull();
+    expect(interleavedRatios([at(rounds, 1, 'rounds')]).frameAgeP99VsModelP50).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { subtractCounters, summarizeRss, summarizeRun, summarizeSegments, type FrameRecord } from '../../server/bench/summary.ts';
 import { percentile, RateMeter, SampleWindow, summarize } from '../../server/util/stats.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 describe('statistics', () => {
   it('nearest-rank percentiles', () => {
@@ -92,7 +93,7 @@ describe('summarizeSegments (the rounds pooled)', () => {
   it('drops each segment\'s warm-up, adds up frames, seconds and drops, and takes percentiles over all frames', () => {
     // Segment A: 2 slow warm-up frames, then 10 frames 100 ms apart (1.0 s). Segment B: 2 warm-up, 5 frames 200 ms apart (1.0 s).
     const a = synthetic(12, { slowFirst: 2 });
-    const b = synthetic(7, { slowFirst: 2 }).map((r, i) => (i < 2 ? r : { ...r, doneAt: a[1]!.doneAt + (i - 1) * 200, timings: { ...r.timings, infer: 190 } }));
+    const b = synthetic(7, { slowFirst: 2 }).map((r, i) => (i < 2 ? r : { ...r, doneAt: at(a, 1, 'a').doneAt + (i - 1) * 200, timings: { ...r.timings, infer: 190 } }));
     const s = summarizeSegments(
       [
         { records: a, drops: { captured: 40, inferenceBusy: 28, renderBusy: 0, slowClient: 1, errors: 0 } },

@@ -11,6 +11,7 @@ import { benchModelName } from '../../server/bench/run.ts';
 import { STAGES } from '../../server/stages/frame-context.ts';
 import { tempDir } from '../helpers/media.ts';
 import { cli, lines, ROOT, run } from './helpers.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 const HELP = '(see segstream bench --help)';
 const DEV_DEPS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
@@ -124,7 +125,7 @@ describe('segstream bench: where results go', () => {
     expect(status()).toBe(before);
     const runs = readdirSync(path.join(cache, 'segstream', 'bench'));
     expect(runs).toHaveLength(1);
-    const dir = path.join(cache, 'segstream', 'bench', runs[0]!);
+    const dir = path.join(cache, 'segstream', 'bench', at(runs, 0, 'runs'));
     expect(readdirSync(dir).sort()).toEqual(['bench.csv', 'bench.json', 'report.html']);
     expect(r.stderr).toContain(`bench: datasheet: ${path.join(dir, 'report.html')}`);
     const result = JSON.parse(readFileSync(path.join(dir, 'bench.json'), 'utf8'));

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cli, lines, ROOT, run, start, waitFor, waitFor as waitForOutput } from './helpers.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 const SCRIPT = join(ROOT, 'scripts', 'kiosk.sh');
 const CHROMIUM = '/usr/bin/chromium';
@@ -331,7 +332,7 @@ describe('segstream kiosk with real Chromium (headless)', () => {
       const pids = browserPids(k.output().stderr);
       expect(pids).toHaveLength(2);
       expect(pids[1]).not.toBe(pids[0]);
-      await waitFor('the first browser to be gone', () => !alive(pids[0]!), 10_000);
+      await waitFor('the first browser to be gone', () => !alive(at(pids, 0, 'pids')), 10_000);
       expect(k.output().stderr).toMatch(/the tab did not answer for 2\.0 s, twice \(hung: Runtime\.evaluate: no answer within 2000 ms\); restarting the browser/);
       expect(k.output().stderr).toMatch(/the browser exited \(signal SIGKILL\)/);
     } finally {

@@ -45,12 +45,14 @@ describe('encodeClassMapPng', () => {
     const info = await sharp(png).metadata();
     expect([info.width, info.height, info.isPalette]).toEqual([width, height, true]);
     const rgb = await sharp(png).removeAlpha().raw().toBuffer();
-    for (let i = 0; i < ids.length; i++) expect([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]).toEqual(palette[ids[i]]);
+    expect(rgb.length).toBe(ids.length * 3);
+    for (const [i, id] of ids.entries()) expect([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]).toEqual(palette[id]);
     // The tEXt chunk names the classes (non-Latin characters escaped, still valid JSON).
     const textAt = png.indexOf('tEXt');
     const length = png.readUInt32BE(textAt - 4);
     const text = png.toString('latin1', textAt + 4, textAt + 4 + length);
-    expect(JSON.parse(text.split('\0')[1])).toEqual(['wall', 'café', 'x', 'y']);
+    const [, names] = text.split('\0');
+    expect(JSON.parse(names ?? '')).toEqual(['wall', 'café', 'x', 'y']);
   });
 
   it('writes 16-bit greyscale when ids exceed 255', async () => {

@@ -2,6 +2,7 @@
  * Plain JavaScript references used by tests to check the stream's output independently of the native kernels'
  * post-processing: bilinear upsampling of NCHW logits (align_corners=False, as PyTorch/Hugging Face) then argmax.
  */
+import { at } from '../../server/util/checked-access.ts';
 export function upsampleArgmaxReference(logits: Float32Array, classes: number, h: number, w: number, outH: number, outW: number): Uint8Array | Uint16Array {
   const out = classes <= 256 ? new Uint8Array(outW * outH) : new Uint16Array(outW * outH);
   const sy = h / outH;
@@ -20,7 +21,7 @@ export function upsampleArgmaxReference(logits: Float32Array, classes: number, h
       let bestV = -Infinity;
       for (let c = 0; c < classes; c++) {
         const p = logits.subarray(c * h * w, (c + 1) * h * w);
-        const v = (1 - wy) * ((1 - wx) * p[y0 * w + x0]! + wx * p[y0 * w + x1]!) + wy * ((1 - wx) * p[y1 * w + x0]! + wx * p[y1 * w + x1]!);
+        const v = (1 - wy) * ((1 - wx) * at(p, y0 * w + x0, 'p') + wx * at(p, y0 * w + x1, 'p')) + wy * ((1 - wx) * at(p, y1 * w + x0, 'p') + wx * at(p, y1 * w + x1, 'p'));
         if (v > bestV) {
           bestV = v;
           best = c;

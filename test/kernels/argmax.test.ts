@@ -2,6 +2,7 @@
 // the boundary-exact method, integer logits with per-tensor and per-class quantisation, and class-map resizing.
 import { describe, expect, it } from 'vitest';
 import { argmax, argmaxAsync, resizeClassMap } from '../../server/kernels/index.ts';
+import { at as checkedAt } from '../../server/util/checked-access.ts';
 import type { LogitAt } from './reference.ts';
 import { exactArgmaxRef, histogramOf, lowresArgmaxRef, nearestResize, rng } from './reference.ts';
 
@@ -19,11 +20,12 @@ function smoothLogits(classes: number, height: number, width: number, seed: numb
 
 function toNhwc(nchw: Float32Array, classes: number, height: number, width: number): Float32Array {
   const out = new Float32Array(nchw.length);
-  for (let c = 0; c < classes; c++) for (let i = 0; i < height * width; i++) out[i * classes + c] = nchw[c * height * width + i];
+  const plane = height * width;
+  for (const [j, v] of nchw.entries()) out[(j % plane) * classes + Math.floor(j / plane)] = v;
   return out;
 }
 
-const nchwAt = (d: ArrayLike<number>, classes: number, height: number, width: number): LogitAt => (c, y, x) => d[(c * height + y) * width + x];
+const nchwAt = (d: ArrayLike<number>, classes: number, height: number, width: number): LogitAt => (c, y, x) => checkedAt(d, (c * height + y) * width + x, 'NCHW logits');
 
 function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
@@ -49,7 +51,7 @@ describe('argmax (float32)', () => {
       expect(same(up.classMap.data, nearestResize(low, W, H, 45, 31))).toBe(true);
     });
 
-    for (const [ow, oh] of [[45, 31], [57, 40], [14, 11], [5, 3], [14, 40]]) {
+    for (const [ow, oh] of [[45, 31], [57, 40], [14, 11], [5, 3], [14, 40]] as const) {
       it(`exact and boundary ${layout} -> ${ow}x${oh} equal the torch-style reference`, () => {
         const want = exactArgmaxRef(at, C, H, W, ow, oh);
         const exact = argmax(logits, { layout, classes: C, height: H, width: W, mode: 'exact', outWidth: ow, outHeight: oh });
@@ -92,7 +94,10 @@ describe('argmax (integer logits)', () => {
   }
   const scales = [0.01, 1, 0.05];
   const zeroPoints = [0, 0, -60];
-  const deq = Float32Array.from(raw, (q, i) => Math.fround((q - zeroPoints[Math.floor(i / (H * W))]) * Math.fround(scales[Math.floor(i / (H * W))])));
+  const deq = Float32Array.from(raw, (q, i) => {
+    const c = Math.floor(i / (H * W));
+    return Math.fround((q - checkedAt(zeroPoints, c, 'zero points')) * Math.fround(checkedAt(scales, c, 'scales')));
+  });
   const at = nchwAt(deq, C, H, W);
 
   const typed = {
@@ -119,10 +124,11 @@ describe('argmax (integer logits)', () => {
     const q = new Int8Array(C * H * W);
     const rr = rng(4);
     for (let i = 0; i < q.length; i++) q[i] = Math.floor(rr() * 256) - 128;
-    const want = lowresArgmaxRef((c, y, x) => q[(y * W + x) * C + c], C, H, W);
+    const nhwcAt = (c: number, y: number, x: number) => checkedAt(q, (y * W + x) * C + c, 'NHWC logits');
+    const want = lowresArgmaxRef(nhwcAt, C, H, W);
     const got = argmax(q, { layout: 'NHWC', classes: C, height: H, width: W, scales: [0.1], zeroPoints: [3], mode: 'lowres' });
     expect(same(got.classMap.data, want)).toBe(true);
-    const deqAt: LogitAt = (c, y, x) => Math.fround((q[(y * W + x) * C + c] - 3) * Math.fround(0.1));
+    const deqAt: LogitAt = (c, y, x) => Math.fround((nhwcAt(c, y, x) - 3) * Math.fround(0.1));
     const exact = argmax(q, { layout: 'NHWC', classes: C, height: H, width: W, scales: [0.1], zeroPoints: [3], mode: 'exact', outWidth: 20, outHeight: 15 });
     expect(same(exact.classMap.data, exactArgmaxRef(deqAt, C, H, W, 20, 15))).toBe(true);
   });
@@ -136,6 +142,6 @@ describe('resizeClassMap', () => {
     expect(same(out.data, nearestResize(src, 7, 5, 16, 3))).toBe(true);
     const small = resizeClassMap({ data: Uint8Array.from(src, (v) => v & 255), width: 7, height: 5 }, 1, 1);
     expect(small.data).toBeInstanceOf(Uint8Array);
-    expect(small.data[0]).toBe(src[2 * 7 + 3] & 255);
+    expect(small.data[0]).toBe(checkedAt(src, 2 * 7 + 3, 'source map') & 255);
   });
 });

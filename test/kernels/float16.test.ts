@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { argmax, float16ToFloat32, float32ToFloat16, quantizeTensor } from '../../server/kernels/index.ts';
 import { OnnxGraphBuilder, attr } from '../../server/model/onnx/builder.ts';
 import { OnnxElemType } from '../../server/model/onnx/reader.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 /** A one-node model: Cast (or QuantizeLinear) from one element type to another, run by ONNX Runtime. */
 function castModel(from: number, to: number): Uint8Array {
@@ -36,7 +37,7 @@ describe('float16 conversion', () => {
     let differ = 0;
     for (let i = 0; i < all.length; i++) {
       if (isNanHalf(i)) {
-        if (!Number.isNaN(ours[i]!)) differ++;
+        if (!Number.isNaN(at(ours, i, 'ours'))) differ++;
       } else if (!Object.is(ours[i], theirs[i])) differ++;
     }
     expect(differ).toBe(0);
@@ -62,8 +63,8 @@ describe('float16 conversion', () => {
     const theirs = (await toHalf.run({ x: new ort.Tensor('float32', values, [n]) })).y!.data as Uint16Array;
     let differ = 0;
     for (let i = 0; i < n; i++) {
-      if (Number.isNaN(values[i]!)) {
-        if (!isNanHalf(ours[i]!)) differ++;
+      if (Number.isNaN(at(values, i, 'values'))) {
+        if (!isNanHalf(at(ours, i, 'ours'))) differ++;
       } else if (ours[i] !== theirs[i]) differ++;
     }
     expect(differ).toBe(0);

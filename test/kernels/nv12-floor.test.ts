@@ -19,7 +19,7 @@ const TABLE: Record<string, { limited: number; full: number }> = {
 const SIZE = { width: 512, height: 512, mean: MEAN, std: STD };
 
 describe('nv12ToTensor vs golden tensors (floor measured here)', () => {
-  for (const name of Object.keys(TABLE)) {
+  for (const [name, floors] of Object.entries(TABLE)) {
     for (const range of ['limited', 'full'] as const) {
       it(`${name} ${range} range: within 1.25x the floor; the wrong range and matrix are worse`, async () => {
         const { rgb, width, height } = await loadRgb(name);
@@ -29,7 +29,7 @@ describe('nv12ToTensor vs golden tensors (floor measured here)', () => {
 
         const floor = diffStats(rgbToTensor(decodeNv12Exact(nv12, color), width, height, SIZE), golden).mean;
         const got = diffStats(nv12ToTensor(nv12, { ...SIZE, color }), golden).mean;
-        const limit = 1.25 * Math.min(floor, TABLE[name][range]);
+        const limit = 1.25 * Math.min(floor, floors[range]);
         expect(got).toBeLessThanOrEqual(limit + 1e-6);
 
         const wrongRange = diffStats(nv12ToTensor(nv12, { ...SIZE, color: { matrix: 'bt601', range: range === 'full' ? 'limited' : 'full' } }), golden).mean;
@@ -37,7 +37,7 @@ describe('nv12ToTensor vs golden tensors (floor measured here)', () => {
         // Grey images carry no chroma, so the matrix cannot matter there; the range always does.
         expect(wrongRange).toBeGreaterThan(Math.max(3 * got, got + 0.01));
         if (name !== 'grass') expect(wrongMatrix).toBeGreaterThan(Math.max(2 * got, got + 0.005));
-        console.log(`${name} ${range}: floor ${floor.toFixed(4)} (table ${TABLE[name][range].toFixed(4)}), nv12ToTensor ${got.toFixed(4)}, wrong range ${wrongRange.toFixed(4)}, wrong matrix ${wrongMatrix.toFixed(4)}`);
+        console.log(`${name} ${range}: floor ${floor.toFixed(4)} (table ${floors[range].toFixed(4)}), nv12ToTensor ${got.toFixed(4)}, wrong range ${wrongRange.toFixed(4)}, wrong matrix ${wrongMatrix.toFixed(4)}`);
       });
     }
   }

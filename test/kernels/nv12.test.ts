@@ -5,8 +5,9 @@ import type { ColorRef } from './reference.ts';
 import { decodeNv12Exact, decodeNv12Fixed, diffStats, encodeNv12, normalizeRef, pilResize, randomImage, withStrides } from './reference.ts';
 import { MEAN, STD } from './fixtures.ts';
 
+const BT601_LIMITED: ColorRef = { matrix: 'bt601', range: 'limited' };
 const MODELS: ColorRef[] = [
-  { matrix: 'bt601', range: 'limited' },
+  BT601_LIMITED,
   { matrix: 'bt601', range: 'full' },
   { matrix: 'bt709', range: 'limited' },
   { matrix: 'bt709', range: 'full' },
@@ -39,9 +40,9 @@ describe('nv12ToRgb', () => {
   }
 
   it('nearest and bilinear chroma differ (the option reaches the kernel)', () => {
-    const img = rgbToNv12(randomImage(32, 32, 3, 9), 32, 32, MODELS[0]);
-    const a = nv12ToRgb(img, { color: MODELS[0] });
-    const b = nv12ToRgb(img, { color: MODELS[0], chroma: 'bilinear' });
+    const img = rgbToNv12(randomImage(32, 32, 3, 9), 32, 32, BT601_LIMITED);
+    const a = nv12ToRgb(img, { color: BT601_LIMITED });
+    const b = nv12ToRgb(img, { color: BT601_LIMITED, chroma: 'bilinear' });
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
   });
 
@@ -60,8 +61,8 @@ describe('nv12ToRgb', () => {
   });
 
   it('resizes with Pillow semantics after decoding, 2x2 and odd output sizes', async () => {
-    const color = MODELS[0];
-    for (const [w, h, ow, oh] of [[2, 2, 5, 3], [80, 46, 33, 17], [80, 46, 80, 46]]) {
+    const color = BT601_LIMITED;
+    for (const [w, h, ow, oh] of [[2, 2, 5, 3], [80, 46, 33, 17], [80, 46, 80, 46]] as const) {
       const img = withStrides(encodeNv12(randomImage(w, h, 3, w + h), w, h, color), w, h, 4, 2, 0);
       const want = pilResize(decodeNv12Fixed(img, color), w, h, 3, ow, oh);
       expect(Buffer.from(nv12ToRgb(img, { color, width: ow, height: oh })).equals(Buffer.from(want))).toBe(true);
@@ -99,7 +100,7 @@ describe('resizeNv12', () => {
     return { y, uv };
   }
 
-  for (const [w, h, ow, oh] of [[64, 36, 30, 18], [30, 18, 64, 36], [2, 2, 2, 2], [202, 100, 2, 2], [2, 4, 40, 2]]) {
+  for (const [w, h, ow, oh] of [[64, 36, 30, 18], [30, 18, 64, 36], [2, 2, 2, 2], [202, 100, 2, 2], [2, 4, 40, 2]] as const) {
     it(`resizes each plane with Pillow semantics ${w}x${h} -> ${ow}x${oh}`, () => {
       const src = withStrides(randomImage(w, (h * 3) / 2, 1, w * h), w, h, 6, 2, 8);
       const p = planes(src);

@@ -1,6 +1,7 @@
 // Palette overlay onto NV12 (YUV-space blend) and RGB, with highlight/hidden classes and the histogram.
 import { describe, expect, it } from 'vitest';
 import { overlayNv12, overlayNv12Async, overlayRgb, overlayRgbAsync, rgbToNv12 } from '../../server/kernels/index.ts';
+import { at } from '../../server/util/checked-access.ts';
 import { histogramOf, overlayNv12Ref, overlayRgbRef, randomBytes, randomImage, withStrides } from './reference.ts';
 
 const PALETTE = randomBytes(3 * 6, 21);
@@ -61,7 +62,7 @@ describe('overlayNv12', () => {
     const want = overlayNv12Ref(img, map, 4, 2, PALETTE, { opacity: 1, drawn: () => true }, { matrix: 'bt601', range: 'limited' });
     expect(same(got.image.data, want)).toBe(true);
     // pixel (0,0) is class 0: luma equals the palette's BT.601 limited luma
-    const [r, g, b] = PALETTE;
+    const [r, g, b] = [at(PALETTE, 0, 'palette'), at(PALETTE, 1, 'palette'), at(PALETTE, 2, 'palette')];
     expect(got.image.data[0]).toBe(Math.floor(16 + (0.299 * r + 0.587 * g + 0.114 * b) * (219 / 255) + 0.5));
   });
 });

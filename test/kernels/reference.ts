@@ -1,8 +1,10 @@
 /**
  * Plain-JS reference implementations the native kernels are checked against. They follow the published
  * algorithms directly (Pillow's resample.c semantics, the BT.601/709 equations, torch's upsample_bilinear2d
- * index arithmetic), written for clarity rather than speed.
+ * index arithmetic), written for clarity rather than speed. Every read goes through `at`, so a reference that
+ * indexes past a buffer fails with the buffer named instead of computing with undefined.
  */
+import { at } from '../../server/util/checked-access.ts';
 
 /** Seeded PRNG (mulberry32) so every random test is reproducible. */
 export function rng(seed: number): () => number {
@@ -28,10 +30,11 @@ export function randomImage(width: number, height: number, channels: number, see
   const r = rng(seed);
   const out = new Uint8Array(width * height * channels);
   const f = [r() * 0.3, r() * 0.3, r() * 0.3];
+  const freq = (c: number) => at(f, c % 3, 'randomImage frequencies');
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
       for (let c = 0; c < channels; c++) {
-        const base = 128 + 100 * Math.sin(x * f[c % 3] + y * f[(c + 1) % 3] + c);
+        const base = 128 + 100 * Math.sin(x * freq(c) + y * freq(c + 1) + c);
         out[(y * width + x) * channels + c] = Math.max(0, Math.min(255, Math.round(base + (r() - 0.5) * 60)));
       }
   return out;
@@ -41,17 +44,17 @@ export function randomImage(width: number, height: number, channels: number, see
 
 const PRECISION_BITS = 22;
 
-interface AxisCoeffs {
-  start: number[];
-  count: number[];
-  k: number[][];
+/** One output sample's taps: the first input index and one fixed-point weight per input sample from there. */
+interface PilTaps {
+  start: number;
+  k: number[];
 }
 
-export function pilCoeffs(inSize: number, outSize: number): AxisCoeffs {
+export function pilCoeffs(inSize: number, outSize: number): PilTaps[] {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = filterscale;
-  const res: AxisCoeffs = { start: [], count: [], k: [] };
+  const res: PilTaps[] = [];
   for (let xx = 0; xx < outSize; xx++) {
     const center = (xx + 0.5) * scale;
     const ss = 1 / filterscale;
@@ -61,13 +64,12 @@ export function pilCoeffs(inSize: number, outSize: number): AxisCoeffs {
     let ww = 0;
     for (let x = 0; x < xmax; x++) {
       const t = Math.abs((x + xmin - center + 0.5) * ss);
-      w.push(t < 1 ? 1 - t : 0);
-      ww += w[x];
+      const weight = t < 1 ? 1 - t : 0;
+      w.push(weight);
+      ww += weight;
     }
     const k = w.map((v) => (ww !== 0 ? v / ww : v)).map((v) => Math.trunc(v < 0 ? -0.5 + v * 2 ** PRECISION_BITS : 0.5 + v * 2 ** PRECISION_BITS));
-    res.start.push(xmin);
-    res.count.push(xmax);
-    res.k.push(k);
+    res.push({ start: xmin, k });
   }
   return res;
 }
@@ -85,10 +87,10 @@ export function pilResize(src: Uint8Array, width: number, height: number, channe
     const c = pilCoeffs(width, outW);
     const tmp = new Uint8Array(outW * height * channels);
     for (let y = 0; y < height; y++)
-      for (let x = 0; x < outW; x++)
+      for (const [x, { start, k }] of c.entries())
         for (let ch = 0; ch < channels; ch++) {
           let ss = 1 << (PRECISION_BITS - 1);
-          for (let j = 0; j < c.count[x]; j++) ss += src[(y * width + c.start[x] + j) * channels + ch] * c.k[x][j];
+          for (const [j, kj] of k.entries()) ss += at(src, (y * width + start + j) * channels + ch, 'pilResize source') * kj;
           tmp[(y * outW + x) * channels + ch] = clip8(ss);
         }
     cur = tmp;
@@ -97,11 +99,11 @@ export function pilResize(src: Uint8Array, width: number, height: number, channe
   if (outH === height) return cur === src ? src.slice() : cur;
   const c = pilCoeffs(height, outH);
   const out = new Uint8Array(outW * outH * channels);
-  for (let y = 0; y < outH; y++)
+  for (const [y, { start, k }] of c.entries())
     for (let x = 0; x < curW; x++)
       for (let ch = 0; ch < channels; ch++) {
         let ss = 1 << (PRECISION_BITS - 1);
-        for (let j = 0; j < c.count[y]; j++) ss += cur[((c.start[y] + j) * curW + x) * channels + ch] * c.k[y][j];
+        for (const [j, kj] of k.entries()) ss += at(cur, ((start + j) * curW + x) * channels + ch, 'pilResize rows') * kj;
         out[(y * outW + x) * channels + ch] = clip8(ss);
       }
   return out;
@@ -121,9 +123,9 @@ export function normalizeRef(rgb: Uint8Array, width: number, height: number, o: 
   const rescale = o.rescale ?? 1 / 255;
   const f = Math.fround;
   for (let i = 0; i < width * height; i++)
-    for (let c = 0; c < 3; c++) {
+    for (const c of [0, 1, 2] as const) {
       const p = o.channelOrder === 'bgr' ? 2 - c : c;
-      const v = f(f(f(rgb[3 * i + p] * rescale) - f(o.mean[c])) / f(o.std[c]));
+      const v = f(f(f(at(rgb, 3 * i + p, 'normalizeRef rgb') * rescale) - f(o.mean[c])) / f(o.std[c]));
       if (o.layout === 'NHWC') out[3 * i + c] = v;
       else out[c * width * height + i] = v;
     }
@@ -156,12 +158,13 @@ export function rgbToYuv(c: ColorRef, r: number, g: number, b: number): [number,
 /** Reference encoder: Y per pixel, chroma of the 2x2 block's mean RGB; packed NV12. */
 export function encodeNv12(rgb: Uint8Array, width: number, height: number, c: ColorRef): Uint8Array {
   const out = new Uint8Array((width * height * 3) / 2);
-  for (let i = 0; i < width * height; i++) out[i] = roundClamp(rgbToYuv(c, rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2])[0]);
+  const rgbAt = (i: number) => at(rgb, i, 'encodeNv12 rgb');
+  for (let i = 0; i < width * height; i++) out[i] = roundClamp(rgbToYuv(c, rgbAt(3 * i), rgbAt(3 * i + 1), rgbAt(3 * i + 2))[0]);
   for (let j = 0; j < height / 2; j++)
     for (let i = 0; i < width / 2; i++) {
-      const at = (y: number, x: number, k: number) => rgb[(y * width + x) * 3 + k];
-      const mean = [0, 1, 2].map((k) => (at(2 * j, 2 * i, k) + at(2 * j, 2 * i + 1, k) + at(2 * j + 1, 2 * i, k) + at(2 * j + 1, 2 * i + 1, k)) / 4);
-      const [, u, v] = rgbToYuv(c, mean[0], mean[1], mean[2]);
+      const px = (y: number, x: number, k: number) => rgbAt((y * width + x) * 3 + k);
+      const mean = (k: number) => (px(2 * j, 2 * i, k) + px(2 * j, 2 * i + 1, k) + px(2 * j + 1, 2 * i, k) + px(2 * j + 1, 2 * i + 1, k)) / 4;
+      const [, u, v] = rgbToYuv(c, mean(0), mean(1), mean(2));
       out[width * height + j * width + 2 * i] = roundClamp(u);
       out[width * height + j * width + 2 * i + 1] = roundClamp(v);
     }
@@ -182,13 +185,13 @@ export type Chroma = 'nearest' | 'bilinear';
 /** Chroma at luma pixel (x, y) in chroma units (double): replicated, or centre-sited bilinear. */
 function chromaAt(img: Nv12Like, x: number, y: number, k: 0 | 1, chroma: Chroma): number {
   const cw = img.width / 2, ch = img.height / 2;
-  if (chroma === 'nearest') return img.data[img.offsetUV + (y >> 1) * img.strideUV + 2 * (x >> 1) + k];
+  if (chroma === 'nearest') return at(img.data, img.offsetUV + (y >> 1) * img.strideUV + 2 * (x >> 1) + k, 'NV12 chroma');
   // Interior positions are exactly a quarter off a sample; clamping at the border repeats the edge.
   const x0 = Math.floor((x + 0.5) / 2 - 0.5), y0 = Math.floor((y + 0.5) / 2 - 0.5);
   const fx = (x + 0.5) / 2 - 0.5 - x0, fy = (y + 0.5) / 2 - 0.5 - y0;
   const cx = (i: number) => Math.max(0, Math.min(cw - 1, i));
   const cy = (j: number) => Math.max(0, Math.min(ch - 1, j));
-  const s = (j: number, i: number) => img.data[img.offsetUV + cy(j) * img.strideUV + 2 * cx(i) + k];
+  const s = (j: number, i: number) => at(img.data, img.offsetUV + cy(j) * img.strideUV + 2 * cx(i) + k, 'NV12 chroma');
   return (1 - fy) * ((1 - fx) * s(y0, x0) + fx * s(y0, x0 + 1)) + fy * ((1 - fx) * s(y0 + 1, x0) + fx * s(y0 + 1, x0 + 1));
 }
 
@@ -202,7 +205,7 @@ export function decodeNv12Exact(img: Nv12Like, c: ColorRef, chroma: Chroma = 'ne
   const out = new Uint8Array(img.width * img.height * 3);
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++) {
-      const Y = (img.data[y * img.strideY + x] - yOff) * yGain;
+      const Y = (at(img.data, y * img.strideY + x, 'NV12 luma') - yOff) * yGain;
       const U = (chromaAt(img, x, y, 0, chroma) - 128) * cGain;
       const V = (chromaAt(img, x, y, 1, chroma) - 128) * cGain;
       const o = 3 * (y * img.width + x);
@@ -225,7 +228,7 @@ export function decodeNv12Fixed(img: Nv12Like, c: ColorRef, chroma: Chroma = 'ne
   const yOff = c.range === 'full' ? 0 : 16;
   const cw = img.width / 2, ch = img.height / 2;
   const cl = (v: number, n: number) => Math.max(0, Math.min(n - 1, v));
-  const s = (j: number, i: number, k: number) => img.data[img.offsetUV + cl(j, ch) * img.strideUV + 2 * cl(i, cw) + k] - 128;
+  const s = (j: number, i: number, k: number) => at(img.data, img.offsetUV + cl(j, ch) * img.strideUV + 2 * cl(i, cw) + k, 'NV12 chroma') - 128;
   const fin = (v: number) => Math.max(0, Math.min(255, (v + 65536) >> 17));
   const out = new Uint8Array(img.width * img.height * 3);
   for (let y = 0; y < img.height; y++)
@@ -235,7 +238,7 @@ export function decodeNv12Fixed(img: Nv12Like, c: ColorRef, chroma: Chroma = 'ne
       const vert = (ii: number, k: number) => (chroma === 'bilinear' ? 3 * s(j, ii, k) + s(jf, ii, k) : 4 * s(j, ii, k));
       const u = chroma === 'bilinear' ? 3 * vert(i, 0) + vert(iff, 0) : 4 * vert(i, 0);
       const v = chroma === 'bilinear' ? 3 * vert(i, 1) + vert(iff, 1) : 4 * vert(i, 1);
-      const yt = (img.data[y * img.strideY + x] - yOff) * 16 * cY;
+      const yt = (at(img.data, y * img.strideY + x, 'NV12 luma') - yOff) * 16 * cY;
       const o = 3 * (y * img.width + x);
       out[o] = fin(yt + v * cRV);
       out[o + 1] = fin(yt + u * cGU + v * cGV);
@@ -248,33 +251,28 @@ export function decodeNv12Fixed(img: Nv12Like, c: ColorRef, chroma: Chroma = 'ne
 
 const f32 = Math.fround;
 
-export interface LinearAxis {
-  i0: number[];
-  i1: number[];
-  w0: number[];
-  w1: number[];
+/** One output position's two input taps and their weights. */
+export interface LinearTap {
+  i0: number;
+  i1: number;
+  w0: number;
+  w1: number;
 }
 
 /** torch upsample_bilinear2d index/lambda arithmetic (align_corners=False, no scale factor), float32. */
-export function torchAxis(inSize: number, outSize: number): LinearAxis {
-  const a: LinearAxis = { i0: [], i1: [], w0: [], w1: [] };
+export function torchAxis(inSize: number, outSize: number): LinearTap[] {
+  const a: LinearTap[] = [];
   const scale = f32(inSize / outSize);
   for (let d = 0; d < outSize; d++) {
     if (inSize === outSize) {
-      a.i0.push(d);
-      a.i1.push(d);
-      a.w0.push(1);
-      a.w1.push(0);
+      a.push({ i0: d, i1: d, w0: 1, w1: 0 });
       continue;
     }
     let src = f32(f32(scale * f32(d + 0.5)) - 0.5);
     if (src < 0) src = 0;
     const i0 = Math.min(Math.floor(src), inSize - 1);
     const l1 = Math.min(Math.max(f32(src - i0), 0), 1);
-    a.i0.push(i0);
-    a.i1.push(i0 + (i0 < inSize - 1 ? 1 : 0));
-    a.w1.push(l1);
-    a.w0.push(f32(1 - l1));
+    a.push({ i0, i1: i0 + (i0 < inSize - 1 ? 1 : 0), w0: f32(1 - l1), w1: l1 });
   }
   return a;
 }
@@ -282,15 +280,15 @@ export function torchAxis(inSize: number, outSize: number): LinearAxis {
 export type LogitAt = (c: number, y: number, x: number) => number;
 
 /** Bilinear upsample of float32 logits to outW x outH, then argmax (first maximum wins). */
-export function exactArgmaxRef(at: LogitAt, classes: number, height: number, width: number, outW: number, outH: number): Uint16Array {
+export function exactArgmaxRef(logit: LogitAt, classes: number, height: number, width: number, outW: number, outH: number): Uint16Array {
   const ax = torchAxis(width, outW), ay = torchAxis(height, outH);
   const out = new Uint16Array(outW * outH);
-  for (let y = 0; y < outH; y++)
-    for (let x = 0; x < outW; x++) {
+  for (const [y, ty] of ay.entries())
+    for (const [x, tx] of ax.entries()) {
       let best = -Infinity, bi = 0;
       for (let c = 0; c < classes; c++) {
-        const h = (r: number) => f32(f32(at(c, r, ax.i0[x]) * ax.w0[x]) + f32(at(c, r, ax.i1[x]) * ax.w1[x]));
-        const v = f32(f32(h(ay.i0[y]) * ay.w0[y]) + f32(h(ay.i1[y]) * ay.w1[y]));
+        const h = (r: number) => f32(f32(logit(c, r, tx.i0) * tx.w0) + f32(logit(c, r, tx.i1) * tx.w1));
+        const v = f32(f32(h(ty.i0) * ty.w0) + f32(h(ty.i1) * ty.w1));
         if (v > best) {
           best = v;
           bi = c;
@@ -301,14 +299,14 @@ export function exactArgmaxRef(at: LogitAt, classes: number, height: number, wid
   return out;
 }
 
-export function lowresArgmaxRef(at: LogitAt, classes: number, height: number, width: number): Uint16Array {
+export function lowresArgmaxRef(logit: LogitAt, classes: number, height: number, width: number): Uint16Array {
   const out = new Uint16Array(width * height);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
-      let best = at(0, y, x), bi = 0;
+      let best = logit(0, y, x), bi = 0;
       for (let c = 1; c < classes; c++) {
-        if (at(c, y, x) > best) {
-          best = at(c, y, x);
+        if (logit(c, y, x) > best) {
+          best = logit(c, y, x);
           bi = c;
         }
       }
@@ -324,13 +322,16 @@ export function nearestIndex(dst: number, inSize: number, outSize: number): numb
 export function nearestResize(map: ArrayLike<number>, width: number, height: number, outW: number, outH: number): Uint16Array {
   const out = new Uint16Array(outW * outH);
   for (let y = 0; y < outH; y++)
-    for (let x = 0; x < outW; x++) out[y * outW + x] = map[nearestIndex(y, height, outH) * width + nearestIndex(x, width, outW)];
+    for (let x = 0; x < outW; x++) out[y * outW + x] = at(map, nearestIndex(y, height, outH) * width + nearestIndex(x, width, outW), 'nearestResize map');
   return out;
 }
 
 export function histogramOf(map: ArrayLike<number>, classes: number): Uint32Array {
   const h = new Uint32Array(classes);
-  for (let i = 0; i < map.length; i++) if (map[i] < classes) h[map[i]]++;
+  for (let i = 0; i < map.length; i++) {
+    const c = at(map, i, 'histogramOf map');
+    if (c < classes) h[c] = at(h, c, 'histogram') + 1;
+  }
   return h;
 }
 
@@ -349,10 +350,11 @@ export function overlayRgbRef(rgb: Uint8Array, width: number, height: number, ma
   const out = new Uint8Array(rgb.length);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
-      const c = map[nearestIndex(y, mapH, height) * mapW + nearestIndex(x, mapW, width)];
+      const c = at(map, nearestIndex(y, mapH, height) * mapW + nearestIndex(x, mapW, width), 'overlay map');
       for (let k = 0; k < 3; k++) {
         const i = 3 * (y * width + x) + k;
-        out[i] = c < classes && o.drawn(c) ? blend(rgb[i], palette[3 * c + k], a) : rgb[i];
+        const s = at(rgb, i, 'overlay rgb');
+        out[i] = c < classes && o.drawn(c) ? blend(s, at(palette, 3 * c + k, 'palette'), a) : s;
       }
     }
   return out;
@@ -362,22 +364,27 @@ export function overlayNv12Ref(img: Nv12Like, map: ArrayLike<number>, mapW: numb
   const a = Math.min(256, Math.max(0, Math.round(o.opacity * 256)));
   const classes = palette.length / 3;
   const W = img.width, H = img.height;
-  const pal = Array.from({ length: classes }, (_, c) => rgbToYuv(color, palette[3 * c], palette[3 * c + 1], palette[3 * c + 2]).map(roundClamp));
+  const pal = Array.from({ length: classes }, (_, c) => {
+    const rgb = (k: number) => at(palette, 3 * c + k, 'palette');
+    return rgbToYuv(color, rgb(0), rgb(1), rgb(2)).map(roundClamp);
+  });
+  const palYuv = (c: number, k: number) => at(at(pal, c, 'palette in YUV'), k, 'palette YUV entry');
   const drawn = (c: number) => c < classes && o.drawn(c);
+  const mapAt = (i: number) => at(map, i, 'overlay map');
   const out = new Uint8Array((W * H * 3) / 2);
   // Luma samples the map per pixel; each chroma sample samples it at chroma resolution.
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
-      const s = img.data[y * img.strideY + x];
-      const c = map[nearestIndex(y, mapH, H) * mapW + nearestIndex(x, mapW, W)];
-      out[y * W + x] = drawn(c) ? blend(s, pal[c][0], a) : s;
+      const s = at(img.data, y * img.strideY + x, 'NV12 luma');
+      const c = mapAt(nearestIndex(y, mapH, H) * mapW + nearestIndex(x, mapW, W));
+      out[y * W + x] = drawn(c) ? blend(s, palYuv(c, 0), a) : s;
     }
   for (let j = 0; j < H / 2; j++)
     for (let i = 0; i < W / 2; i++) {
-      const c = map[nearestIndex(j, mapH, H / 2) * mapW + nearestIndex(i, mapW, W / 2)];
+      const c = mapAt(nearestIndex(j, mapH, H / 2) * mapW + nearestIndex(i, mapW, W / 2));
       for (let k = 0; k < 2; k++) {
-        const s = img.data[img.offsetUV + j * img.strideUV + 2 * i + k];
-        out[W * H + j * W + 2 * i + k] = drawn(c) ? blend(s, pal[c][1 + k], a) : s;
+        const s = at(img.data, img.offsetUV + j * img.strideUV + 2 * i + k, 'NV12 chroma');
+        out[W * H + j * W + 2 * i + k] = drawn(c) ? blend(s, palYuv(c, 1 + k), a) : s;
       }
     }
   return out;
@@ -387,9 +394,12 @@ export function overlayNv12Ref(img: Nv12Like, map: ArrayLike<number>, mapW: numb
 
 export function diffStats(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number; equal: number } {
   let max = 0, sum = 0, equal = 0;
+  // A length mismatch is a failed comparison, not a shorter one.
+  if (a.length !== b.length) throw new Error(`diffStats: lengths differ (${a.length} vs ${b.length})`);
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (d > max) max = d;
+    const d = Math.abs(at(a, i, 'diffStats a') - at(b, i, 'diffStats b'));
+    // A NaN difference makes max NaN (and stay NaN), so no bound on max can pass over it.
+    if (Number.isNaN(d) || d > max) max = d;
     sum += d;
     if (d === 0) equal++;
   }

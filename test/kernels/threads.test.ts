@@ -1,6 +1,7 @@
 // `threads` splits a kernel call's work over several threads; the bytes and floats must not depend on it.
 import { describe, expect, it } from 'vitest';
 import * as k from '../../server/kernels/index.ts';
+import { at } from '../../server/util/checked-access.ts';
 import { loadF32 } from './fixtures.ts';
 import { exactArgmaxRef, histogramOf, randomImage, rng, withStrides } from './reference.ts';
 
@@ -9,7 +10,7 @@ const STD: [number, number, number] = [0.229, 0.224, 0.225];
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe('threads option', () => {
-  for (const [w, h, ow, oh] of [[1920, 1080, 512, 512], [642, 358, 77, 513], [96, 64, 300, 70]]) {
+  for (const [w, h, ow, oh] of [[1920, 1080, 512, 512], [642, 358, 77, 513], [96, 64, 300, 70]] as const) {
     it(`nv12ToTensor and rgbToTensor ${w}x${h} -> ${ow}x${oh}: 2 and 3 threads equal 1`, () => {
       const rgb = randomImage(w, h, 3, w + oh);
       const color = { matrix: 'bt709', range: 'limited' } as const;
@@ -38,8 +39,8 @@ describe('threads option', () => {
     const C = 7, H = 40, W = 23;
     const nchw = Float32Array.from({ length: C * H * W }, () => (r() - 0.5) * 4);
     const nhwc = new Float32Array(nchw.length);
-    for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) nhwc[i * C + c] = nchw[c * H * W + i];
-    const want = exactArgmaxRef((c, y, x) => nchw[(c * H + y) * W + x], C, H, W, 97, 151);
+    for (const [j, v] of nchw.entries()) nhwc[(j % (H * W)) * C + Math.floor(j / (H * W))] = v;
+    const want = exactArgmaxRef((c, y, x) => at(nchw, (c * H + y) * W + x, 'NCHW logits'), C, H, W, 97, 151);
     for (const layout of ['NCHW', 'NHWC'] as const)
       for (const threads of [2, 4]) {
         const got = k.argmax(layout === 'NCHW' ? nchw : nhwc, { layout, classes: C, height: H, width: W, mode: 'boundary', outWidth: 97, outHeight: 151, threads });

@@ -12,6 +12,7 @@ import {
 } from '../../server/model/demo/demo-model.ts';
 import { loadModelInfo } from '../../server/model/load.ts';
 import { countOps, readOnnxSummary, type OnnxSummary } from '../../server/model/onnx/reader.ts';
+import { at, first, lookup } from '../../server/util/checked-access.ts';
 
 let tmp: string;
 beforeAll(async () => {
@@ -30,17 +31,25 @@ function image(h: number, w: number, phase = 0): Float32Array {
   return out;
 }
 
+/** The largest |a[i] - b[i]|; NaN if any difference is NaN, so a NaN output never passes as close. */
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(b.length).toBe(a.length);
+  let max = 0;
+  for (const [i, v] of a.entries()) max = Math.max(max, Math.abs(v - at(b, i, 'second output')));
+  return max;
+}
+
 function nchwToNhwc(src: Float32Array, h: number, w: number): Float32Array {
   const out = new Float32Array(src.length);
-  for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) out[i * 3 + c] = src[c * h * w + i];
+  for (const [j, v] of src.entries()) out[(j % (h * w)) * 3 + Math.floor(j / (h * w))] = v;
   return out;
 }
 
 async function run(bytes: Uint8Array, input: ort.Tensor): Promise<ort.Tensor> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
-    const out = await session.run({ [session.inputNames[0]]: input });
-    return out[session.outputNames[0]];
+    const out = await session.run({ [first(session.inputNames, 'model inputs')]: input });
+    return lookup(out, first(session.outputNames, 'model outputs'), 'run results');
   } finally {
     await session.release();
   }
@@ -102,7 +111,7 @@ describe('buildDemoModel', () => {
     expect(mode && Buffer.from(mode).toString()).toBe('linear');
     const concatAll = s.nodes.filter((n) => n.opType === 'Concat' && n.inputs.every((i) => i.includes('Resize')));
     expect(concatAll).toHaveLength(1);
-    expect(concatAll[0].inputs).toHaveLength(4);
+    expect(first(concatAll, 'Concat of the resized stages').inputs).toHaveLength(4);
   });
 
   it('b0 widths run in ONNX Runtime at a small size with the right output shape', async () => {
@@ -120,9 +129,7 @@ describe('buildDemoModel', () => {
     const da = a.data as Float32Array;
     const db = b.data as Float32Array;
     expect(da.every(Number.isFinite)).toBe(true);
-    let diff = 0;
-    for (let i = 0; i < da.length; i++) diff = Math.max(diff, Math.abs(da[i] - db[i]));
-    expect(diff).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(da, db)).toBeGreaterThan(1e-4);
   });
 
   it('custom size and classes (non-square)', async () => {
@@ -140,9 +147,7 @@ describe('buildDemoModel', () => {
     const input = new ort.Tensor('float32', image(64, 64), [1, 3, 64, 64]);
     const a = (await run(v13, input)).data as Float32Array;
     const b = (await run(buildDemoModel({ ...opts, opset: 17 }), input)).data as Float32Array;
-    let maxDiff = 0;
-    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    expect(maxDiff).toBeLessThan(1e-4);
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
   });
 
   it('NHWC input gives the same logits as NCHW for the same image', async () => {
@@ -150,9 +155,7 @@ describe('buildDemoModel', () => {
     const a = (await run(buildDemoModel({ variant: 'tiny' }), new ort.Tensor('float32', nchw, [1, 3, 64, 64]))).data as Float32Array;
     const nhwc = buildDemoModel({ variant: 'tiny', inputLayout: 'NHWC' });
     const b = (await run(nhwc, new ort.Tensor('float32', nchwToNhwc(nchw, 64, 64), [1, 64, 64, 3]))).data as Float32Array;
-    let maxDiff = 0;
-    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    expect(maxDiff).toBeLessThan(1e-5);
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
   });
 
   it('class-map output equals the argmax of the logits', async () => {
@@ -167,8 +170,9 @@ describe('buildDemoModel', () => {
     const seen = new Set<number>();
     for (let p = 0; p < plane; p++) {
       let best = 0;
-      for (let c = 1; c < 8; c++) if (l[c * plane + p] > l[best * plane + p]) best = c;
-      expect(Number(m[p])).toBe(best);
+      const logit = (c: number) => at(l, c * plane + p, 'logits');
+      for (let c = 1; c < 8; c++) if (logit(c) > logit(best)) best = c;
+      expect(Number(at(m, p, 'class map'))).toBe(best);
       seen.add(best);
     }
     // Untrained, but not constant: the map varies over the image.

@@ -13,6 +13,7 @@ import { loadModelInfo } from '../../server/model/load.ts';
 import { buildDemoModel, demoConfigJson, demoPreprocessorJson } from '../../server/model/demo/demo-model.ts';
 import { fetchModel, main, OfflineError } from '../../server/model/hub/hub-client.ts';
 import { capture, tempDir } from '../toolkit/helpers.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 interface Hub {
   url: string;
@@ -53,7 +54,7 @@ async function startHub(): Promise<Hub> {
       if (state.corruptNext) {
         state.corruptNext = false;
         payload = Buffer.from(payload);
-        payload[10] = payload[10]! ^ 0xff;
+        payload[10] = at(payload, 10, 'payload') ^ 0xff;
       }
       res.writeHead(m ? 206 : 200, { 'content-length': String(payload.length), ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
       if (state.dropAfter !== undefined) {
@@ -65,10 +66,10 @@ async function startHub(): Promise<Hub> {
       return res.end(payload);
     }
     const hubPath = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-    const repo = hubPath ? repos[hubPath[1]!] : undefined;
-    const file = hubPath && repo ? repo[decodeURIComponent(hubPath[3]!)] : undefined;
+    const repo = hubPath ? repos[at(hubPath, 1, 'hubPath')] : undefined;
+    const file = hubPath && repo ? repo[decodeURIComponent(at(hubPath, 3, 'hubPath'))] : undefined;
     if (!hubPath || !file) return res.writeHead(404, { 'x-error-code': 'EntryNotFound' }).end('Entry not found');
-    if (hubPath[3]!.endsWith('.onnx')) {
+    if (at(hubPath, 3, 'hubPath').endsWith('.onnx')) {
       // LFS file: redirect to the "CDN"; the checksum travels on the redirect.
       return res
         .writeHead(302, { location: `/cdn/${sha256(file)}`, 'x-linked-etag': `"${sha256(file)}"`, 'x-linked-size': String(file.length), 'x-repo-commit': COMMIT, etag: `"${gitSha1(file)}"` })
@@ -162,7 +163,7 @@ describe('model fetch', () => {
   it('falls back to model.onnx at the repository root', async () => {
     const r = await fetchModel({ repoId: 'acme/root-onnx', cacheDir: path.join(dir, 'cache2'), endpoint: hub.url, quiet: true });
     expect(path.basename(r.modelPath)).toBe('model.onnx');
-    expect(r.files[0]!.file).toBe('model.onnx');
+    expect(at(r.files, 0, 'r.files').file).toBe('model.onnx');
     expect(r.missing).toEqual(['config.json', 'preprocessor_config.json']);
   });
 
@@ -171,8 +172,8 @@ describe('model fetch', () => {
     const expected = { fp32: ['onnx/model.onnx', onnx, 'float32'], fp16: ['onnx/model_fp16.onnx', fp16, 'float16'], quantized: ['onnx/model_quantized.onnx', quantized, 'float32'] } as const;
     for (const [variant, [file, bytes, dtype]] of Object.entries(expected)) {
       const r = await fetchModel({ repoId: 'acme/segformer-transformers-js', variant, cacheDir, endpoint: hub.url, quiet: true });
-      expect(r.files[0]!.file).toBe(file);
-      expect(r.files[0]!.verified).toBe('sha256');
+      expect(at(r.files, 0, 'r.files').file).toBe(file);
+      expect(at(r.files, 0, 'r.files').verified).toBe('sha256');
       expect(sha256(await fs.readFile(r.modelPath))).toBe(sha256(bytes));
       expect(r.missing).toEqual([]);
       expect(r.configPath).toBe(path.join(path.dirname(r.modelPath), 'config.json'));
@@ -210,7 +211,7 @@ describe('model fetch', () => {
     for (const doc of docs) {
       const text = await fs.readFile(path.join(root, doc), 'utf8');
       for (const m of text.matchAll(/(?:segstream|bin\/segstream\.js) model fetch ([^\s#`]+)((?: --variant \w+)?)/g)) {
-        if (/^[\w.-]+\/[\w.-]+$/.test(m[1]!)) examples.push([m[1]!, ...m[2]!.trim().split(/\s+/).filter(Boolean)]);
+        if (/^[\w.-]+\/[\w.-]+$/.test(at(m, 1, 'm'))) examples.push([at(m, 1, 'm'), ...m[2]!.trim().split(/\s+/).filter(Boolean)]);
       }
     }
     expect(examples.length).toBeGreaterThanOrEqual(4);

@@ -17,6 +17,7 @@ import type { ModelInfo } from '../../server/model/model-info.ts';
 import { modelSummary } from '../../server/model/model-notes.ts';
 import { capture } from '../toolkit/helpers.ts';
 import { CLASS_NAMES, MATRIX, writeKind } from './model-matrix.ts';
+import { at, lookup } from '../../server/util/checked-access.ts';
 
 const HF_MODEL = fileURLToPath(new URL('../fixtures/models/segformer-b0-ade-random/model.onnx', import.meta.url));
 const { onnx } = onnxProto;
@@ -52,8 +53,8 @@ async function ortOutput(file: string, m: ModelInfo): Promise<{ dims: number[]; 
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
   try {
     const out = await session.run({ [m.input.name]: realInput(m) });
-    const t = out[m.output.name]!;
-    return { dims: [...t.dims], type: t.type, metadataName: session.outputMetadata[0]!.name };
+    const t = lookup(out, m.output.name, 'run results');
+    return { dims: [...t.dims], type: t.type, metadataName: at(session.outputMetadata, 0, 'session.outputMetadata').name };
   } finally {
     await session.release();
   }
@@ -126,7 +127,7 @@ describe('the real Hugging Face export, derived (shapes predicted = ONNX Runtime
     const file = await deriveFromHf('hf-argmax-quarter', (g) => {
       g.node!.push({ opType: 'ArgMax', input: ['logits'], output: ['labels'], name: '/argmax', attribute: [{ name: 'axis', type: 2, i: 1 }, { name: 'keepdims', type: 2, i: 1 }] });
       g.output = [{ name: 'labels' }];
-      setDims(g.output[0]!, ['batch_size', 1, 'h', 'w'], 7);
+      setDims(at(g.output, 0, 'g.output'), ['batch_size', 1, 'h', 'w'], 7);
     });
     const m = await loadModelInfo(file);
     expect(m.output).toMatchObject({ kind: 'classmap', dtype: 'int64', classes: 150, height: 128, width: 128 });
@@ -143,7 +144,7 @@ describe('the real Hugging Face export, derived (shapes predicted = ONNX Runtime
         { opType: 'ArgMax', input: ['logits_full'], output: ['labels'], name: '/argmax', attribute: [{ name: 'axis', type: 2, i: 1 }, { name: 'keepdims', type: 2, i: 0 }] },
       );
       g.output = [{ name: 'labels' }];
-      setDims(g.output[0]!, ['batch_size', 'height', 'width'], 7);
+      setDims(at(g.output, 0, 'g.output'), ['batch_size', 'height', 'width'], 7);
     });
     const m = await loadModelInfo(file);
     expect(m.output).toMatchObject({ kind: 'classmap', dtype: 'int64', classes: 150, height: 512, width: 512, shape: ['batch_size', 'height', 'width'] });

@@ -1,15 +1,18 @@
 /** The class-map majority vote against a per-pixel reference, including ties and resets. */
 import { describe, expect, it } from 'vitest';
 import { ClassMapSmoother } from '../../server/protocol/index.ts';
+import { at, first } from '../../server/util/checked-access.ts';
 
 /** Reference: most frequent value, ties to the newest frame. */
 function reference(frames: number[][], i: number): number {
-  let best = frames[frames.length - 1][i];
+  // Pixel i of every frame, newest first: the first value met wins a tie.
+  const votes = frames.map((f) => at(f, i, 'frame pixels')).reverse();
+  let best = first(votes, 'frames');
   let bestCount = 0;
-  for (let j = frames.length - 1; j >= 0; j--) {
-    const count = frames.filter((f) => f[i] === frames[j][i]).length;
+  for (const v of votes) {
+    const count = votes.filter((u) => u === v).length;
     if (count > bestCount) {
-      best = frames[j][i];
+      best = v;
       bestCount = count;
     }
   }

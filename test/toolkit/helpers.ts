@@ -8,6 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { vi } from 'vitest';
 import { ensureDemoModel, type DemoModelOptions } from '../../server/model/demo/demo-model.ts';
+import { at } from '../../server/util/checked-access.ts';
 
 export { tempDir } from '../helpers/media.ts';
 
@@ -62,7 +63,7 @@ export async function writePng(file: string, rgb: Uint8Array, width: number, hei
 export async function writeImageSet(dir: string, sizes: [number, number][], seed = 1): Promise<string[]> {
   const files: string[] = [];
   for (let i = 0; i < sizes.length; i++) {
-    const [w, h] = sizes[i]!;
+    const [w, h] = at(sizes, i, 'sizes');
     files.push(await writePng(path.join(dir, `img-${i}.png`), syntheticRgb(w, h, seed + i), w, h));
   }
   return files;

@@ -275,7 +275,7 @@ export class KioskBrowser {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const { targetInfos } = (await pipe.send('Target.getTargets', {}, undefined, 10_000)) as { targetInfos: { targetId: string; type: string; url: string }[] };
-      const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(this.o.url.split('?')[0]!)) ?? targetInfos.find((t) => t.type === 'page');
+      const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(this.o.url.replace(/\?.*$/s, ''))) ?? targetInfos.find((t) => t.type === 'page');
       if (page) return { targetId: page.targetId, sessionId: await this.attachTo(pipe, page.targetId) };
       if (Date.now() > deadline) throw new Error('no page target appeared within 30 s');
       await new Promise((r) => setTimeout(r, 250));

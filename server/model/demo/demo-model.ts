@@ -23,6 +23,7 @@ import { numberToHalf } from '../onnx/tensor-values.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { demoClassName } from './ade20k-labels.ts';
 import { integerRange, invalidParameterError } from '../../util/validate.ts';
+import { at, first } from '../../util/checked-access.ts';
 
 export type DemoVariant = 'b0' | 'tiny';
 
@@ -227,18 +228,46 @@ function convOut(size: number, kernel: number, stride: number, pad: number): num
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
 }
 
-/** Spatial size of each encoder stage's output for an input size. */
-export function stageSizes(arch: SegformerArch, height: number, width: number): { h: number; w: number }[] {
-  const out: { h: number; w: number }[] = [];
+/** One encoder stage: its row of the architecture's per-stage lists and its output's spatial size. */
+interface EncoderStage {
+  hidden: number;
+  depth: number;
+  heads: number;
+  srRatio: number;
+  patch: number;
+  stride: number;
+  h: number;
+  w: number;
+}
+
+/** The architecture's parallel per-stage lists read as one record per stage, with each stage's output size. */
+function encoderStages(arch: SegformerArch, height: number, width: number): EncoderStage[] {
+  const out: EncoderStage[] = [];
   let h = height;
   let w = width;
   for (let i = 0; i < arch.hiddenSizes.length; i++) {
-    const k = arch.patchSizes[i];
-    h = convOut(h, k, arch.strides[i], Math.floor(k / 2));
-    w = convOut(w, k, arch.strides[i], Math.floor(k / 2));
-    out.push({ h, w });
+    const row = (list: number[], name: string) => at(list, i, `SegFormer architecture ${name}`);
+    const patch = row(arch.patchSizes, 'patchSizes');
+    const stride = row(arch.strides, 'strides');
+    h = convOut(h, patch, stride, Math.floor(patch / 2));
+    w = convOut(w, patch, stride, Math.floor(patch / 2));
+    out.push({
+      hidden: row(arch.hiddenSizes, 'hiddenSizes'),
+      depth: row(arch.depths, 'depths'),
+      heads: row(arch.heads, 'heads'),
+      srRatio: row(arch.srRatios, 'srRatios'),
+      patch,
+      stride,
+      h,
+      w,
+    });
   }
   return out;
+}
+
+/** Spatial size of each encoder stage's output for an input size. */
+export function stageSizes(arch: SegformerArch, height: number, width: number): { h: number; w: number }[] {
+  return encoderStages(arch, height, width).map(({ h, w }) => ({ h, w }));
 }
 
 const LN_EPS = 1e-5;
@@ -309,22 +338,22 @@ class SegformerEmitter {
    * dequantises it: a DequantizeLinear (QDQ), or the raw int8 tensor and its scales (dynamic).
    */
   private quantizedWeight(param: string, dims: number[], data: Float32Array, axis: number): { q: string; scales: Float32Array } {
-    const n = dims[axis]!;
+    const n = at(dims, axis, `${param} dims`);
     const inner = dims.slice(axis + 1).reduce((a, d) => a * d, 1);
     const scales = new Float32Array(n);
+    const sliceScale = (i: number) => at(scales, Math.floor(i / inner) % n, `${param} scales`);
     for (let i = 0; i < data.length; i++) {
-      const c = Math.floor(i / inner) % n;
-      scales[c] = Math.max(scales[c]!, Math.abs(data[i]!) / 127);
+      scales[Math.floor(i / inner) % n] = Math.max(sliceScale(i), Math.abs(at(data, i, param)) / 127);
     }
     for (let c = 0; c < n; c++) if (scales[c] === 0) scales[c] = 1;
     const q = new Int8Array(data.length);
-    for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i]! / scales[Math.floor(i / inner) % n]!)));
+    for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(at(data, i, param) / sliceScale(i))));
     return { q: this.b.initializer(`${param}_quantized`, { type: 'int8', dims, data: q }), scales };
   }
 
   private dequantizedWeight(param: string, dims: number[], data: Float32Array, axis: number, scope: string): string {
     const { q, scales } = this.quantizedWeight(param, dims, data, axis);
-    const n = dims[axis]!;
+    const n = scales.length;
     const s = this.b.initializer(`${param}_scale`, { type: 'float32', dims: [n], data: scales });
     const z = this.b.initializer(`${param}_zero_point`, { type: 'int8', dims: [n], data: new Int8Array(n) });
     return this.b.node('DequantizeLinear', [q, s, z], { axis: { int: axis } }, { scope });
@@ -455,9 +484,12 @@ class SegformerEmitter {
   }
 
   /** The 0-d int64 dims of x at the given axes (Shape, then Gather per axis: `tensor.shape[i]` as traced). */
-  private dimsOf(x: string, axes: number[], scope: string): string[] {
+  private dimsOf<const Axes extends readonly number[]>(x: string, axes: Axes, scope: string): { [K in keyof Axes]: string } {
     const shape = this.b.node('Shape', [x], {}, { scope });
-    return axes.map((a) => this.b.node('Gather', [shape, this.b.constant(scope, i64([a], []))], { axis: attr.int(0) }, { scope }));
+    // map keeps the length, so the result has one name per axis, as the mapped tuple type says.
+    return axes.map((a) => this.b.node('Gather', [shape, this.b.constant(scope, i64([a], []))], { axis: attr.int(0) }, { scope })) as {
+      [K in keyof Axes]: string;
+    };
   }
 
   /** A 1-D shape vector from 0-d int64 values and constants (Unsqueeze each value, Concat). */
@@ -516,7 +548,7 @@ class SegformerEmitter {
     // Dynamic graphs read batch and token count from the tensor, as the exporter traces `hidden_states.shape`.
     const [bq, nq] = d ? this.dimsOf(x, [0, 1], scope) : [1, h * w];
     let q = this.linear(x, c, c, `${scope}/q_proj`, `${param}.q_proj`);
-    q = this.reshapeTo(q, [bq!, nq!, -1, hd], scope);
+    q = this.reshapeTo(q, [bq, nq, -1, hd], scope);
     q = this.transpose(q, [0, 2, 1, 3], scope);
 
     let kv = x;
@@ -531,7 +563,7 @@ class SegformerEmitter {
       kv = this.layerNorm(t, c, `${s}/layer_norm`, `${param}.sequence_reduction.layer_norm`);
       nk = Math.floor(h / sr) * Math.floor(w / sr);
     }
-    const nkv: string | number = d ? this.dimsOf(kv, [1], scope)[0]! : nk;
+    const nkv: string | number = d ? this.dimsOf(kv, [1], scope)[0] : nk;
     let k = this.linear(kv, c, c, `${scope}/k_proj`, `${param}.k_proj`);
     k = this.reshapeTo(k, [d ? d.b : 1, nkv, -1, hd], scope);
     let v = this.linear(kv, c, c, `${scope}/v_proj`, `${param}.v_proj`);
@@ -576,32 +608,29 @@ class SegformerEmitter {
   /** The encoder: returns each stage's NCHW feature map. */
   encoder(input: string, height: number, width: number, dynamic: boolean): { name: string; c: number; h: number; w: number }[] {
     const a = this.arch;
-    const sizes = stageSizes(a, height, width);
     const feats: { name: string; c: number; h: number; w: number }[] = [];
     let x = input;
     let inC = 3;
-    for (let i = 0; i < a.hiddenSizes.length; i++) {
-      const c = a.hiddenSizes[i];
-      const { h, w } = sizes[i];
+    for (const [i, stage] of encoderStages(a, height, width).entries()) {
+      const { hidden: c, h, w, patch: k } = stage;
       const scope = `/encoder/stages.${i}`;
       const param = `encoder.stages.${i}`;
       const pe = `${scope}/patch_embeddings`;
-      const k = a.patchSizes[i];
-      let t = this.conv(x, inC, c, k, a.strides[i], Math.floor(k / 2), 1, `${pe}/proj`, `${param}.patch_embeddings.proj`);
+      let t = this.conv(x, inC, c, k, stage.stride, Math.floor(k / 2), 1, `${pe}/proj`, `${param}.patch_embeddings.proj`);
       // `_, _, height, width = embeddings.shape`: in a dynamic graph the stage's size is read from the tensor.
       const g: Grid = { h, w };
       if (dynamic) {
         const [db, dh, dw] = this.dimsOf(t, [0, 2, 3], pe);
-        g.dyn = { b: db!, h: dh!, w: dw! };
+        g.dyn = { b: db, h: dh, w: dw };
       }
       t = this.flattenSpatial(t, pe);
       t = this.transpose(t, [0, 2, 1], pe);
       t = this.layerNorm(t, c, `${pe}/layer_norm`, `${param}.patch_embeddings.layer_norm`);
-      for (let j = 0; j < a.depths[i]; j++) {
+      for (let j = 0; j < stage.depth; j++) {
         const bs = `${scope}/blocks.${j}`;
         const bp = `${param}.blocks.${j}`;
         const n1 = this.layerNorm(t, c, `${bs}/layernorm_before`, `${bp}.layernorm_before`);
-        const att = this.attention(n1, c, a.heads[i], a.srRatios[i], g, `${bs}/attention`, `${bp}.attention`);
+        const att = this.attention(n1, c, stage.heads, stage.srRatio, g, `${bs}/attention`, `${bp}.attention`);
         t = this.b.node('Add', [att, t], {}, { scope: bs });
         const n2 = this.layerNorm(t, c, `${bs}/layernorm_after`, `${bp}.layernorm_after`);
         const ffn = this.mixFfn(n2, c, g, `${bs}/mlp`, `${bp}.mlp`);
@@ -621,20 +650,20 @@ class SegformerEmitter {
   decoder(feats: { name: string; c: number; h: number; w: number }[], classes: number, logitsName: string, dynamic: boolean): string {
     const b = this.b;
     const d = this.arch.decoderHidden;
-    const { h: h0, w: w0 } = feats[0];
+    const stage0 = first(feats, 'decoder: encoder feature maps');
+    const { h: h0, w: w0 } = stage0;
     const upsampled: string[] = [];
-    for (let i = 0; i < feats.length; i++) {
-      const f = feats[i];
+    for (const [i, f] of feats.entries()) {
       const lp = `/decode_head/linear_projections.${i}`;
       const fd = dynamic ? this.dimsOf(f.name, [0, 2, 3], '/decode_head') : null;
       let t = this.flattenSpatial(f.name, lp);
       t = this.transpose(t, [0, 2, 1], lp);
       t = this.linear(t, f.c, d, `${lp}/proj`, `decode_head.linear_projections.${i}.proj`);
       t = this.transpose(t, [0, 2, 1], '/decode_head');
-      t = this.reshapeTo(t, fd ? [fd[0]!, -1, fd[1]!, fd[2]!] : [1, -1, f.h, f.w], '/decode_head');
+      t = this.reshapeTo(t, fd ? [fd[0], -1, fd[1], fd[2]] : [1, -1, f.h, f.w], '/decode_head');
       // Resize target = (N, C) of the tensor itself + the stage-0 size, as the exporter builds it.
       const nc = this.shapeSlice(t, 0, 2, '/decode_head');
-      const hw = dynamic ? this.shapeSlice(feats[0].name, 2, 4, '/decode_head') : b.constant('/decode_head', i64([h0, w0]));
+      const hw = dynamic ? this.shapeSlice(stage0.name, 2, 4, '/decode_head') : b.constant('/decode_head', i64([h0, w0]));
       const sizes = b.node('Concat', [nc, hw], { axis: attr.int(0) }, { scope: '/decode_head' });
       upsampled.push(this.resize(t, sizes, '/decode_head'));
     }
@@ -687,7 +716,7 @@ export const DEMO_INPUT_INT8_SCALE = 2.65 / 127;
 /** Output spatial size (1/4 of the input, rounded up like the stride-4 patch embedding). */
 export function demoOutputSize(o: Pick<ResolvedDemoOptions, 'variant' | 'height' | 'width'> & { upsample?: boolean }): { height: number; width: number } {
   if (o.upsample) return { height: o.height, width: o.width };
-  const s = stageSizes(DEMO_ARCHS[o.variant], o.height, o.width)[0];
+  const s = first(stageSizes(DEMO_ARCHS[o.variant], o.height, o.width), `demo ${o.variant} encoder stages`);
   return { height: s.h, width: s.w };
 }
 
@@ -846,6 +875,10 @@ async function readOrNull(p: string): Promise<Buffer | null> {
  * or damaged file, a file missing) is generated again: the demo model is derived data, so a bad copy must never
  * stop the server from starting. A folder from before checksums were kept is compared with a fresh build once.
  */
+/** The files of a cached demo model, in the order their checksums are recorded. */
+const DEMO_FILE_NAMES = ['model.onnx', 'preprocessor_config.json', 'config.json'] as const;
+type DemoFileName = (typeof DEMO_FILE_NAMES)[number];
+
 export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions = {}): Promise<DemoModelFiles> {
   if (typeof cacheDir !== 'string' || cacheDir.length === 0) {
     throw invalidParameterError('ensureDemoModel: cacheDir', 'a directory path', cacheDir);
@@ -856,11 +889,12 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
     configPath: path.join(dir, 'config.json'),
     preprocessorPath: path.join(dir, 'preprocessor_config.json'),
   };
-  const names = { 'model.onnx': files.modelPath, 'preprocessor_config.json': files.preprocessorPath, 'config.json': files.configPath };
+  const names: Record<DemoFileName, string> = { 'model.onnx': files.modelPath, 'preprocessor_config.json': files.preprocessorPath, 'config.json': files.configPath };
   // Beside the folder, not in it: the folder holds exactly the model's three files.
   const checksumFile = `${dir}.sha256.json`;
-  const current = Object.fromEntries(await Promise.all(Object.entries(names).map(async ([n, p]) => [n, await readOrNull(p)] as const))) as Record<string, Buffer | null>;
-  let recorded: Record<string, string> | null = null;
+  const read = await Promise.all(DEMO_FILE_NAMES.map((n) => readOrNull(names[n])));
+  const current = Object.fromEntries(DEMO_FILE_NAMES.map((n, i) => [n, read[i] ?? null])) as Record<DemoFileName, Buffer | null>;
+  let recorded: Record<string, string> | null;
   try {
     recorded = JSON.parse((await fs.readFile(checksumFile, 'utf8')) || 'null') as Record<string, string>;
   } catch {
@@ -868,8 +902,8 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
   }
 
   let problem: string | null;
-  let expected: Record<string, Uint8Array | string> | null = null;
-  const build = (): Record<string, Uint8Array | string> => ({
+  let expected: Record<DemoFileName, Uint8Array | string> | null = null;
+  const build = (): Record<DemoFileName, Uint8Array | string> => ({
     'model.onnx': buildDemoModel(opts),
     'preprocessor_config.json': `${JSON.stringify(demoPreprocessorJson(opts), null, 2)}\n`,
     'config.json': `${JSON.stringify(demoConfigJson(opts), null, 2)}\n`,
@@ -878,24 +912,32 @@ export async function ensureDemoModel(cacheDir: string, opts: DemoModelOptions =
     problem = null; // nothing cached yet: a first generation, not a repair
     expected = build();
   } else if (recorded && typeof recorded === 'object') {
-    const bad = Object.keys(names).filter((n) => !current[n] || typeof recorded![n] !== 'string' || sha256(current[n]!) !== recorded![n]);
+    const sums = recorded;
+    const bad = DEMO_FILE_NAMES.filter((n) => {
+      const bytes = current[n];
+      return !bytes || typeof sums[n] !== 'string' || sha256(bytes) !== sums[n];
+    });
     if (bad.length === 0) return files;
     problem = bad.map((n) => (current[n] ? `${n} does not match its checksum (damaged)` : `${n} is missing`)).join(', ');
   } else {
     // No (readable) checksums: an older cache, or one interrupted before they were written. Compare with a build.
-    expected = build();
-    const bad = Object.keys(names).filter((n) => !current[n] || sha256(current[n]!) !== sha256(expected![n]!));
+    const built = build();
+    expected = built;
+    const bad = DEMO_FILE_NAMES.filter((n) => {
+      const bytes = current[n];
+      return !bytes || sha256(bytes) !== sha256(built[n]);
+    });
     problem = bad.length === 0 ? null : bad.map((n) => (current[n] ? `${n} differs from what the generator makes (damaged)` : `${n} is missing`)).join(', ');
     if (bad.length === 0) {
-      await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(Object.keys(names).map((n) => [n, sha256(current[n]!)])), null, 2)}\n`);
+      await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(DEMO_FILE_NAMES.map((n) => [n, sha256(built[n])])), null, 2)}\n`);
       return files;
     }
   }
-  expected ??= build();
+  const toWrite = expected ?? build();
   await fs.mkdir(dir, { recursive: true });
   // The checksums go first (the old ones no longer hold while files are rewritten) and last (the folder is complete).
   await fs.rm(checksumFile, { force: true });
-  for (const [n, p] of Object.entries(names)) await writeFileAtomic(p, expected[n]!);
-  await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(Object.keys(names).map((n) => [n, sha256(expected![n]!)])), null, 2)}\n`);
+  for (const n of DEMO_FILE_NAMES) await writeFileAtomic(names[n], toWrite[n]);
+  await writeFileAtomic(checksumFile, `${JSON.stringify(Object.fromEntries(DEMO_FILE_NAMES.map((n) => [n, sha256(toWrite[n])])), null, 2)}\n`);
   return problem ? { ...files, repaired: `${dir}: ${problem}; generated again` } : files;
 }

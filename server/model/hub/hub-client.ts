@@ -548,7 +548,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return EXIT_OK;
     }
-    if (positionals.length !== 1) throw new UsageError(`expected one Hugging Face model id, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
+    const [repoId] = positionals;
+    if (positionals.length !== 1 || repoId === undefined) throw new UsageError(`expected one Hugging Face model id, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
     const revision = optionalString(values, 'revision');
     const cacheDir = optionalString(values, 'cache-dir');
     const endpoint = optionalString(values, 'endpoint');
@@ -556,7 +557,7 @@ export async function main(argv: string[]): Promise<number> {
     const files = values.file as string[] | undefined;
     const variant = optionalString(values, 'variant');
     const r = await fetchModel({
-      repoId: positionals[0]!,
+      repoId,
       ...(revision ? { revision } : {}),
       ...(variant ? { variant } : {}),
       ...(files ? { files } : {}),

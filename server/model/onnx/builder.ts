@@ -6,6 +6,8 @@
  */
 import onnxProto from 'onnx-proto';
 import { OnnxElemType } from './reader.ts';
+import { InvalidArgumentError } from '../../util/errors.ts';
+import { at } from '../../util/checked-access.ts';
 
 const { onnx } = onnxProto;
 
@@ -83,7 +85,7 @@ function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
     dataType = OnnxElemType.FLOAT16;
     raw = new Uint8Array(t.data.length * 2);
     const view = new DataView(raw.buffer);
-    for (let i = 0; i < t.data.length; i++) view.setUint16(i * 2, t.data[i]!, true);
+    for (let i = 0; i < t.data.length; i++) view.setUint16(i * 2, at(t.data, i, 'float16 tensor'), true);
   } else {
     dataType = OnnxElemType.INT64;
     const arr = t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data, (v) => BigInt(v));
@@ -96,9 +98,11 @@ function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
 function littleEndianBytes(arr: Float32Array | Int32Array | BigInt64Array): Uint8Array {
   const out = new Uint8Array(arr.byteLength);
   const view = new DataView(out.buffer);
-  if (arr instanceof Float32Array) for (let i = 0; i < arr.length; i++) view.setFloat32(i * 4, arr[i], true);
-  else if (arr instanceof Int32Array) for (let i = 0; i < arr.length; i++) view.setInt32(i * 4, arr[i], true);
-  else for (let i = 0; i < arr.length; i++) view.setBigInt64(i * 8, arr[i], true);
+  // Indexed loops with a checked read: entries() on a typed array is several times slower, and the demo
+  // model's weights run to millions of values.
+  if (arr instanceof Float32Array) for (let i = 0; i < arr.length; i++) view.setFloat32(i * 4, at(arr, i, 'float32 tensor'), true);
+  else if (arr instanceof Int32Array) for (let i = 0; i < arr.length; i++) view.setInt32(i * 4, at(arr, i, 'int32 tensor'), true);
+  else for (let i = 0; i < arr.length; i++) view.setBigInt64(i * 8, at(arr, i, 'int64 tensor'), true);
   return out;
 }
 
@@ -129,8 +133,17 @@ export function encodeTensor(name: string, tensor: TensorData): Uint8Array {
   return onnx.TensorProto.encode(onnx.TensorProto.create(tensorProto(name, tensor))).finish();
 }
 
+/**
+ * A node that produces nothing cannot be wired to anything and is dead weight at best, so both ways of
+ * making a node refuse one with an empty output list (a bug in the caller, not in the model).
+ */
+function noOutputsError(nodeName: string, opType: string): InvalidArgumentError {
+  return new InvalidArgumentError(`ONNX node ${JSON.stringify(nodeName)} (${opType}): expected at least one output name, got none`);
+}
+
 /** One serialised NodeProto (a node to splice into an existing graph). */
 export function encodeNode(node: { name: string; opType: string; inputs: string[]; outputs: string[]; attributes?: Record<string, AttrValue>; domain?: string }): Uint8Array {
+  if (node.outputs.length === 0) throw noOutputsError(node.name, node.opType);
   return onnx.NodeProto.encode(
     onnx.NodeProto.create({
       name: node.name,
@@ -184,7 +197,7 @@ export class OnnxGraphBuilder {
 
   /**
    * Adds a node. Its name is `scope/OpType[_n]` and its single output `<name>_output_0` unless `outputs`
-   * names them. Returns the first output's name. Use '' in `inputs` for an omitted optional input.
+   * names them (at least one). Returns the first output's name. Use '' in `inputs` for an omitted optional input.
    */
   node(
     opType: string,
@@ -195,9 +208,12 @@ export class OnnxGraphBuilder {
     const scope = opts.scope ?? '';
     const key = `${scope}/${opType}`;
     const n = this.opCounters.get(key) ?? 0;
-    this.opCounters.set(key, n + 1);
     const name = `${scope}/${opType}${n === 0 ? '' : `_${n}`}`;
     const outputs = opts.outputs ?? [`${name}_output_0`];
+    const [firstOutput] = outputs;
+    // Checked before anything is recorded, so a refused call leaves the builder as it was.
+    if (firstOutput === undefined) throw noOutputsError(name, opType);
+    this.opCounters.set(key, n + 1);
     for (const o of outputs) this.claim(o);
     this.nodes.push({
       name,
@@ -207,7 +223,7 @@ export class OnnxGraphBuilder {
       output: outputs,
       attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
     });
-    return outputs[0];
+    return firstOutput;
   }
 
   /** Serialises the model. */

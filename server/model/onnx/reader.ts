@@ -261,12 +261,15 @@ function readStringEntry(buf: Uint8Array, start: number, end: number): [string, 
 /** Recognisable non-ONNX files, so the error says what the file looks like instead of a protobuf offset. */
 function sniffForeignFormat(bytes: Uint8Array): string | undefined {
   const b = bytes;
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'a JPEG image';
-  if (b.length >= 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'a PNG image';
-  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return 'a ZIP archive (a PyTorch .pt/.pth checkpoint?)';
-  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'a gzip archive';
-  if (b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return 'an ELF binary';
-  if (b.length >= 2 && b[0] === 0x80 && b[1] >= 2 && b[1] <= 5) return 'a Python pickle';
+  const startsWith = (...magic: number[]) => b.length >= magic.length && magic.every((byte, i) => b[i] === byte);
+  if (startsWith(0xff, 0xd8, 0xff)) return 'a JPEG image';
+  if (startsWith(0x89, 0x50, 0x4e, 0x47)) return 'a PNG image';
+  if (startsWith(0x50, 0x4b, 0x03, 0x04)) return 'a ZIP archive (a PyTorch .pt/.pth checkpoint?)';
+  if (startsWith(0x1f, 0x8b)) return 'a gzip archive';
+  if (startsWith(0x7f, 0x45, 0x4c, 0x46)) return 'an ELF binary';
+  // Pickle protocols 2 to 5 open with PROTO (0x80) and the protocol number.
+  const pickleProtocol = b[1];
+  if (b[0] === 0x80 && pickleProtocol !== undefined && pickleProtocol >= 2 && pickleProtocol <= 5) return 'a Python pickle';
   const head = b.subarray(0, Math.min(b.length, 512));
   let printable = 0;
   for (const ch of head) if (ch === 9 || ch === 10 || ch === 13 || (ch >= 32 && ch < 127)) printable++;

@@ -12,9 +12,28 @@
 import type { OnnxSummary, OnnxNodeSummary } from './reader.ts';
 import { defaultOpset, OnnxElemType } from './reader.ts';
 import { constantNodeValue, initializerValue, MAX_FOLDED_ELEMENTS } from './tensor-values.ts';
+import { at } from '../../util/checked-access.ts';
 
 /** A dim: its size, or null when propagation could not tell. */
 export type Dim = number | null;
+
+/**
+ * Dim i of a shape, null (unknown) when the shape has no such axis. The files this reads are untrusted: an
+ * attribute or shape shorter than its op needs must make a dim unknown, never NaN or undefined.
+ */
+const dimAt = (dims: readonly (Dim | undefined)[], i: number): Dim => dims[i] ?? null;
+
+/** Element i of every list (one per list, in order), or undefined when any list lacks it. */
+function allAt<const Lists extends readonly (readonly number[])[]>(lists: Lists, i: number): { [K in keyof Lists]: number } | undefined {
+  const out: number[] = [];
+  for (const list of lists) {
+    const v = list[i];
+    if (v === undefined) return undefined;
+    out.push(v);
+  }
+  // One element per list, in order: the mapped tuple type says exactly that.
+  return out as { [K in keyof Lists]: number };
+}
 
 export interface ValueShape {
   /** Dims, or null when even the rank is unknown. */
@@ -80,13 +99,18 @@ function broadcast(a: Dim[] | null, b: Dim[] | null): Dim[] | null {
 
 /** Element-wise fold of equally sized (or scalar) operands. */
 function foldElementwise(inputs: ValueShape[], dims: Dim[] | null, fn: (...v: number[]) => number): number[] | undefined {
-  if (!known(dims) || inputs.some((i) => !i.values)) return undefined;
+  if (!known(dims)) return undefined;
   const n = product(dims);
   if (n > MAX_FOLDED_ELEMENTS) return undefined;
-  const vals = inputs.map((i) => i.values!);
+  const vals: number[][] = [];
+  for (const i of inputs) {
+    if (!i.values) return undefined;
+    vals.push(i.values);
+  }
   // Only scalars and same-sized operands: enough for shape arithmetic, no general broadcasting index maths.
   if (vals.some((v) => v.length !== 1 && v.length !== n)) return undefined;
-  return Array.from({ length: n }, (_, k) => fn(...vals.map((v) => (v.length === 1 ? v[0]! : v[k]!))));
+  const operand = (v: number[], k: number) => at(v, v.length === 1 ? 0 : k, 'folded operand');
+  return Array.from({ length: n }, (_, k) => fn(...vals.map((v) => operand(v, k))));
 }
 
 const isInt = (t: number) => t === INT64 || t === INT32 || t === INT8 || t === UINT8 || t === OnnxElemType.INT16 || t === OnnxElemType.UINT16;
@@ -107,20 +131,27 @@ function spatialOut(n: OnnxNodeSummary, inDims: Dim[], kernel: number[] | undefi
       out.push(null);
       continue;
     }
-    const s = strides[i]!;
-    const k = (kernel[i]! - 1) * dil[i]! + 1;
+    // Attributes shorter than the rank (a malformed file) leave the axis unknown.
+    const axis = allAt([strides, kernel, dil, pads], i);
+    const padEnd = pads[i + spatial];
+    if (!axis || padEnd === undefined) {
+      out.push(null);
+      continue;
+    }
+    const [s, kernelSize, dilation, padBegin] = axis;
+    const k = (kernelSize - 1) * dilation + 1;
     if (transpose) {
       const outPad = intsAttr(n, 'output_padding')?.[i] ?? 0;
       const explicit = intsAttr(n, 'output_shape');
-      if (explicit) out.push(explicit[i]!);
+      if (explicit) out.push(dimAt(explicit, i));
       else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') out.push(x * s);
-      else out.push(s * (x - 1) + outPad + k - pads[i]! - pads[i + spatial]!);
+      else out.push(s * (x - 1) + outPad + k - padBegin - padEnd);
       continue;
     }
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') out.push(Math.ceil(x / s));
     else if (autoPad === 'VALID') out.push(Math.floor((x - k) / s) + 1);
     else {
-      const span = x + pads[i]! + pads[i + spatial]! - k;
+      const span = x + padBegin + padEnd - k;
       out.push((ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1);
     }
   }
@@ -130,11 +161,11 @@ function spatialOut(n: OnnxNodeSummary, inDims: Dim[], kernel: number[] | undefi
 /** numpy matmul shape. */
 function matmulShape(a: Dim[] | null, b: Dim[] | null): Dim[] | null {
   if (!a || !b || a.length === 0 || b.length === 0) return null;
-  const a2 = a.length === 1 ? [1, a[0]!] : a;
-  const b2 = b.length === 1 ? [b[0]!, 1] : b;
+  const a2 = a.length === 1 ? [1, dimAt(a, 0)] : a;
+  const b2 = b.length === 1 ? [dimAt(b, 0), 1] : b;
   const batch = broadcast(a2.slice(0, -2), b2.slice(0, -2));
   if (!batch) return null;
-  const out = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
+  const out = [...batch, dimAt(a2, a2.length - 2), dimAt(b2, b2.length - 1)];
   if (a.length === 1) out.splice(out.length - 2, 1);
   if (b.length === 1) out.pop();
   return out;
@@ -296,8 +327,8 @@ class Propagator {
           Or: (a, b) => Number(Boolean(a) || Boolean(b)),
           Xor: (a, b) => Number(Boolean(a) !== Boolean(b)),
         };
-        const f = fn[n.opType]!;
-        const values = ins.length === 2 ? foldElementwise(ins, dims, f) : undefined;
+        const f = fn[n.opType];
+        const values = f && ins.length === 2 ? foldElementwise(ins, dims, f) : undefined;
         return [{ dims, elemType: cmp ? BOOL : x.elemType, ...(values ? { values } : {}) }];
       }
       case 'Where': {
@@ -315,8 +346,8 @@ class Propagator {
         const a = x.dims;
         const b = ins[1]?.dims;
         if (!a || !b || a.length !== 2 || b.length !== 2) return [{ dims: null, elemType: x.elemType }];
-        const m = intAttr(n, 'transA', 0) ? a[1]! : a[0]!;
-        const nn = intAttr(n, 'transB', 0) ? b[0]! : b[1]!;
+        const m = dimAt(a, intAttr(n, 'transA', 0) ? 1 : 0);
+        const nn = dimAt(b, intAttr(n, 'transB', 0) ? 0 : 1);
         return [{ dims: [m, nn], elemType: x.elemType }];
       }
       case 'Conv': case 'ConvInteger': case 'QLinearConv': case 'ConvTranspose': {
@@ -326,15 +357,16 @@ class Propagator {
         const group = intAttr(n, 'group', 1);
         const kernel = intsAttr(n, 'kernel_shape') ?? (known(w) ? w.slice(2) : undefined);
         const transpose = n.opType === 'ConvTranspose';
-        const outC = transpose ? (w[1] === null ? null : w[1]! * group) : w[0]!;
+        const wIn = dimAt(w, 1);
+        const outC = transpose ? (wIn === null ? null : wIn * group) : dimAt(w, 0);
         const spatial = spatialOut(n, x.dims, kernel as number[] | undefined, transpose);
         const elemType = n.opType === 'ConvInteger' ? INT32 : n.opType === 'QLinearConv' ? (ins[7]?.elemType || x.elemType) : x.elemType;
-        return [{ dims: spatial ? [x.dims[0]!, outC, ...spatial] : null, elemType }];
+        return [{ dims: spatial ? [dimAt(x.dims, 0), outC, ...spatial] : null, elemType }];
       }
       case 'MaxPool': case 'AveragePool': case 'LpPool': {
         if (!x.dims) return [{ dims: null, elemType: x.elemType }];
         const spatial = spatialOut(n, x.dims, intsAttr(n, 'kernel_shape'));
-        const dims = spatial ? [x.dims[0]!, x.dims[1]!, ...spatial] : null;
+        const dims = spatial ? [dimAt(x.dims, 0), dimAt(x.dims, 1), ...spatial] : null;
         return n.outputs.length > 1 ? [{ dims, elemType: x.elemType }, { dims, elemType: INT64 }] : [{ dims, elemType: x.elemType }];
       }
       case 'GlobalAveragePool': case 'GlobalMaxPool':
@@ -356,9 +388,10 @@ class Propagator {
         const dims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
         let values: number[] | undefined;
         if (x.values && idx.values && x.dims.length === 1) {
-          const size = x.values.length;
-          values = idx.values.map((i) => x.values![i < 0 ? i + size : i]!);
-          if (values.some((v) => v === undefined)) values = undefined;
+          const data = x.values;
+          const picked = idx.values.map((i) => data[i < 0 ? i + data.length : i]);
+          // An index out of range (a malformed graph) folds to nothing rather than to undefined entries.
+          values = picked.every((v) => v !== undefined) ? picked : undefined;
         }
         return [{ dims, elemType: x.elemType, ...(values ? { values } : {}) }];
       }
@@ -369,7 +402,7 @@ class Propagator {
         const norm = new Set(axes.map((a) => normAxis(a, rank)));
         const dims: Dim[] = [];
         let k = 0;
-        for (let i = 0; i < rank; i++) dims.push(norm.has(i) ? 1 : x.dims[k++]!);
+        for (let i = 0; i < rank; i++) dims.push(norm.has(i) ? 1 : dimAt(x.dims, k++));
         return [{ dims, elemType: x.elemType, ...(x.values ? { values: x.values } : {}) }];
       }
       case 'Squeeze': {
@@ -387,7 +420,7 @@ class Propagator {
         let sum: Dim = 0;
         for (const i of ins) sum = sum === null || i.dims![axis] === null ? null : sum + (i.dims![axis] as number);
         dims[axis] = sum;
-        const values = rank === 1 && ins.every((i) => i.values) ? ins.flatMap((i) => i.values!) : undefined;
+        const values = rank === 1 && ins.every((i) => i.values) ? ins.flatMap((i) => i.values ?? []) : undefined;
         return [{ dims, elemType: x.elemType, ...(values ? { values } : {}) }];
       }
       case 'Slice': {
@@ -407,11 +440,19 @@ class Propagator {
             dims[ax] = null;
             return;
           }
-          const range = sliceRange(size, starts[k]!, ends[k]!, steps[k]!);
+          const bounds = allAt([starts, ends, steps], k);
+          if (!bounds) {
+            dims[ax] = null; // fewer starts/ends/steps than axes: a malformed Slice
+            return;
+          }
+          const [start, end, step] = bounds;
+          const range = sliceRange(size, start, end, step);
           dims[ax] = range.length;
           if (r === 1) idx1d = range;
         });
-        const values = r === 1 && x.values && idx1d ? idx1d.map((i) => x.values![i]!) : undefined;
+        const data = x.values;
+        const picked = r === 1 && data && idx1d ? idx1d.map((i) => data[i]) : undefined;
+        const values = picked?.every((v) => v !== undefined) ? picked : undefined;
         return [{ dims, elemType: x.elemType, ...(values ? { values } : {}) }];
       }
       case 'Reshape': {
@@ -432,19 +473,23 @@ class Propagator {
       case 'Transpose': {
         if (!x.dims) return [{ dims: null, elemType: x.elemType }];
         const perm = intsAttr(n, 'perm') ?? x.dims.map((_, i) => x.dims!.length - 1 - i);
-        return [{ dims: perm.map((p) => x.dims![p]!), elemType: x.elemType }];
+        const inDims = x.dims;
+        return [{ dims: perm.map((p) => dimAt(inDims, p)), elemType: x.elemType }];
       }
       case 'Expand': {
         const shape = this.ints(n.inputs[1]);
         if (!shape) return [{ dims: null, elemType: x.elemType }];
         const dims = broadcast(x.dims, shape);
-        const values = x.values && x.values.length === 1 && known(dims) && product(dims) <= MAX_FOLDED_ELEMENTS ? new Array<number>(product(dims)).fill(x.values[0]!) : undefined;
+        const values = x.values && x.values.length === 1 && known(dims) && product(dims) <= MAX_FOLDED_ELEMENTS ? new Array<number>(product(dims)).fill(at(x.values, 0, 'Expand value')) : undefined;
         return [{ dims, elemType: x.elemType, ...(values ? { values } : {}) }];
       }
       case 'Tile': {
         const reps = this.ints(n.inputs[1]);
         if (!x.dims || !reps) return [{ dims: null, elemType: x.elemType }];
-        return [{ dims: x.dims.map((d, i) => (d === null ? null : d * reps[i]!)), elemType: x.elemType }];
+        return [{ dims: x.dims.map((d, i) => {
+          const rep = reps[i];
+          return d === null || rep === undefined ? null : d * rep;
+        }), elemType: x.elemType }];
       }
       case 'ConstantOfShape': {
         const shape = this.ints(n.inputs[0]);
@@ -505,7 +550,9 @@ class Propagator {
         const dims = [...x.dims];
         axes.forEach((a, k) => {
           const d = dims[a];
-          dims[a] = d === null || d === undefined ? null : d + pads[k]! + pads[k + axes.length]!;
+          const begin = pads[k];
+          const end = pads[k + axes.length];
+          dims[a] = d === null || d === undefined || begin === undefined || end === undefined ? null : d + begin + end;
         });
         return [{ dims, elemType: x.elemType }];
       }
@@ -562,13 +609,16 @@ class Propagator {
     if (sizes) {
       const policy = stringAttr(n, 'keep_aspect_ratio_policy', 'stretch');
       if (policy !== 'stretch') return null;
-      list.forEach((a, k) => (dims[a] = sizes![k]!));
+      const target = sizes;
+      list.forEach((a, k) => (dims[a] = dimAt(target, k)));
       return dims;
     }
     if (!scales) return x.dims.map(() => null);
+    const factors = scales;
     list.forEach((a, k) => {
       const d = dims[a];
-      dims[a] = d === null || d === undefined ? null : Math.floor(d * scales![k]!);
+      const factor = factors[k];
+      dims[a] = d === null || d === undefined || factor === undefined ? null : Math.floor(d * factor);
     });
     return dims;
   }

@@ -26,16 +26,16 @@ export function halfToNumber(bits: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-const f32 = new Float32Array(1);
-const f32Bits = new Uint32Array(f32.buffer);
+// One float32 slot read back as its bit pattern (same byte order both ways, so any host gives the same bits).
+const f32Slot = new DataView(new ArrayBuffer(4));
 
 /**
  * number -> float16 bits, through float32, rounding to nearest even (subnormals, overflow to infinity, NaN
  * quietened with its top payload bits kept: what F16C's and NEON's conversions produce).
  */
 export function numberToHalf(value: number): number {
-  f32[0] = value;
-  const x = f32Bits[0]!;
+  f32Slot.setFloat32(0, value, true);
+  const x = f32Slot.getUint32(0, true);
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;

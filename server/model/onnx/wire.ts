@@ -39,7 +39,8 @@ export class ProtoCursor {
     let hi = 0;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.end) throw new ProtoFormatError(`truncated varint at byte ${this.pos}`);
-      const b = this.buf[this.pos++]!;
+      const b = this.buf[this.pos++];
+      if (b === undefined) throw new ProtoFormatError(`truncated varint at byte ${this.pos - 1}`);
       if (i < 4) lo |= (b & 0x7f) << (7 * i);
       else if (i === 4) {
         lo |= (b & 0x0f) << 28;

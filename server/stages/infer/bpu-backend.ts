@@ -60,6 +60,16 @@ export function bpuAvailability(): BpuAvailability {
 
 type OutputArray = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array;
 
+/** The tensors segstream feeds and reads (the first of each list), or an error when the model lacks one. */
+function primaryTensors(lists: { inputs: BpuTensorInfo[]; outputs: BpuTensorInfo[] }, subject: string, files: string[]): { input: BpuTensorInfo; output: BpuTensorInfo } {
+  const [input] = lists.inputs;
+  const [output] = lists.outputs;
+  if (!input || !output) {
+    throw new BpuBackendError(`${subject} has ${lists.inputs.length} inputs and ${lists.outputs.length} outputs; segstream needs at least one of each`, 'unsupported-model', files);
+  }
+  return { input, output };
+}
+
 function allocateOutput(plan: OutputPlan, length: number): OutputArray {
   switch (plan.dtype) {
     case 'float32':
@@ -85,6 +95,8 @@ export class BpuBackend implements Backend {
   private closing: Promise<void> | null = null;
   private readonly subject: string;
   private readonly outputLength: number;
+  private readonly input: BpuTensorInfo;
+  private readonly output: BpuTensorInfo;
   /** Set once a run proved the model cannot run on this BPU: later runs fail at once with it. */
   private incompatible: BpuBackendError | null = null;
   /** The model file naming the X3's march, looked up at the first failed wait (undefined: not yet). */
@@ -100,7 +112,8 @@ export class BpuBackend implements Backend {
   ) {
     this.freeSlots = Array.from({ length: slots }, (_, i) => i);
     this.subject = `model '${model.name}' in ${files.map((f) => `'${f}'`).join(', ')}`;
-    this.outputLength = tensorInfo.outputs[0]!.validShape.reduce((a, b) => a * b, 1);
+    ({ input: this.input, output: this.output } = primaryTensors(tensorInfo, this.subject, files));
+    this.outputLength = this.output.validShape.reduce((a, b) => a * b, 1);
   }
 
   /** Loads `opts.modelName` (default: the first model) from one or more packed .bin files. */
@@ -128,8 +141,9 @@ export class BpuBackend implements Backend {
       const inputs = d.inputs.map(toTensorInfo);
       const outputs = d.outputs.map(toTensorInfo);
       const subject = `model '${d.name}' in ${list.map((f) => `'${f}'`).join(', ')}`;
-      const plan = planOutput(outputs[0]!, args.opts.rawIntOutput ?? false, subject, list);
-      const classes = outputs[0]!.validShape[axesOf(outputs[0]!).c];
+      const { input, output } = primaryTensors({ inputs, outputs }, subject, list);
+      const plan = planOutput(output, args.opts.rawIntOutput ?? false, subject, list);
+      const classes = output.validShape[axesOf(output).c];
       if (plan.kind === 'logits' && args.opts.classNames && args.opts.classNames.length !== classes) {
         throw new BpuBackendError(
           `BpuBackend.load opts.classNames: ${subject} outputs ${classes} classes, got ${args.opts.classNames.length} names`,
@@ -137,16 +151,16 @@ export class BpuBackend implements Backend {
           list,
         );
       }
-      if (inputDType(inputs[0]!.tensorType) === null && inputs[0]!.tensorType !== 'NV12' && inputs[0]!.tensorType !== 'NV12_SEPARATE') {
+      if (inputDType(input.tensorType) === null && input.tensorType !== 'NV12' && input.tensorType !== 'NV12_SEPARATE') {
         // The addon rejects these at load; this guards a mismatch between the two lists.
-        throw new BpuBackendError(`unsupported input type ${inputs[0]!.tensorType} for ${subject}`, 'unsupported-input-type', list);
+        throw new BpuBackendError(`unsupported input type ${input.tensorType} for ${subject}`, 'unsupported-input-type', list);
       }
       const model = buildModelInfo({
         name: d.name,
         files: list,
         modelNames: d.modelNames,
-        input: inputs[0]!,
-        output: outputs[0]!,
+        input,
+        output,
         outputCount: outputs.length,
         plan,
         runtime: addon.runtime,
@@ -173,7 +187,7 @@ export class BpuBackend implements Backend {
     if (this.model.input.kind === 'nv12') {
       throw new BpuBackendError(`${this.subject} takes NV12 input: call runNv12(image)`, 'invalid-argument', this.files);
     }
-    const info = this.tensorInfo.inputs[0]!;
+    const info = this.input;
     const tensor = validateTensorInput(input, this.model.input.dtype, info.validShape, this.subject, this.files);
     const data = tensor.data as Uint8Array | Int8Array | Float32Array;
     return this.execute(() => ({ data, nv12: null }));
@@ -241,7 +255,7 @@ export class BpuBackend implements Backend {
   private assertNv12(): void {
     this.assertOpen();
     if (this.model.input.kind !== 'nv12') {
-      const info = this.tensorInfo.inputs[0]!;
+      const info = this.input;
       throw new BpuBackendError(
         `${this.subject} takes a ${info.tensorType} ${info.layout} tensor input, not NV12: call run(tensor)`,
         'invalid-argument',
@@ -273,7 +287,7 @@ export class BpuBackend implements Backend {
     this.inFlight.add(running);
     try {
       const inferMs = await running;
-      return { output: { dtype: this.plan.dtype, shape: [...this.tensorInfo.outputs[0]!.validShape], data: output }, inferMs };
+      return { output: { dtype: this.plan.dtype, shape: [...this.output.validShape], data: output }, inferMs };
     } catch (err) {
       throw await this.explain(fromNative(err, this.files));
     } finally {

@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import type { Backend, BackendOptions, InferenceResult } from './backend.ts';
-import type { ModelInfo, Tensor, TensorDType } from '../../model/model-info.ts';
+import { perTensorQuantization, type ModelInfo, type Tensor, type TensorDType } from '../../model/model-info.ts';
 import { float32ToFloat16, quantizeTensor } from '../../kernels/index.ts';
 
 /** ONNX Runtime (CPU) backend. Session.run blocks its thread, so this runs inside the inference worker. */
@@ -74,7 +74,8 @@ function toModelType(model: ModelInfo, input: Tensor): Tensor {
     if (want === 'float16') return { dtype: want, shape: input.shape, data: float32ToFloat16(input.data) };
     const q = model.input.quantization;
     if (q && (want === 'uint8' || want === 'int8')) {
-      return { dtype: want, shape: input.shape, data: quantizeTensor(input.data, { dtype: want, scale: q.scales[0]!, zeroPoint: q.zeroPoints?.[0] ?? 0 }) };
+      const { scale, zeroPoint } = perTensorQuantization(q, `${model.path}: input "${model.input.name}" quantization`);
+      return { dtype: want, shape: input.shape, data: quantizeTensor(input.data, { dtype: want, scale, zeroPoint }) };
     }
   }
   throw new Error(`${model.path}: input "${model.input.name}" takes ${want}, got a ${input.dtype} tensor`);

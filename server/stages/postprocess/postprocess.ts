@@ -130,10 +130,17 @@ export function classIds(output: Tensor, classes: number, modelPath: string): Ui
     throw new Error(`${modelPath}: a class-map output must hold integer ids, got ${output.dtype}`);
   }
   const n = raw.length;
+  // words holds n * stride values by construction; the check keeps the loops honest at no measurable cost
+  // (an indexed read with a guard is as fast as an unchecked one; for-of over a typed array is not).
+  const word = (k: number): number => {
+    const w = words[k];
+    if (w === undefined) throw new Error(`${modelPath}: class-map output has no word ${k} (${n} ids of ${stride} words)`);
+    return w;
+  };
   let max = 0;
   for (let i = 0; i < n; i++) {
-    const v = words[i * stride]!;
-    const high = stride === 2 ? words[i * 2 + 1]! : 0;
+    const v = word(i * stride);
+    const high = stride === 2 ? word(i * 2 + 1) : 0;
     if (v < 0 || v > 65535 || high !== 0) {
       throw new Error(`${modelPath}: class-map id ${stride === 2 ? (raw as BigInt64Array)[i] : v} at index ${i} is outside 0..65535`);
     }
@@ -141,7 +148,7 @@ export function classIds(output: Tensor, classes: number, modelPath: string): Ui
   }
   const wide = classes > 256 || max > 255;
   const ids = wide ? new Uint16Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) ids[i] = words[i * stride]!;
+  for (let i = 0; i < n; i++) ids[i] = word(i * stride);
   return ids;
 }
 
@@ -150,6 +157,9 @@ export function countClasses(map: Uint8Array | Uint16Array, classes: number): Ui
   let size = classes;
   if (size <= 0) for (const id of map) if (id >= size) size = id + 1;
   const h = new Uint32Array(Math.max(size, 1));
-  for (const id of map) if (id < h.length) h[id] = h[id]! + 1;
+  for (const id of map) {
+    const count = h[id];
+    if (count !== undefined) h[id] = count + 1;
+  }
   return h;
 }

@@ -6,7 +6,7 @@
  * model's size. Runs in the inference worker.
  */
 import * as kernels from '../../kernels/index.ts';
-import type { ModelInfo, Tensor } from '../../model/model-info.ts';
+import { perTensorQuantization, type ModelInfo, type Tensor } from '../../model/model-info.ts';
 import type { ColorModel, Nv12Image } from '../frame-context.ts';
 import type { ModelInput } from '../infer/backend.ts';
 
@@ -66,7 +66,7 @@ export class Preprocessor {
     }
     const ctor = dtype === 'uint8' ? Uint8Array : Int8Array;
     if (!(this.typedBuffer instanceof ctor) || this.typedBuffer.length !== values.length) this.typedBuffer = new ctor(values.length);
-    const q = quantization ? { scale: quantization.scales[0]!, zeroPoint: quantization.zeroPoints?.[0] ?? 0 } : { scale: 1, zeroPoint: 0 };
+    const q = quantization ? perTensorQuantization(quantization, 'preprocess: model input quantization') : { scale: 1, zeroPoint: 0 };
     const data = kernels.quantizeTensor(values, { dtype: dtype as 'uint8' | 'int8', ...q, out: this.typedBuffer as Uint8Array | Int8Array });
     return { dtype, shape, data };
   }

@@ -29,6 +29,8 @@ export function decodeClassMap(bytes: Uint8Array, width: number, height: number,
 /** [class id, pixel count] for the classes present, largest first. */
 export function classesPresent(histogram: Uint32Array): [number, number][] {
   const out: [number, number][] = [];
-  for (let i = 0; i < histogram.length; i++) if (histogram[i]! > 0) out.push([i, histogram[i]!]);
+  histogram.forEach((count, id) => {
+    if (count > 0) out.push([id, count]);
+  });
   return out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
 }

@@ -2,6 +2,11 @@
  * Class colours. Deterministic for a class count, neighbouring ids far apart in hue (golden-angle steps) so
  * adjacent classes stay distinguishable; lightness and saturation vary in a short cycle for large class counts.
  */
+import { at } from '../../util/checked-access.ts';
+
+const SATURATIONS = [0.75, 0.55, 0.9];
+const VALUES = [0.95, 0.75, 0.85];
+
 export function makePalette(classes: number): Uint8Array {
   if (!Number.isInteger(classes) || classes < 1 || classes > 65536) {
     throw new Error(`makePalette: classes must be an integer from 1 to 65536, got ${JSON.stringify(classes)}`);
@@ -9,8 +14,8 @@ export function makePalette(classes: number): Uint8Array {
   const out = new Uint8Array(classes * 3);
   for (let i = 0; i < classes; i++) {
     const hue = (i * 137.508) % 360;
-    const sat = [0.75, 0.55, 0.9][i % 3]!;
-    const val = [0.95, 0.75, 0.85][Math.floor(i / 3) % 3]!;
+    const sat = at(SATURATIONS, i % 3, 'palette saturations');
+    const val = at(VALUES, Math.floor(i / 3) % 3, 'palette values');
     const [r, g, b] = hsvToRgb(hue, sat, val);
     out[i * 3] = r;
     out[i * 3 + 1] = g;
@@ -29,7 +34,8 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
 
 export function paletteTriples(palette: Uint8Array): [number, number, number][] {
   const out: [number, number, number][] = [];
-  for (let i = 0; i + 2 < palette.length; i += 3) out.push([palette[i]!, palette[i + 1]!, palette[i + 2]!]);
+  const channel = (i: number) => at(palette, i, 'palette');
+  for (let i = 0; i + 2 < palette.length; i += 3) out.push([channel(i), channel(i + 1), channel(i + 2)]);
   return out;
 }
 

@@ -30,7 +30,8 @@ export function hostName(host: string): string | null {
     return h.slice(1, end);
   }
   const m = /^([^:\s/@]+)(?::\d{1,5})?$/.exec(h);
-  return m ? m[1]!.replace(/\.$/, '') : null;
+  const name = m?.[1];
+  return name === undefined ? null : name.replace(/\.$/, '');
 }
 
 function isLoopback(name: string): boolean {

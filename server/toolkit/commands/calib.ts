@@ -24,6 +24,7 @@ import { decodeImage, openImageSet } from '../images.ts';
 import { loadModelContext, type ModelContext } from '../model-context.ts';
 import { encodeNpy, rawBytes } from '../tensors/tensor-file.ts';
 import type { Nv12Image } from '../../stages/frame-context.ts';
+import { at } from '../../util/checked-access.ts';
 
 export const HELP = `usage: segstream calib --model <onnx> --images <dir|video> --out <dir> --format featuremap|nv12|rgb [options]
 
@@ -154,7 +155,7 @@ export async function writeCalibration(o: CalibOptions, ctx?: ModelContext): Pro
       let data: Float32Array | Uint8Array = tensor;
       if (dtype === 'uint8') {
         const u = new Uint8Array(tensor.length);
-        for (let i = 0; i < tensor.length; i++) u[i] = Math.max(0, Math.min(255, Math.round(tensor[i]!)));
+        for (let i = 0; i < tensor.length; i++) u[i] = Math.max(0, Math.min(255, Math.round(at(tensor, i, 'tensor'))));
         data = u;
       }
       let stem = path.parse(src.name.replace(/[#/\\]/g, '_')).name;

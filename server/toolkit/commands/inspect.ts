@@ -29,6 +29,7 @@ import { loadModelContext, type ModelContext } from '../model-context.ts';
 import { diagnosePreprocessing, prepareDiagnosis, toNormalisedNchw, type DiagnosisReference, type HypothesisResult } from '../diagnosis/preprocess-diagnosis.ts';
 import { analyseTensorFile, type FileAnalysis } from '../tensors/tensor-analysis.ts';
 import { readTensorFile } from '../tensors/tensor-file.ts';
+import { at } from '../../util/checked-access.ts';
 
 export const HELP = `usage: segstream inspect <file|dir...> --model <onnx> [options]
 
@@ -190,7 +191,7 @@ export async function inspectFiles(o: InspectOptions, ctx?: ModelContext): Promi
       // Twice-normalised values are compared as they are: the diagnosis reproduces that mistake in the same units.
       const normalised = toNormalisedNchw(values, analysis.interpretation.layout, domain === 'normalised-twice' ? 'normalised' : domain, params);
       if (analysis.stats?.channels && domain !== 'normalised-twice') {
-        channelMeans01.push(analysis.stats.channels.map((c, i) => (domain === 'normalised' ? c.mean * exp.std[i]! + exp.mean[i]! : domain === 'unit-0-1' ? c.mean : domain === 'raw-0-255' ? c.mean * exp.rescale : (c.mean + 128) * exp.rescale)));
+        channelMeans01.push(analysis.stats.channels.map((c, i) => (domain === 'normalised' ? c.mean * at(exp.std, i, 'exp.std') + at(exp.mean, i, 'exp.mean') : domain === 'unit-0-1' ? c.mean : domain === 'raw-0-255' ? c.mean * exp.rescale : (c.mean + 128) * exp.rescale)));
       }
       if (image) {
         let prep = prepared.get(image);
@@ -219,7 +220,7 @@ export async function inspectFiles(o: InspectOptions, ctx?: ModelContext): Promi
   const setFindings: Finding[] = [];
   const referenced = reports.some((r) => r.reference);
   if (!referenced && channelMeans01.length >= 4) {
-    const avg = [0, 1, 2].map((c) => channelMeans01.reduce((s, m) => s + m[c]!, 0) / channelMeans01.length);
+    const avg = [0, 1, 2].map((c) => channelMeans01.reduce((s, m) => s + at(m, c, 'm'), 0) / channelMeans01.length);
     const [first, , third] = avg as [number, number, number];
     const looksSwapped = exp.channelOrder === 'rgb' ? third - first > 0.04 : first - third > 0.04;
     if (looksSwapped) {

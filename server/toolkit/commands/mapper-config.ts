@@ -31,6 +31,7 @@ import { explainNodePrecisions, heuristicInt16Choices, type NodePrecisionChoice 
 import { checkNodeInfoAgainstMeasured, checkSameModel, measuredFindings, nodeInfoOf, readMeasuredPrecision } from '../quantize/node-info.ts';
 import { analyseTensorFile } from '../tensors/tensor-analysis.ts';
 import { readTensorFile } from '../tensors/tensor-file.ts';
+import { at } from '../../util/checked-access.ts';
 
 export const HELP = `usage: segstream mapper-config --model <onnx> --input nv12|featuremap|rgb [options]
        segstream mapper-config --check <hb_mapper.yaml> --model <onnx> [options]
@@ -182,7 +183,8 @@ export async function generateMapperConfig(o: MapperConfigOptions, ctx?: ModelCo
     );
   }
   const nodePrecisions = o.int16 === 'auto' ? heuristicInt16Choices(sens.nodes) : [];
-  const shape = info.input.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : info.input.layout === 'NCHW' ? [1, info.input.channels, info.input.height, info.input.width][i]! : [1, info.input.height, info.input.width, info.input.channels][i]!));
+  const dimAt = (dims: number[], i: number) => at(dims, i, `input "${info.input.name}" dims`);
+  const shape = info.input.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : dimAt(info.input.layout === 'NCHW' ? [1, info.input.channels, info.input.height, info.input.width] : [1, info.input.height, info.input.width, info.input.channels], i)));
   const { yaml, config } = buildMapperYaml({
     onnxModel: relativeTo(o.out, info.path),
     inputName: info.input.name,

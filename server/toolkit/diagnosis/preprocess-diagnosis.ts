@@ -9,6 +9,7 @@
 import { nv12ToTensor, rgbToNv12, rgbToTensor } from '../../kernels/index.ts';
 import { cropToEvenSize } from '../even-crop.ts';
 import { finding, type Finding } from '../report/findings.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface PreprocessParams {
   width: number;
@@ -70,9 +71,9 @@ const LABELS: Record<HypothesisId, string> = {
 export function swapRedBlue(rgb: Uint8Array): Uint8Array {
   const out = new Uint8Array(rgb.length);
   for (let i = 0; i + 2 < rgb.length; i += 3) {
-    out[i] = rgb[i + 2]!;
-    out[i + 1] = rgb[i + 1]!;
-    out[i + 2] = rgb[i]!;
+    out[i] = at(rgb, i + 2, 'rgb');
+    out[i + 1] = at(rgb, i + 1, 'rgb');
+    out[i + 2] = at(rgb, i, 'rgb');
   }
   return out;
 }
@@ -91,10 +92,10 @@ export function resizeBilinearNoAntialias(rgb: Uint8Array, w: number, h: number,
       const x1 = Math.min(x0 + 1, w - 1);
       const fx = sx - x0;
       for (let c = 0; c < 3; c++) {
-        const a = rgb[(y0 * w + x0) * 3 + c]!;
-        const b = rgb[(y0 * w + x1) * 3 + c]!;
-        const d = rgb[(y1 * w + x0) * 3 + c]!;
-        const e = rgb[(y1 * w + x1) * 3 + c]!;
+        const a = at(rgb, (y0 * w + x0) * 3 + c, 'rgb');
+        const b = at(rgb, (y0 * w + x1) * 3 + c, 'rgb');
+        const d = at(rgb, (y1 * w + x0) * 3 + c, 'rgb');
+        const e = at(rgb, (y1 * w + x1) * 3 + c, 'rgb');
         const v = (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy;
         out[(y * ow + x) * 3 + c] = Math.round(v);
       }
@@ -109,7 +110,7 @@ export function resizeNearest(rgb: Uint8Array, w: number, h: number, ow: number,
     const sy = Math.min(Math.floor((y * h) / oh), h - 1);
     for (let x = 0; x < ow; x++) {
       const sx = Math.min(Math.floor((x * w) / ow), w - 1);
-      for (let c = 0; c < 3; c++) out[(y * ow + x) * 3 + c] = rgb[(sy * w + sx) * 3 + c]!;
+      for (let c = 0; c < 3; c++) out[(y * ow + x) * 3 + c] = at(rgb, (sy * w + sx) * 3 + c, 'rgb');
     }
   }
   return out;
@@ -124,7 +125,7 @@ function meanMaxDiff(a: Float32Array, b: Float32Array): { mean: number; max: num
   let max = 0;
   let n = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
+    const d = Math.abs(at(a, i, 'a') - at(b, i, 'b'));
     if (!Number.isFinite(d)) continue;
     sum += d;
     n++;
@@ -145,9 +146,9 @@ export function normaliseAgain(t: Float32Array, p: Pick<PreprocessParams, 'width
   const plane = p.width * p.height;
   const out = new Float32Array(t.length);
   for (let c = 0; c < 3; c++) {
-    const m = p.mean[c]!;
-    const s = p.std[c]!;
-    for (let i = c * plane; i < (c + 1) * plane; i++) out[i] = (t[i]! - m) / s;
+    const m = at(p.mean, c, 'p.mean');
+    const s = at(p.std, c, 'p.std');
+    for (let i = c * plane; i < (c + 1) * plane; i++) out[i] = (at(t, i, 't') - m) / s;
   }
   return out;
 }
@@ -298,10 +299,10 @@ export function toNormalisedNchw(
   const plane = p.width * p.height;
   const out = new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
-    const mean = p.mean[c]!;
-    const std = p.std[c]!;
+    const mean = at(p.mean, c, 'p.mean');
+    const std = at(p.std, c, 'p.std');
     for (let i = 0; i < plane; i++) {
-      const v = layout === 'NCHW' ? values[c * plane + i]! : values[i * 3 + c]!;
+      const v = layout === 'NCHW' ? at(values, c * plane + i, 'values') : at(values, i * 3 + c, 'values');
       let n: number;
       switch (domain) {
         case 'normalised':

@@ -9,6 +9,7 @@ import { fmt, hbMeanScale, IMAGE_RT_TYPES, type MapperConfigView } from './mappe
 import type { OnnxGraph } from '../../model/onnx/graph.ts';
 import { findTransformerSensitiveNodes, normalisationInsideGraph } from './sensitive-nodes.ts';
 import type { FileAnalysis } from '../tensors/tensor-analysis.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface CalibrationEvidence {
   dir: string;
@@ -30,7 +31,7 @@ export interface MapperCheckContext {
 }
 
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-9);
-const allClose = (a: readonly number[], b: readonly number[], rel: number) => a.length === b.length && a.every((v, i) => close(v, b[i]!, rel));
+const allClose = (a: readonly number[], b: readonly number[], rel: number) => a.length === b.length && a.every((v, i) => close(v, at(b, i, 'b'), rel));
 const list = (v: readonly number[]) => v.map((x) => fmt(x)).join(' ');
 
 export function checkMapperConfig(cfg: MapperConfigView, ctx: MapperCheckContext): Finding[] {
@@ -189,9 +190,9 @@ function checkMeanScale(cfg: MapperConfigView, norm: string, expected: { mean: n
   if (wantMean) {
     if (!mean) {
       out.push(finding('missing-key', 'error', `norm_type: ${norm} needs mean_value`, { subject: 'input_parameters.mean_value', fix: `mean_value: ${list(expected.mean)}` }));
-    } else if (mean.length === 1 && expected.mean.some((m) => !close(m, mean[0]!, 0.01))) {
+    } else if (mean.length === 1 && expected.mean.some((m) => !close(m, at(mean, 0, 'mean'), 0.01))) {
       out.push(finding('mean-value-mismatch', 'error', `mean_value ${list(mean)} is one value for all channels, but the training mean is per channel: ${list(expected.mean)}`, { subject: 'input_parameters.mean_value', fix: `mean_value: ${list(expected.mean)}` }));
-    } else if (!allClose(mean.length === 1 ? [mean[0]!, mean[0]!, mean[0]!] : mean, expected.mean, 0.005)) {
+    } else if (!allClose(mean.length === 1 ? [at(mean, 0, 'mean'), at(mean, 0, 'mean'), at(mean, 0, 'mean')] : mean, expected.mean, 0.005)) {
       const unit = expected.mean.map((m) => m / 255);
       let code = 'mean-value-mismatch';
       let why = '';
@@ -208,7 +209,7 @@ function checkMeanScale(cfg: MapperConfigView, norm: string, expected: { mean: n
   if (wantScale) {
     if (!scale) {
       out.push(finding('missing-key', 'error', `norm_type: ${norm} needs scale_value`, { subject: 'input_parameters.scale_value', fix: `scale_value: ${list(expected.scale)}` }));
-    } else if (!allClose(scale.length === 1 ? [scale[0]!, scale[0]!, scale[0]!] : scale, expected.scale, 0.005)) {
+    } else if (!allClose(scale.length === 1 ? [at(scale, 0, 'scale'), at(scale, 0, 'scale'), at(scale, 0, 'scale')] : scale, expected.scale, 0.005)) {
       const std = expected.scale.map((s) => 1 / (255 * s));
       let code = 'scale-value-mismatch';
       let why = '';
@@ -218,7 +219,7 @@ function checkMeanScale(cfg: MapperConfigView, norm: string, expected: { mean: n
       } else if (allClose(scale, std.map((s) => 1 / s), 0.01)) {
         code = 'scale-value-units';
         why = ': this is 1/std for 0-1 inputs; for 0-255 pixels it needs 1 / (255 * std)';
-      } else if (scale.length === 1 && close(scale[0]!, 1 / 255, 0.01)) {
+      } else if (scale.length === 1 && close(at(scale, 0, 'scale'), 1 / 255, 0.01)) {
         code = 'scale-missing-std';
         why = ': only the /255 rescale; the division by std is missing';
       } else if (allClose(scale, reversed(expected.scale), 0.005)) {

@@ -44,7 +44,7 @@ export interface MapperConfigView {
 /** hb_mapper separates per-input values with ';' - segstream models have one input, so take the first. */
 function firstOf(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  const s = String(v).split(';')[0]!.trim();
+  const s = String(v).replace(/;.*$/s, '').trim();
   return s === '' ? undefined : s;
 }
 

@@ -5,6 +5,7 @@
  * come from server/model/load.ts.)
  */
 import type { GraphNode, OnnxGraph } from '../../model/onnx/graph.ts';
+import { at } from '../../util/checked-access.ts';
 
 export type SensitiveReason = 'softmax' | 'layernorm' | 'layernorm-decomposed' | 'gelu' | 'attention-matmul';
 
@@ -96,7 +97,7 @@ export function normalisationInsideGraph(s: OnnxGraph, inputName: string): { ins
   for (let depth = 0; depth < 4; depth++) {
     const cons = s.consumers.get(value) ?? [];
     if (cons.length !== 1) break;
-    const n = cons[0]!;
+    const n = at(cons, 0, 'cons');
     if (n.opType === 'Cast' || n.opType === 'Transpose') {
       value = n.outputs[0] ?? '';
       continue;

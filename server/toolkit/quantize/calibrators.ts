@@ -9,6 +9,7 @@
  * KL needs more histogram bins than quantization levels, so it applies to int8 tensors; int16 tensors
  * calibrated with `kl` use max (65536 levels leave nothing for clipping to win).
  */
+import { addAt, at } from '../../util/checked-access.ts';
 
 export type CalibratorKind = 'max' | 'percentile' | 'kl';
 export const CALIBRATORS: readonly CalibratorKind[] = ['max', 'percentile', 'kl'];
@@ -38,7 +39,7 @@ export class AbsHistogram {
 
   add(values: ArrayLike<number>, absMax?: number): void {
     let m = absMax ?? 0;
-    if (absMax === undefined) for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]!));
+    if (absMax === undefined) for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(at(values, i, 'values')));
     if (!Number.isFinite(m)) throw new RangeError('AbsHistogram: non-finite value (NaN or Inf) in a calibration tensor');
     if (m > 0 && this.width === 0) this.width = m / this.bins;
     else if (m > this.range) this.grow(m);
@@ -46,10 +47,10 @@ export class AbsHistogram {
     const inv = this.width > 0 ? 1 / this.width : 0;
     const c = this.counts;
     for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
+      const v = at(values, i, 'values');
       // |v| * inv <= bins here (the range was grown to cover max |v|), so `| 0` is a floor.
       const k = ((v < 0 ? -v : v) * inv) | 0;
-      c[k < last ? k : last]!++;
+      addAt(c, k < last ? k : last, 1, 'histogram bins');
     }
     this.total += values.length;
   }
@@ -59,7 +60,7 @@ export class AbsHistogram {
     let factor = 1;
     while (this.range * factor < m) factor *= 2;
     const merged = new Float64Array(this.bins);
-    for (let i = 0; i < this.bins; i++) merged[Math.floor(i / factor)]! += this.counts[i]!;
+    for (let i = 0; i < this.bins; i++) addAt(merged, Math.floor(i / factor), at(this.counts, i, 'this.counts'), 'merged bins');
     this.counts.set(merged);
     this.width *= factor;
   }
@@ -86,7 +87,7 @@ export class TensorStats {
     let hi = -Infinity;
     let nan = false;
     for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
+      const v = at(values, i, 'values');
       if (v < lo) lo = v;
       if (v > hi) hi = v;
       if (v !== v) nan = true;
@@ -111,7 +112,7 @@ export function percentileThreshold(stats: Pick<TensorStats, 'absMax' | 'hist'>,
   const target = (percentile / 100) * h.total;
   let cum = 0;
   for (let i = 0; i < h.bins; i++) {
-    cum += h.counts[i]!;
+    cum += at(h.counts, i, 'h.counts');
     if (cum >= target) return Math.min(stats.absMax, (i + 1) * h.width);
   }
   return stats.absMax;
@@ -133,13 +134,13 @@ export function klDivergenceAt(counts: ArrayLike<number>, i: number, levels: num
   let kept = 0;
   let total = 0;
   for (let k = 0; k < counts.length; k++) {
-    total += counts[k]!;
-    if (k < i) kept += counts[k]!;
+    total += at(counts, k, 'counts');
+    if (k < i) kept += at(counts, k, 'counts');
   }
   const outliers = total - kept;
   if (total === 0 || kept === 0) return Infinity;
   // Only bin i-1 can have P > 0 and Q = 0 (every other populated bin keeps its own count in Q).
-  const missing = counts[i - 1]! === 0 && outliers > 0 ? 1 : 0;
+  const missing = at(counts, i - 1, 'counts') === 0 && outliers > 0 ? 1 : 0;
   const qScale = 1 - KL_EPSILON * missing;
   const group = i / levels;
   let kl = 0;
@@ -149,13 +150,13 @@ export function klDivergenceAt(counts: ArrayLike<number>, i: number, levels: num
     let sum = 0;
     let nonEmpty = 0;
     for (let k = start; k < end; k++) {
-      sum += counts[k]!;
-      if (counts[k]! > 0) nonEmpty++;
+      sum += at(counts, k, 'counts');
+      if (at(counts, k, 'counts') > 0) nonEmpty++;
     }
     if (nonEmpty === 0) continue;
     const qk = (sum / nonEmpty / kept) * qScale;
     for (let k = start; k < end; k++) {
-      const c = counts[k]!;
+      const c = at(counts, k, 'counts');
       if (c === 0) continue;
       const pk = (k === i - 1 ? c + outliers : c) / total;
       kl += pk * Math.log(pk / qk);

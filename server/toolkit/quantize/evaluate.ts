@@ -10,6 +10,7 @@ import ort from 'onnxruntime-node';
 import { argmax } from '../../kernels/index.ts';
 import { ClassMapAccumulator, LogitAccumulator } from '../verify/accuracy-metrics.ts';
 import type { ModelFeed } from './inputs.ts';
+import { at, lookup } from '../../util/checked-access.ts';
 
 export interface Score {
   cosine: number;
@@ -58,7 +59,7 @@ function logitsOf(t: ort.Tensor, shape: LogitsShape): Float32Array {
   if (shape.layout === 'NCHW') return data;
   const plane = shape.height * shape.width;
   const out = new Float32Array(data.length);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < shape.classes; c++) out[c * plane + p] = data[p * shape.classes + c]!;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < shape.classes; c++) out[c * plane + p] = at(data, p * shape.classes + c, 'data');
   return out;
 }
 
@@ -86,7 +87,7 @@ export class Evaluator {
     try {
       for (const f of feeds) {
         const out = await session.run({ [f.inputName]: new ort.Tensor('float32', f.data, f.shape) }, [outputName]);
-        const l = Float32Array.from(logitsOf(out[outputName]!, shape));
+        const l = Float32Array.from(logitsOf(lookup(out, outputName, 'run results'), shape));
         logits.push(l);
         maps.push(classMap(l, shape));
       }
@@ -98,7 +99,7 @@ export class Evaluator {
 
   /** The float model's class map of input i (for reports). */
   referenceMap(i: number): Uint8Array | Uint16Array {
-    return this.refMaps[i]!;
+    return at(this.refMaps, i, 'this.refMaps');
   }
 
   /** Scores a candidate model; `keepMaps` also returns its class maps (for report pictures). */
@@ -110,12 +111,12 @@ export class Evaluator {
     const maps: (Uint8Array | Uint16Array)[] = [];
     try {
       for (let i = 0; i < this.feeds.length; i++) {
-        const f = this.feeds[i]!;
+        const f = at(this.feeds, i, 'this.feeds');
         const out = await session.run({ [f.inputName]: new ort.Tensor('float32', f.data, f.shape) }, [this.outputName]);
-        const l = logitsOf(out[this.outputName]!, this.shape);
-        const ls = logitAcc.add(this.refLogits[i]!, l);
+        const l = logitsOf(lookup(out, this.outputName, 'run results'), this.shape);
+        const ls = logitAcc.add(at(this.refLogits, i, 'this.refLogits'), l);
         const m = classMap(l, this.shape);
-        const ms = mapAcc.add(this.refMaps[i]!, m);
+        const ms = mapAcc.add(at(this.refMaps, i, 'this.refMaps'), m);
         if (keepMaps) maps.push(m);
         images.push({ name: f.name, cosine: ls.cosine, agreement: ms.agreement, meanIoU: ms.meanIoU });
       }

@@ -12,6 +12,7 @@ import { UsageError } from '../../cli/args.ts';
 import { decodeImage, openImageSet } from '../images.ts';
 import { toNormalisedNchw } from '../diagnosis/preprocess-diagnosis.ts';
 import { decodeToFloat32, readTensorFile, type FileDType } from '../tensors/tensor-file.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface ModelFeed {
   name: string;
@@ -34,7 +35,7 @@ function toModelLayout(info: ModelInfo, nchw: Float32Array): { shape: number[]; 
   if (info.input.layout === 'NCHW') return { shape: [1, 3, h, w], data: nchw };
   const plane = h * w;
   const out = new Float32Array(nchw.length);
-  for (let c = 0; c < 3; c++) for (let i = 0; i < plane; i++) out[i * 3 + c] = nchw[c * plane + i]!;
+  for (let c = 0; c < 3; c++) for (let i = 0; i < plane; i++) out[i * 3 + c] = at(nchw, c * plane + i, 'nchw');
   return { shape: [1, h, w, 3], data: out };
 }
 
@@ -78,7 +79,7 @@ export async function feedsFromCalibDir(dir: string, info: ModelInfo, o: { maxIm
     dtype = manifest.dtype;
     const triple = (v: number[], what: string): [number, number, number] => {
       if (v.length !== 3 || v.some((x) => !Number.isFinite(x))) throw new UsageError(`${option} ${dir}: manifest.json preprocessing.${what} must hold 3 numbers, got ${JSON.stringify(v)}`);
-      return [v[0]!, v[1]!, v[2]!];
+      return [at(v, 0, 'v'), at(v, 1, 'v'), at(v, 2, 'v')];
     };
     pre = { mean: triple(manifest.preprocessing.mean, 'mean'), std: triple(manifest.preprocessing.std, 'std'), rescale: manifest.preprocessing.rescale };
   } else {

@@ -4,6 +4,7 @@
  * per-channel tensors QuantizeLinear/DequantizeLinear need (float scales, int8/uint8/int16/int32 data).
  */
 import onnxProto from 'onnx-proto';
+import { at } from '../../util/checked-access.ts';
 
 export const onnx = onnxProto.onnx;
 export type ModelProto = InstanceType<typeof onnx.ModelProto>;
@@ -74,7 +75,7 @@ function littleEndian(values: ArrayLike<number>, bytesPer: 1 | 2 | 4, kind: 'int
   const out = new Uint8Array(values.length * bytesPer);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = at(values, i, 'values');
     if (kind === 'float') view.setFloat32(i * 4, v, true);
     else if (bytesPer === 1) view.setInt8(i, v > 127 ? v - 256 : v);
     else if (bytesPer === 2) view.setInt16(i * 2, v, true);

@@ -22,6 +22,7 @@ import { threshold, type CalibratorOptions, type TensorStats } from './calibrato
 import { WEIGHT_OPS, type GraphNode, type QuantGraph } from './graph.ts';
 import { attrInt, DataType, floatTensor, intAttr, intTensor, onnx, type ModelProto, type NodeProto, type QuantType, type TensorProto } from './onnx-tensors.ts';
 import { asymmetricParams, quantizeBias, quantizeConstant, quantizePerChannel, quantizeValue, symmetricParams, type QParams } from './qparams.ts';
+import { at } from '../../util/checked-access.ts';
 
 export type Precision = 'int8' | 'int16' | 'float';
 export const PRECISIONS: readonly Precision[] = ['int8', 'int16', 'float'];
@@ -257,12 +258,12 @@ export class QdqWriter {
       const biasIndex = n.opType === 'Conv' || n.opType === 'Gemm' ? 2 : -1;
       const inRoot = this.groupOf.get(n.inputs[0] ?? '');
       const inParams = inRoot ? groupParams.get(inRoot) : undefined;
-      if (biasIndex > 0 && weightScales && inParams && p === 'int8' && inputs[biasIndex] && g.isConstant(inputs[biasIndex]!)) {
-        const b = g.constantFloats(inputs[biasIndex]!);
+      if (biasIndex > 0 && weightScales && inParams && p === 'int8' && inputs[biasIndex] && g.isConstant(at(inputs, biasIndex, 'inputs'))) {
+        const b = g.constantFloats(at(inputs, biasIndex, 'inputs'));
         if (b && b.dims.length === 1 && b.values.length === weightScales.length) {
           const qb = quantizeBias(b.values, inParams.scale, weightScales);
           if (qb) {
-            const base = inputs[biasIndex]!;
+            const base = at(inputs, biasIndex, 'inputs');
             const qName = fresh(`${base}_quantized`);
             const sName = fresh(`${base}_scale`);
             const zName = fresh(`${base}_zero_point`);

@@ -7,6 +7,7 @@
  *   weights: per output channel, symmetric int8, scale = max|w| / 127 (server/tools/quantize-weights.ts).
  */
 import { QUANT_RANGE, type QuantType } from './onnx-tensors.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface QParams {
   type: QuantType;
@@ -51,10 +52,10 @@ export function dequantizeValue(q: number, p: QParams): number {
 /** Quantizes a constant operand (bias vector, scalar) per tensor, symmetric, in the node's precision. */
 export function quantizeConstant(values: Float32Array, type: 'int8' | 'int16'): { params: QParams; q: Int32Array } {
   let m = 0;
-  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]!));
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(at(values, i, 'values')));
   const params = symmetricParams(m, type);
   const q = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) q[i] = quantizeValue(values[i]!, params);
+  for (let i = 0; i < values.length; i++) q[i] = quantizeValue(at(values, i, 'values'), params);
   return { params, q };
 }
 
@@ -67,9 +68,9 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
   const q = new Int32Array(bias.length);
   const scales = new Float32Array(bias.length);
   for (let c = 0; c < bias.length; c++) {
-    const s = Math.fround(inputScale * weightScales[weightScales.length === 1 ? 0 : c]!);
+    const s = Math.fround(inputScale * at(weightScales, weightScales.length === 1 ? 0 : c, 'weightScales'));
     scales[c] = s;
-    const v = roundHalfEven(bias[c]! / s);
+    const v = roundHalfEven(at(bias, c, 'bias') / s);
     if (!Number.isFinite(v) || Math.abs(v) > 2147483647) return undefined;
     q[c] = v;
   }
@@ -86,30 +87,30 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
  */
 export function quantizePerChannel(w: Float32Array, dims: readonly number[], axis: number, type: 'int8' | 'int16', reduced = false): { q: Int32Array; scales: Float32Array; maxAbsError: number } {
   const qmax = type === 'int8' && reduced ? 63 : SYM_MAX[type];
-  const channels = dims[axis]!;
+  const channels = at(dims, axis, 'dims');
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
   const maxAbs = new Float64Array(channels);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
       const base = (o * channels + c) * inner;
-      let m = maxAbs[c]!;
-      for (let i = 0; i < inner; i++) m = Math.max(m, Math.abs(w[base + i]!));
+      let m = at(maxAbs, c, 'maxAbs');
+      for (let i = 0; i < inner; i++) m = Math.max(m, Math.abs(at(w, base + i, 'w')));
       maxAbs[c] = m;
     }
   }
   const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = maxAbs[c]! > 0 ? maxAbs[c]! / qmax : 1;
+  for (let c = 0; c < channels; c++) scales[c] = at(maxAbs, c, 'maxAbs') > 0 ? at(maxAbs, c, 'maxAbs') / qmax : 1;
   const q = new Int32Array(w.length);
   let maxAbsError = 0;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
-      const s = scales[c]!;
+      const s = at(scales, c, 'scales');
       const base = (o * channels + c) * inner;
       for (let i = 0; i < inner; i++) {
-        const v = Math.max(-qmax, Math.min(qmax, Math.round(w[base + i]! / s)));
+        const v = Math.max(-qmax, Math.min(qmax, Math.round(at(w, base + i, 'w') / s)));
         q[base + i] = v;
-        maxAbsError = Math.max(maxAbsError, Math.abs(v * s - w[base + i]!));
+        maxAbsError = Math.max(maxAbsError, Math.abs(v * s - at(w, base + i, 'w')));
       }
     }
   }

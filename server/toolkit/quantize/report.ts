@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../util/atomic-write.ts';
 import type { Score } from './evaluate.ts';
 import type { QuantizeReport, QuantizeRun } from './quantize.ts';
 import { barChart, KIND_COLOURS, stepChart } from './svg-charts.ts';
+import { at } from '../../util/checked-access.ts';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -59,19 +60,19 @@ async function cards(run: QuantizeRun, classes: number): Promise<HtmlImageCard[]
   const out: { card: HtmlImageCard; agreement: number }[] = [];
   const { width: gw, height: gh } = run.report.evaluation.grid;
   for (let i = 0; i < p.feeds.length; i++) {
-    const f = p.feeds[i]!;
-    const scored = run.report.images[i]!;
+    const f = at(p.feeds, i, 'p.feeds');
+    const scored = at(run.report.images, i, 'run.report.images');
     if (!f.image || !p.maps[i] || gw === 0) continue;
     const pw = Math.min(360, f.image.width);
     const ph = Math.max(1, Math.round((f.image.height * pw) / f.image.width));
     const preview = resizeRgb(f.image.rgb, f.image.width, f.image.height, pw, ph);
-    const ref = resizeClassMap({ data: p.refMaps[i]!, width: gw, height: gh }, pw, ph);
-    const dep = resizeClassMap({ data: p.maps[i]!, width: gw, height: gh }, pw, ph);
+    const ref = resizeClassMap({ data: at(p.refMaps, i, 'p.refMaps'), width: gw, height: gh }, pw, ph);
+    const dep = resizeClassMap({ data: at(p.maps, i, 'p.maps'), width: gw, height: gh }, pw, ph);
     const diff = new Uint8Array(pw * ph * 3);
     for (let k = 0; k < pw * ph; k++) {
       if (ref.data[k] !== dep.data[k]) diff.set([0, 230, 255], k * 3);
       else {
-        const v = Math.round((preview[k * 3]! + preview[k * 3 + 1]! + preview[k * 3 + 2]!) / 6);
+        const v = Math.round((at(preview, k * 3, 'preview') + at(preview, k * 3 + 1, 'preview') + at(preview, k * 3 + 2, 'preview')) / 6);
         diff.set([v, v, v], k * 3);
       }
     }
@@ -127,7 +128,7 @@ export async function renderQuantizeHtml(run: QuantizeRun): Promise<string> {
               (acc[u.kind] ??= []).push(u);
               return acc;
             }, {}),
-          ).map(([kind, list]) => [kind, String(list.length), pct(list.reduce((a, u) => a + (1 - u.score.worstAgreement), 0) / list.length), `${list[0]!.label} (rank ${list[0]!.rank})`]),
+          ).map(([kind, list]) => [kind, String(list.length), pct(list.reduce((a, u) => a + (1 - u.score.worstAgreement), 0) / list.length), `${at(list, 0, 'list').label} (rank ${at(list, 0, 'list').rank})`]),
         ),
     });
   }

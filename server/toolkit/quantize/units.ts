@@ -12,6 +12,7 @@
  *   elementwise      any other compute node (a scale Mul, Resize, Concat, an activation ...).
  */
 import type { GraphNode, QuantGraph } from './graph.ts';
+import { at } from '../../util/checked-access.ts';
 
 export type UnitKind = 'layernorm' | 'gelu' | 'softmax' | 'attention-matmul' | 'projection' | 'conv' | 'residual-add' | 'elementwise';
 export const UNIT_KINDS: readonly UnitKind[] = ['layernorm', 'gelu', 'softmax', 'attention-matmul', 'projection', 'conv', 'residual-add', 'elementwise'];
@@ -30,13 +31,13 @@ export interface QuantUnit {
 
 function commonScope(names: string[]): string {
   if (names.length === 0) return '';
-  if (names.length === 1) return names[0]!;
+  if (names.length === 1) return at(names, 0, 'names');
   const parts = names.map((n) => n.split('/'));
-  const first = parts[0]!;
+  const first = at(parts, 0, 'parts');
   let k = 0;
   while (k < first.length - 1 && parts.every((p) => p.length > k + 1 && p[k] === first[k])) k++;
   const scope = first.slice(0, k).join('/');
-  return scope.length > 1 ? scope : names[0]!;
+  return scope.length > 1 ? scope : at(names, 0, 'names');
 }
 
 /**
@@ -50,7 +51,7 @@ export function findUnits(g: QuantGraph, isActivation: (value: string) => boolea
   const soleConsumer = (value: string | undefined, op: string): GraphNode | undefined => {
     if (!value) return undefined;
     const cons = g.consumers.get(value) ?? [];
-    return cons.length === 1 && cons[0]!.opType === op && !taken.has(cons[0]!) ? cons[0] : undefined;
+    return cons.length === 1 && at(cons, 0, 'cons').opType === op && !taken.has(at(cons, 0, 'cons')) ? cons[0] : undefined;
   };
   const consumerOf = (value: string | undefined, op: string): GraphNode | undefined =>
     value ? (g.consumers.get(value) ?? []).find((c) => c.opType === op && !taken.has(c)) : undefined;
@@ -125,5 +126,5 @@ export function findUnits(g: QuantGraph, isActivation: (value: string) => boolea
         add('elementwise', [n]);
     }
   }
-  return units.sort((x, y) => g.node(x.nodes[0]!)!.index - g.node(y.nodes[0]!)!.index);
+  return units.sort((x, y) => g.node(at(x.nodes, 0, 'x.nodes'))!.index - g.node(at(y.nodes, 0, 'y.nodes'))!.index);
 }

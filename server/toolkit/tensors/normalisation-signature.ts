@@ -23,10 +23,14 @@ export interface NormalisationParams {
   height: number;
 }
 
+/** An RGB channel or an NCHW plane: an index into the three-entry mean and std. */
+export type ChannelIndex = 0 | 1 | 2;
+const CHANNELS: readonly ChannelIndex[] = [0, 1, 2];
+
 export interface PlaneFit {
-  plane: number;
+  plane: ChannelIndex;
   /** Whose mean/std puts this plane on the pixel lattice. */
-  channel: number;
+  channel: ChannelIndex;
   /** How many times that normalisation was applied. */
   times: 1 | 2;
   /** Mean distance from the nearest whole pixel value, in pixel units (0 = exact; noise is ~0.25). */
@@ -55,8 +59,8 @@ function residual(values: Float32Array, start: number, count: number, mean: numb
   let outside = 0;
   const seen = new Set<number>();
   for (let i = start; i < start + count; i += step) {
-    let x = values[i]!;
-    if (!Number.isFinite(x)) continue;
+    let x = values[i];
+    if (x === undefined || !Number.isFinite(x)) continue;
     x = x * std + mean;
     if (times === 2) x = x * std + mean;
     const px = x / rescale;
@@ -74,17 +78,18 @@ function residual(values: Float32Array, start: number, count: number, mean: numb
 function latticeFits(nchw: Float32Array, p: NormalisationParams): PlaneFit[] | null {
   const plane = p.width * p.height;
   const fits: PlaneFit[] = [];
-  for (let k = 0; k < 3; k++) {
+  for (const k of CHANNELS) {
     const found: PlaneFit[] = [];
-    for (let c = 0; c < 3; c++) {
+    for (const c of CHANNELS) {
       for (const times of [1, 2] as const) {
         const r = residual(nchw, k * plane, plane, p.mean[c], p.std[c], times, p.rescale);
         // A few distinct levels fit many lattices by chance: demand an image-like spread.
         if (r.residual < ON_LATTICE && r.distinct >= 8) found.push({ plane: k, channel: c, times, residual: r.residual });
       }
     }
-    if (found.length !== 1) return null;
-    fits.push(found[0]!);
+    const [only, ...others] = found;
+    if (only === undefined || others.length > 0) return null;
+    fits.push(only);
   }
   return fits;
 }
@@ -97,7 +102,8 @@ function channelRange(nchw: Float32Array, c: number, plane: number, map: (v: num
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (let i = c * plane; i < (c + 1) * plane; i++) {
-    const v = nchw[i]!;
+    const v = nchw[i];
+    if (v === undefined) break; // past the end of a short tensor: nothing more to range over
     if (!Number.isFinite(v)) continue;
     const u = map(v);
     if (u < min) min = u;
@@ -113,7 +119,7 @@ function rangeSignature(nchw: Float32Array, p: NormalisationParams): Normalisati
   let farOutside = false;
   let spread = false;
   const parts: string[] = [];
-  for (let c = 0; c < 3; c++) {
+  for (const c of CHANNELS) {
     const m = p.mean[c];
     const s = p.std[c];
     const lo = (0 - m) / s;
@@ -142,8 +148,9 @@ function rangeSignature(nchw: Float32Array, p: NormalisationParams): Normalisati
 export function normalisationSignature(nchw: Float32Array, p: NormalisationParams): NormalisationSignature | null {
   if (nchw.length !== 3 * p.width * p.height) return null;
   const fits = latticeFits(nchw, p);
-  if (fits) {
-    const times = fits[0]!.times;
+  const [fit0] = fits ?? [];
+  if (fits && fit0) {
+    const times = fit0.times;
     const sameTimes = fits.every((f) => f.times === times);
     const identity = fits.every((f) => f.channel === f.plane);
     const reversed = fits.every((f) => f.channel === 2 - f.plane);

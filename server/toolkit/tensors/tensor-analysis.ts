@@ -10,6 +10,7 @@ import { decodeToFloat32, DTYPE_BYTES, type FileDType, type TensorFile } from '.
 import { classifyDomain, DOMAIN_TEXT, guessLayout, tensorStats, transposeLayout, type LayoutGuess, type TensorStats, type ValueDomain } from './tensor-stats.ts';
 import { normalisationSignature, type NormalisationSignature } from './normalisation-signature.ts';
 import { NORMALISED_TWICE_FIX } from '../diagnosis/preprocess-diagnosis.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface FileInterpretation {
   dtype: FileDType;
@@ -72,7 +73,7 @@ export function readBytesAs(payload: Uint8Array, dtype: FileDType, count: number
   let sq = 0;
   let m = 0;
   for (let i = 0; i < n; i++) {
-    const x = v[i]!;
+    const x = at(v, i, 'v');
     if (!Number.isFinite(x)) {
       nonFinite++;
       continue;
@@ -91,7 +92,7 @@ export function readBytesAs(payload: Uint8Array, dtype: FileDType, count: number
     let s = 0;
     let k = 0;
     for (let i = 0; i + stride < n; i++) {
-      const d = Math.abs(v[i + stride]! - v[i]!);
+      const d = Math.abs(at(v, i + stride, 'v') - at(v, i, 'v'));
       if (Number.isFinite(d)) {
         s += d;
         k++;
@@ -374,14 +375,14 @@ function analyseNv12(payload: Uint8Array, exp: InputExpectation, findings: Findi
   let yMin = 255;
   let yMax = 0;
   for (let i = 0; i < ySize; i++) {
-    const v = payload[i]!;
+    const v = at(payload, i, 'payload');
     if (v < yMin) yMin = v;
     if (v > yMax) yMax = v;
   }
   let cMin = 255;
   let cMax = 0;
   for (let i = ySize; i < payload.length; i++) {
-    const v = payload[i]!;
+    const v = at(payload, i, 'payload');
     if (v < cMin) cMin = v;
     if (v > cMax) cMax = v;
   }

@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { UsageError } from '../../cli/args.ts';
+import { at } from '../../util/checked-access.ts';
 
 export type FileDType = 'float64' | 'float32' | 'float16' | 'int64' | 'int32' | 'uint32' | 'int16' | 'uint16' | 'int8' | 'uint8';
 
@@ -64,9 +65,9 @@ export function parseNpyHeader(buf: Buffer, label = 'npy'): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
   if (!descr || !fortran || !shapeMatch) throw new Error(`${label}: .npy header is not a plain dict with descr/fortran_order/shape: ${JSON.stringify(text.trim())}`);
-  const dtype = NPY_DESCR[descr[2]!];
+  const dtype = NPY_DESCR[at(descr, 2, 'descr')];
   if (!dtype) throw new Error(`${label}: .npy dtype ${descr[1]}${descr[2]} is not a numeric type segstream reads`);
-  const shape = shapeMatch[1]!
+  const shape = at(shapeMatch, 1, 'shapeMatch')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)

@@ -5,6 +5,7 @@
  * looks smoother is the layout it was written in.
  */
 import type { TensorLayout } from '../../model/model-info.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface ChannelStats {
   mean: number;
@@ -48,7 +49,7 @@ function accumulate(values: ArrayLike<number>, start: number, step: number, coun
   let max = Number.NEGATIVE_INFINITY;
   let n = 0;
   for (let k = 0, i = start; k < count; k++, i += step) {
-    const v = values[i]!;
+    const v = at(values, i, 'values');
     if (!Number.isFinite(v)) continue;
     sum += v;
     sq += v * v;
@@ -65,7 +66,7 @@ export function tensorStats(data: Float32Array, image?: { channels: number; heig
   let inf = 0;
   let integral = true;
   for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
+    const v = at(data, i, 'data');
     if (Number.isNaN(v)) nan++;
     else if (!Number.isFinite(v)) inf++;
     else if (integral && v !== Math.round(v)) integral = false;
@@ -119,14 +120,14 @@ function roughness(data: Float32Array, channels: number, height: number, width: 
     for (let by = 0; by < bh; by++) {
       for (let bx = 0; bx < bw; bx++) {
         let s = 0;
-        for (let yy = 0; yy < block; yy++) for (let xx = 0; xx < block; xx++) s += data[idx(c, by * block + yy, bx * block + xx)]!;
+        for (let yy = 0; yy < block; yy++) for (let xx = 0; xx < block; xx++) s += at(data, idx(c, by * block + yy, bx * block + xx), 'data');
         means[by * bw + bx] = s / (block * block);
       }
     }
     for (let by = 0; by + 1 < bh; by++) {
       for (let bx = 0; bx + 1 < bw; bx++) {
-        const v = means[by * bw + bx]!;
-        const d = Math.abs(means[by * bw + bx + 1]! - v) + Math.abs(means[(by + 1) * bw + bx]! - v);
+        const v = at(means, by * bw + bx, 'means');
+        const d = Math.abs(at(means, by * bw + bx + 1, 'means') - v) + Math.abs(at(means, (by + 1) * bw + bx, 'means') - v);
         if (Number.isFinite(d)) {
           sum += d;
           n += 2;
@@ -161,9 +162,9 @@ export function transposeLayout(data: Float32Array, channels: number, height: nu
   const out = new Float32Array(data.length);
   const plane = height * width;
   if (from === 'NHWC') {
-    for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[c * plane + p] = data[p * channels + c]!;
+    for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[c * plane + p] = at(data, p * channels + c, 'data');
   } else {
-    for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = data[c * plane + p]!;
+    for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = at(data, c * plane + p, 'data');
   }
   return out;
 }

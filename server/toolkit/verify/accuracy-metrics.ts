@@ -3,6 +3,7 @@
  * class-map pixel agreement and per-class IoU (deployed vs reference), preprocessing |diff|. Accumulators
  * pool the same quantities over many images so overall numbers are exact, not averages of averages.
  */
+import { addAt, at } from '../../util/checked-access.ts';
 
 export interface LogitStats {
   cosine: number;
@@ -27,8 +28,8 @@ export class LogitAccumulator {
     let sumAbs = 0;
     let maxAbs = 0;
     for (let i = 0; i < reference.length; i++) {
-      const a = reference[i]!;
-      const b = deployed[i]!;
+      const a = at(reference, i, 'reference');
+      const b = at(deployed, i, 'deployed');
       dot += a * b;
       na += a * a;
       nb += b * b;
@@ -95,20 +96,20 @@ export class ClassMapAccumulator {
     const dc = new Float64Array(C);
     let agree = 0;
     for (let i = 0; i < reference.length; i++) {
-      const r = reference[i]!;
-      const d = deployed[i]!;
+      const r = at(reference, i, 'reference');
+      const d = at(deployed, i, 'deployed');
       if (r >= C || d >= C) throw new Error(`class maps: class id ${Math.max(r, d)} at pixel ${i} is outside 0..${C - 1}`);
-      rc[r]!++;
-      dc[d]!++;
+      addAt(rc, r, 1, 'reference class counts');
+      addAt(dc, d, 1, 'deployed class counts');
       if (r === d) {
         agree++;
-        inter[r]!++;
+        addAt(inter, r, 1, 'intersections');
       }
     }
     for (let c = 0; c < C; c++) {
-      this.inter[c]! += inter[c]!;
-      this.refCount[c]! += rc[c]!;
-      this.depCount[c]! += dc[c]!;
+      addAt(this.inter, c, at(inter, c, 'inter'), 'intersections');
+      addAt(this.refCount, c, at(rc, c, 'rc'), 'reference class counts');
+      addAt(this.depCount, c, at(dc, c, 'dc'), 'deployed class counts');
     }
     this.agree += agree;
     this.pixels += reference.length;
@@ -124,11 +125,11 @@ function summarise(inter: Float64Array, rc: Float64Array, dc: Float64Array, agre
   const perClass: ClassIoU[] = [];
   let sum = 0;
   for (let c = 0; c < inter.length; c++) {
-    const union = rc[c]! + dc[c]! - inter[c]!;
+    const union = at(rc, c, 'rc') + at(dc, c, 'dc') - at(inter, c, 'inter');
     if (union === 0) continue;
-    const iou = inter[c]! / union;
+    const iou = at(inter, c, 'inter') / union;
     sum += iou;
-    perClass.push({ classId: c, iou, referencePixels: rc[c]!, deployedPixels: dc[c]!, intersection: inter[c]!, union });
+    perClass.push({ classId: c, iou, referencePixels: at(rc, c, 'rc'), deployedPixels: at(dc, c, 'dc'), intersection: at(inter, c, 'inter'), union });
   }
   return { agreement: pixels > 0 ? agree / pixels : Number.NaN, pixels, meanIoU: perClass.length > 0 ? sum / perClass.length : Number.NaN, perClass };
 }
@@ -175,8 +176,8 @@ export function logitDiffMap(reference: Float32Array, deployed: Float32Array, cl
   const out = new Float32Array(plane);
   for (let c = 0; c < classes; c++) {
     const base = c * plane;
-    for (let i = 0; i < plane; i++) out[i]! += Math.abs(reference[base + i]! - deployed[base + i]!);
+    for (let i = 0; i < plane; i++) addAt(out, i, Math.abs(at(reference, base + i, 'reference') - at(deployed, base + i, 'deployed')), 'error map');
   }
-  for (let i = 0; i < plane; i++) out[i]! /= classes;
+  for (let i = 0; i < plane; i++) out[i] = at(out, i, 'error map') / classes;
   return out;
 }

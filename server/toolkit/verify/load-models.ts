@@ -19,6 +19,7 @@ import { UsageError } from '../../cli/args.ts';
 import { finding, type Finding } from '../report/findings.ts';
 import { quantizeWeightsPerChannel } from './quantize-weights.ts';
 import { VerifyInputError, type ResolvedVerifyOptions } from './request.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface VerifySide {
   info: ModelInfo;
@@ -71,7 +72,7 @@ function classCountFinding(err: ModelLoadError, what: string): VerifyInputError 
 /** A model's description; a file or config problem becomes a usage error that says which model. */
 async function describeModel(ref: ModelRef, what: string): Promise<ModelInfo> {
   try {
-    return await loadModelInfo(ref.files[0]!, { ...(ref.configPath ? { configPath: ref.configPath } : {}), ...(ref.preprocessorPath ? { preprocessorPath: ref.preprocessorPath } : {}) });
+    return await loadModelInfo(at(ref.files, 0, 'ref.files'), { ...(ref.configPath ? { configPath: ref.configPath } : {}), ...(ref.preprocessorPath ? { preprocessorPath: ref.preprocessorPath } : {}) });
   } catch (err) {
     if (err instanceof ModelLoadError) throw classCountFinding(err, what) ?? new UsageError(`${what}: ${err.message}`);
     throw err;
@@ -109,7 +110,7 @@ function checkComparable(ref: ModelInfo, dep: ModelInfo, depPath: string, o: Res
   }
   const pr = ref.preprocess;
   const pd = dep.preprocess;
-  if (dep !== ref && (pr.mean.some((m, i) => Math.abs(m - pd.mean[i]!) > 1e-6) || pr.std.some((s, i) => Math.abs(s - pd.std[i]!) > 1e-6))) {
+  if (dep !== ref && (pr.mean.some((m, i) => Math.abs(m - at(pd.mean, i, 'pd.mean')) > 1e-6) || pr.std.some((s, i) => Math.abs(s - at(pd.std, i, 'pd.std')) > 1e-6))) {
     findings.push(finding('preprocess-config-differs', 'warning', `the deployed model's preprocessor config (mean ${pd.mean.join(' ')}, std ${pd.std.join(' ')}) differs from the reference's (mean ${pr.mean.join(' ')}, std ${pr.std.join(' ')}); the deployed path uses its own`, { subject: depPath }));
   }
 }

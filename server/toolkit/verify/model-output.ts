@@ -6,6 +6,7 @@
 import type { ModelInfo, Tensor } from '../../model/model-info.ts';
 import type { ClassMap } from '../../stages/frame-context.ts';
 import { argmax, float16ToFloat32, resizeClassMap } from '../../kernels/index.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface LogitsNchw {
   data: Float32Array;
@@ -19,9 +20,9 @@ export function logitsNchw(t: Tensor, m: ModelInfo): LogitsNchw | null {
   if (m.output.kind !== 'logits') return null;
   const shape = t.shape;
   const layout = m.output.layout;
-  const classes = layout === 'NCHW' ? shape[1]! : shape[3]!;
-  const height = layout === 'NCHW' ? shape[2]! : shape[1]!;
-  const width = layout === 'NCHW' ? shape[3]! : shape[2]!;
+  const classes = layout === 'NCHW' ? at(shape, 1, 'shape') : at(shape, 3, 'shape');
+  const height = layout === 'NCHW' ? at(shape, 2, 'shape') : at(shape, 1, 'shape');
+  const width = layout === 'NCHW' ? at(shape, 3, 'shape') : at(shape, 2, 'shape');
   let values: Float32Array;
   if (t.data instanceof Float32Array) values = t.data;
   else if (t.dtype === 'float16' && t.data instanceof Uint16Array) values = float16ToFloat32(t.data);
@@ -32,8 +33,8 @@ export function logitsNchw(t: Tensor, m: ModelInfo): LogitsNchw | null {
     const plane = height * width;
     for (let i = 0; i < values.length; i++) {
       const c = q.scales.length === 1 ? 0 : layout === 'NCHW' ? Math.floor(i / plane) % axisLen : i % axisLen;
-      const zp = q.zeroPoints ? q.zeroPoints[q.zeroPoints.length === 1 ? 0 : c]! : 0;
-      values[i] = (Number(t.data[i]!) - zp) * q.scales[c]!;
+      const zp = q.zeroPoints ? at(q.zeroPoints, q.zeroPoints.length === 1 ? 0 : c, 'q.zeroPoints') : 0;
+      values[i] = (Number(at<number | bigint>(t.data, i, 't.data')) - zp) * at(q.scales, c, 'q.scales');
     }
   } else {
     throw new Error(`${m.path}: output ${m.output.name} is ${t.dtype} without quantisation scales; cannot compare logits`);
@@ -41,7 +42,7 @@ export function logitsNchw(t: Tensor, m: ModelInfo): LogitsNchw | null {
   if (layout === 'NHWC') {
     const out = new Float32Array(values.length);
     const plane = height * width;
-    for (let p = 0; p < plane; p++) for (let c = 0; c < classes; c++) out[c * plane + p] = values[p * classes + c]!;
+    for (let p = 0; p < plane; p++) for (let c = 0; c < classes; c++) out[c * plane + p] = at(values, p * classes + c, 'values');
     values = out;
   }
   return { data: values, classes, height, width };
@@ -52,11 +53,11 @@ export function classMapOf(t: Tensor, m: ModelInfo, logits: LogitsNchw | null, o
     return argmax(logits.data, { layout: 'NCHW', classes: logits.classes, height: logits.height, width: logits.width, mode, outWidth: outW, outHeight: outH }).classMap;
   }
   // Argmax inside the model: [1,1,h,w] / [1,h,w,1] / [1,h,w] integer ids.
-  const h = m.output.height || t.shape[t.shape.length - 2]!;
-  const w = m.output.width || t.shape[t.shape.length - 1]!;
+  const h = m.output.height || at(t.shape, t.shape.length - 2, 't.shape');
+  const w = m.output.width || at(t.shape, t.shape.length - 1, 't.shape');
   const n = t.data.length;
   const data = m.output.classes > 255 ? new Uint16Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) data[i] = Number(t.data[i]!);
+  for (let i = 0; i < n; i++) data[i] = Number(at<number | bigint>(t.data, i, 't.data'));
   const map: ClassMap = { data, width: w, height: h };
   return resizeClassMap(map, outW, outH);
 }

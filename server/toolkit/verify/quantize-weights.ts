@@ -18,6 +18,7 @@ import { attr, encodeNode, encodeTensor } from '../../model/onnx/builder.ts';
 import { editGraph, patchPayloads, type PayloadPatch } from '../../model/onnx/rewrite.ts';
 import { quantizePerChannel } from '../quantize/qparams.ts';
 import { absDiffSumMax } from './accuracy-metrics.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface WeightQuantOptions {
   mode?: 'qdq' | 'fake';
@@ -56,7 +57,7 @@ function floatValues(model: Uint8Array, t: OnnxInitializerSummary): Float32Array
 function littleEndianFloats(values: Float32Array): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, at(values, i, 'values'), true);
   return out;
 }
 
@@ -76,7 +77,7 @@ export function quantisePerChannel(w: Float32Array, shape: readonly number[], ax
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const q = Int8Array.from(rounded);
   const dq = new Float32Array(w.length);
-  for (let i = 0; i < w.length; i++) dq[i] = rounded[i]! * scales[Math.floor(i / inner) % channels]!;
+  for (let i = 0; i < w.length; i++) dq[i] = at(rounded, i, 'rounded') * at(scales, Math.floor(i / inner) % channels, 'scales');
   return { q, scales, dq, channels };
 }
 

@@ -16,6 +16,7 @@ import type { ImageComparison, OverallResult, VerifyImageResult } from './compar
 import { describeInput, describeOutput, type VerifyModels } from './load-models.ts';
 import type { ResolvedVerifyOptions, VerifyThresholds } from './request.ts';
 import type { PreparedImage } from './prepare-images.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface VerifyReport {
   tool: 'segstream verify';
@@ -87,7 +88,7 @@ export class VerifyReportWriter {
         height: img.height,
         failed: c.result.failures.length > 0,
         metrics: rows,
-        classes: worstClasses.map((k) => ({ name: k.name, color: [palette[k.classId * 3]!, palette[k.classId * 3 + 1]!, palette[k.classId * 3 + 2]!], iou: k.iou, referencePixels: k.referencePixels, deployedPixels: k.deployedPixels })),
+        classes: worstClasses.map((k) => ({ name: k.name, color: [at(palette, k.classId * 3, 'palette'), at(palette, k.classId * 3 + 1, 'palette'), at(palette, k.classId * 3 + 2, 'palette')], iou: k.iou, referencePixels: k.referencePixels, deployedPixels: k.deployedPixels })),
         findings: c.result.findings,
         images: { reference: await pngDataUri(refOverlay, pw, ph), deployed: await pngDataUri(depOverlay, pw, ph) },
       },
@@ -147,9 +148,9 @@ export class VerifyReportWriter {
           const i = y * pw + x;
           let rgb: [number, number, number];
           if (mismatch[i]) rgb = [0, 230, 255];
-          else if (cells) rgb = heatColour(cells[Math.min(gh - 1, Math.floor((y * gh) / ph)) * gw + Math.min(gw - 1, Math.floor((x * gw) / pw))]! / scale);
+          else if (cells) rgb = heatColour(at(cells, Math.min(gh - 1, Math.floor((y * gh) / ph)) * gw + Math.min(gw - 1, Math.floor((x * gw) / pw)), 'cells') / scale);
           else {
-            const g = Math.round((preview[i * 3]! + preview[i * 3 + 1]! + preview[i * 3 + 2]!) / 6);
+            const g = Math.round((at(preview, i * 3, 'preview') + at(preview, i * 3 + 1, 'preview') + at(preview, i * 3 + 2, 'preview')) / 6);
             rgb = [g, g, g];
           }
           heat.set(rgb, i * 3);
@@ -158,7 +159,7 @@ export class VerifyReportWriter {
       cards.push({ ...p.card, images: { ...p.card.images, diff: await pngDataUri(heat, pw, ph) } });
     }
     const order = images.map((im, i) => ({ i, key: im.classMap.agreement })).sort((a, b) => a.key - b.key);
-    const sorted = order.map((x) => cards[x.i]!);
+    const sorted = order.map((x) => at(cards, x.i, 'cards'));
     const rows: HtmlMetricRow[] = [];
     const t = report.thresholds;
     if (overall.logits) {

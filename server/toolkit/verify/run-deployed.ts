@@ -18,6 +18,7 @@ import { readTensorFile } from '../tensors/tensor-file.ts';
 import type { VerifySide } from './load-models.ts';
 import type { ResolvedVerifyOptions } from './request.ts';
 import { preprocessParams, type PreparedImage, type VerifyImages } from './prepare-images.ts';
+import { at } from '../../util/checked-access.ts';
 
 export interface DeployedInput {
   /** What the deployed model is fed (a tensor, or an NV12 frame for a BPU nv12 model). */
@@ -53,7 +54,7 @@ function toModelTensor(info: ModelInfo, values: Float32Array, layout: 'NCHW' | '
   if (info.input.dtype === 'float32' || info.input.dtype === 'float16' || info.input.quantization) return { dtype: 'float32', shape, data: values };
   if (info.input.dtype === 'uint8') {
     const u = new Uint8Array(values.length);
-    for (let i = 0; i < values.length; i++) u[i] = Math.max(0, Math.min(255, Math.round(values[i]!)));
+    for (let i = 0; i < values.length; i++) u[i] = Math.max(0, Math.min(255, Math.round(at(values, i, 'values'))));
     return { dtype: 'uint8', shape, data: u };
   }
   throw new Error(`${info.path}: input ${info.input.name} is ${info.input.dtype}; verify feeds float32 or uint8 inputs`);

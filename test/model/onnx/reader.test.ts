@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../../server/model/errors.ts';
 import { buildGraphView } from '../../../server/model/onnx/graph.ts';
 import { readOnnxModel, readOnnxModelFile, type OnnxModel } from '../../../server/model/onnx/reader.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const HF_MODEL = fileURLToPath(new URL('../../fixtures/models/segformer-b0-ade-random/model.onnx', import.meta.url));
 const { onnx } = onnxProto;
@@ -33,7 +34,7 @@ describe('readOnnxModel on the Hugging Face export', () => {
     expect(model.summary.nodes).toHaveLength(g.node!.length);
     expect(model.summary.nodes.length).toBeGreaterThan(500);
     for (const [i, n] of g.node!.entries()) {
-      const mine = model.summary.nodes[i]!;
+      const mine = at(model.summary.nodes, i, 'model.summary.nodes');
       expect(mine.opType).toBe(n.opType);
       expect(mine.name).toBe(n.name);
       expect(mine.inputs).toEqual(n.input);
@@ -47,7 +48,7 @@ describe('readOnnxModel on the Hugging Face export', () => {
     expect(model.summary.initializers).toHaveLength(g.initializer!.length);
     let located = 0;
     for (const [i, t] of g.initializer!.entries()) {
-      const mine = model.summary.initializers[i]!;
+      const mine = at(model.summary.initializers, i, 'model.summary.initializers');
       expect(mine.name).toBe(t.name);
       expect(mine.dims).toEqual(t.dims!.map(Number));
       expect(mine.dataType).toBe(t.dataType);

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildDemoModel } from '../../../server/model/demo/demo-model.ts';
-import { readOnnxSummary } from '../../../server/model/onnx/reader.ts';
+import { attr, OnnxGraphBuilder } from '../../../server/model/onnx/builder.ts';
+import { OnnxElemType, readOnnxSummary } from '../../../server/model/onnx/reader.ts';
 import { propagateShapes } from '../../../server/model/onnx/shapes.ts';
 import { hiddenClassMapModel } from '../hidden-graphs.ts';
 
@@ -42,5 +43,33 @@ describe('propagateShapes', () => {
     expect(p.unknownOps).toEqual(['Einsum']);
     expect(p.values.get('/head/Conv_output_0')!.dims).toEqual([1, 3, 8, 8]);
     expect(p.values.get('labels')!.dims).toBeNull();
+  });
+});
+
+describe('propagateShapes on malformed attributes', () => {
+  /** x [1,2,8,8] -> Conv with 3x3 weights and the given strides/pads, as a file could hold them. */
+  function convModel(strides: number[], pads: number[]): Uint8Array {
+    const b = new OnnxGraphBuilder({ opset: 17 });
+    const x = b.input('x', OnnxElemType.FLOAT, [1, 2, 8, 8]);
+    const w = b.initializer('w', { type: 'float32', dims: [4, 2, 3, 3], data: new Float32Array(72) });
+    b.node('Conv', [x, w], { kernel_shape: attr.ints([3, 3]), strides: attr.ints(strides), pads: attr.ints(pads) }, { outputs: ['y'] });
+    b.output('y', OnnxElemType.FLOAT, ['n', 'c', 'h', 'w']);
+    return b.toBytes();
+  }
+
+  it('a well-formed Conv resolves to what ONNX Runtime returns', async () => {
+    const bytes = convModel([2, 2], [1, 1, 1, 1]);
+    const p = propagateShapes(readOnnxSummary(bytes, 'conv'), bytes, { x: [1, 2, 8, 8] });
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(128), [1, 2, 8, 8]) });
+    expect(p.values.get('y')?.dims).toEqual(out.y?.dims);
+    await session.release();
+  });
+
+  it('strides and pads shorter than the rank leave those axes unknown, never NaN; ONNX Runtime refuses the file', async () => {
+    const bytes = convModel([2], [1, 1]);
+    const p = propagateShapes(readOnnxSummary(bytes, 'conv'), bytes, { x: [1, 2, 8, 8] });
+    expect(p.values.get('y')?.dims).toEqual([1, 4, null, null]);
+    await expect(ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 })).rejects.toThrow();
   });
 });

@@ -5,6 +5,7 @@ import { buildLaunch } from '../../../pipelines/index.ts';
 import type { FrameContext } from '../../../server/stages/frame-context.ts';
 import { GstSource, nv12Layout } from '../../../server/stages/source/gst-source.ts';
 import { makeClip, tempDir } from '../../helpers/media.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 function collect(source: GstSource, n: number, timeoutMs = 20_000): Promise<FrameContext[]> {
   return new Promise((resolve, reject) => {
@@ -41,7 +42,7 @@ describe('GstSource (real GStreamer)', () => {
     // GStreamer's default colorimetry for SD NV12 with none in the caps.
     expect(source.colorModel).toEqual({ matrix: 'bt601', range: 'limited', origin: 'default' });
     // The pattern moves: consecutive frames differ.
-    expect(Buffer.compare(Buffer.from(frames[0]!.image.data), Buffer.from(frames[4]!.image.data))).not.toBe(0);
+    expect(Buffer.compare(Buffer.from(at(frames, 0, 'frames').image.data), Buffer.from(at(frames, 4, 'frames').image.data))).not.toBe(0);
   });
 
   it('handles widths GStreamer pads to 4-byte rows', async () => {

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { ClientHub, type ClientHubOptions } from '../../../server/stages/stream/client-hub.ts';
 import { decodeFrameMessage, encodeFrameMessage, type ControlAction } from '../../../server/protocol/index.ts';
 import type { OutgoingFrame } from '../../../server/stages/stream/frame-message.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const TOKEN = 'a-very-secret-control-token';
 const cleanups: (() => void)[] = [];
@@ -90,7 +91,7 @@ describe('ClientHub', () => {
     expect(c.texts[1]).toMatchObject({ type: 'status', state: 'live' });
     hub.broadcast(payload(1));
     await until(() => c.frames.length === 1, 'a frame');
-    expect(decodeFrameMessage(new Uint8Array(c.frames[0]!)).header).toMatchObject({ id: 1 });
+    expect(decodeFrameMessage(new Uint8Array(at(c.frames, 0, 'c.frames'))).header).toMatchObject({ id: 1 });
     // Per-viewer drops travel in the viewer's stats, not in the shared frame message.
     await until(() => c.texts.some((t) => t.type === 'stats'), 'stats', 4000);
     expect(c.texts.find((t) => t.type === 'stats')).toMatchObject({ slowLink: 0 });
@@ -185,8 +186,8 @@ describe('ClientHub', () => {
     const frame = payload(3, 300);
     hub.broadcast(frame);
     await until(() => a.frames.length === 1 && b.frames.length === 1, 'the frame at both viewers');
-    expect(Buffer.compare(a.frames[0]!, b.frames[0]!)).toBe(0);
-    expect(Buffer.compare(a.frames[0]!, Buffer.from(frame.message))).toBe(0);
+    expect(Buffer.compare(at(a.frames, 0, 'a.frames'), at(b.frames, 0, 'b.frames'))).toBe(0);
+    expect(Buffer.compare(at(a.frames, 0, 'a.frames'), Buffer.from(frame.message))).toBe(0);
   });
 
   it('gives a client that does not read fewer frames, never a growing buffer, then disconnects it', async () => {

@@ -14,6 +14,7 @@ import { inspectFiles } from '../../../server/toolkit/commands/inspect.ts';
 import { checkMapperConfigFile, generateMapperConfig } from '../../../server/toolkit/commands/mapper-config.ts';
 import { makeClip } from '../../helpers/media.ts';
 import { capture, demoModel, syntheticRgb, tempDir, writeImageSet } from '../helpers.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -45,7 +46,7 @@ describe('calib', () => {
     expect(m).toMatchObject({ format: 'featuremap', dtype: 'float32', layout: 'NCHW', shape: [1, 3, 64, 64], fileFormat: 'raw' });
     expect(m.preprocessing.values).toBe('normalised');
     for (let i = 0; i < SIZES.length; i++) {
-      const [w, h] = SIZES[i]!;
+      const [w, h] = at(SIZES, i, 'SIZES');
       const entry = m.files.find((f) => f.file === `img-${i}.bin`)!;
       const bytes = await fs.readFile(path.join(out, entry.file));
       expect(entry.sha256).toBe(sha(bytes));

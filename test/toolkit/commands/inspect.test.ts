@@ -11,6 +11,7 @@ import { inspectFiles, main, type InspectResult } from '../../../server/toolkit/
 import { encodeNpy, rawBytes } from '../../../server/toolkit/tensors/tensor-file.ts';
 import { transposeLayout } from '../../../server/toolkit/tensors/tensor-stats.ts';
 import { capture, demoModel, syntheticRgb, tempDir, writePng } from '../helpers.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -20,7 +21,7 @@ let featuremap: Float32Array;
 let pixels: Float32Array;
 let imagePath: string;
 
-const codes = (r: InspectResult, i = 0) => r.files[i]!.findings.map((f) => f.code);
+const codes = (r: InspectResult, i = 0) => at(r.files, i, 'r.files').findings.map((f) => f.code);
 const byCode = (r: InspectResult, code: string) => r.files.flatMap((f) => f.findings).find((f) => f.code === code);
 
 async function write(name: string, data: Uint8Array): Promise<string> {
@@ -71,7 +72,7 @@ describe('size and dtype', () => {
     const f = byCode(r, 'truncated-file');
     expect(f?.message).toContain('this file is 3,000,000 bytes');
     expect(f?.message).toContain('145,728 bytes (4.6%) are missing');
-    expect(r.files[0]!.stats).toBeUndefined();
+    expect(at(r.files, 0, 'r.files').stats).toBeUndefined();
   });
 
   it('reports a truncated .npy against its own header', async () => {
@@ -97,11 +98,11 @@ describe('layout and values', () => {
     const f = byCode(r, 'layout-swap');
     expect(f?.message).toContain('the file is NHWC');
     expect(f?.fix).toContain('transpose(0, 3, 1, 2)');
-    expect(r.files[0]!.layoutGuess?.layout).toBe('NHWC');
+    expect(at(r.files, 0, 'r.files').layoutGuess?.layout).toBe('NHWC');
     // The correct layout is not flagged.
     const ok = await inspectFiles({ files: [await write('nchw.bin', rawBytes(featuremap))], model });
     expect(codes(ok)).not.toContain('layout-swap');
-    expect(ok.files[0]!.layoutGuess?.layout).toBe('NCHW');
+    expect(at(ok.files, 0, 'ok.files').layoutGuess?.layout).toBe('NCHW');
   });
 
   it('detects an NHWC .npy from its header shape', async () => {
@@ -121,7 +122,7 @@ describe('layout and values', () => {
     expect(codes(r, 0)).toContain('raw-pixels-where-normalised-expected');
     expect(codes(r, 1)).toContain('rescaled-not-normalised');
     expect(byCode(r, 'nan-or-inf')?.message).toBe('1 NaN and 1 infinite values out of 786,432');
-    expect(r.files[0]!.stats?.channels).toHaveLength(3);
+    expect(at(r.files, 0, 'r.files').stats?.channels).toHaveLength(3);
   });
 });
 
@@ -152,16 +153,16 @@ describe('with the source image', () => {
     const rgb = syntheticRgb(640, 480, 5);
     const swapped = new Uint8Array(rgb.length);
     for (let i = 0; i < rgb.length; i += 3) {
-      swapped[i] = rgb[i + 2]!;
-      swapped[i + 1] = rgb[i + 1]!;
-      swapped[i + 2] = rgb[i]!;
+      swapped[i] = at(rgb, i + 2, 'rgb');
+      swapped[i + 1] = at(rgb, i + 1, 'rgb');
+      swapped[i + 2] = at(rgb, i, 'rgb');
     }
     const bgr = await write('scene_bgr.bin', rawBytes(rgbToTensor(swapped, 640, 480, { width: 512, height: 512, mean: MEAN, std: STD })));
     const r = await inspectFiles({ files: [good, bgr], model, referenceDir: path.dirname(imagePath) });
-    expect(r.files[0]!.reference?.image).toBe(imagePath);
+    expect(at(r.files, 0, 'r.files').reference?.image).toBe(imagePath);
     expect(codes(r, 0)).toContain('preprocessing-matches');
     expect(codes(r, 1)).toContain('channel-order-bgr');
-    expect(r.files[1]!.findings.find((f) => f.code === 'channel-order-bgr')?.message).toContain('red and blue are swapped');
+    expect(at(r.files, 1, 'r.files').findings.find((f) => f.code === 'channel-order-bgr')?.message).toContain('red and blue are swapped');
   });
 });
 
@@ -171,7 +172,7 @@ describe('command line', () => {
     const bad = await capture(() => main([file, '--model', model, '--rt', 'rgb', '--json']));
     expect(bad.code).toBe(1);
     const json = JSON.parse(bad.stdout) as InspectResult;
-    expect(json.files[0]!.findings.map((f) => f.code)).toContain('float-read-as-int8');
+    expect(at(json.files, 0, 'json.files').findings.map((f) => f.code)).toContain('float-read-as-int8');
     const ok = await capture(() => main([file, '--model', model]));
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('read as: float32 NCHW [1,3,512,512]');
@@ -195,7 +196,7 @@ function reversePlanes(t: Float32Array): Float32Array {
 /** (x - mean)/std once more, per channel, in float32 as NumPy would. */
 function normaliseAgain(t: Float32Array): Float32Array {
   const plane = t.length / 3;
-  return t.map((v, i) => (v - MEAN[Math.floor(i / plane)]!) / STD[Math.floor(i / plane)]!);
+  return t.map((v, i) => (v - at(MEAN, Math.floor(i / plane), 'MEAN')) / at(STD, Math.floor(i / plane), 'STD'));
 }
 
 /** float32 -> IEEE half bits (round to nearest), for a genuine float16 file. */
@@ -204,8 +205,8 @@ function toHalf(values: Float32Array): Uint8Array {
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   for (let i = 0; i < values.length; i++) {
-    f[0] = values[i]!;
-    const x = u[0]!;
+    f[0] = at(values, i, 'values');
+    const x = at(u, 0, 'u');
     const sign = (x >>> 16) & 0x8000;
     const exp = ((x >>> 23) & 0xff) - 127 + 15;
     const mant = x & 0x7fffff;
@@ -223,11 +224,11 @@ describe('seeded: a BGR featuremap (channels swapped after normalising)', () => 
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('the channel planes are in reverse order (BGR)');
     expect(f?.message).toContain("plane 0 with channel 2's mean/std (0.406/0.225)");
-    expect(r.files[0]!.signature).toMatchObject({ kind: 'channels-reversed', evidence: 'pixel-lattice' });
+    expect(at(r.files, 0, 'r.files').signature).toMatchObject({ kind: 'channels-reversed', evidence: 'pixel-lattice' });
     expect(r.errors).toBeGreaterThan(0);
     // The correct tensor shows the plain normalisation and no channel finding.
     const ok = await inspectFiles({ files: [await write('straight.bin', rawBytes(featuremap))], model });
-    expect(ok.files[0]!.signature?.kind).toBe('normalised');
+    expect(at(ok.files, 0, 'ok.files').signature?.kind).toBe('normalised');
     expect(codes(ok)).not.toContain('channel-order-bgr');
   });
 
@@ -237,7 +238,7 @@ describe('seeded: a BGR featuremap (channels swapped after normalising)', () => 
     expect(codes(r)).not.toContain('preprocessing-unexplained');
     expect(codes(r).filter((c) => c === 'channel-order-bgr')).toHaveLength(1);
     expect(byCode(r, 'channel-order-bgr')?.message).toContain('the tensor was normalised as RGB and then its channel planes were reversed');
-    expect(r.files[0]!.reference?.verdict).toBe('fault');
+    expect(at(r.files, 0, 'r.files').reference?.verdict).toBe('fault');
   });
 
   it('is named across formats: an NHWC .npy of the swapped tensor', async () => {
@@ -256,7 +257,7 @@ describe('seeded: mean/std applied twice', () => {
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('mean/std was applied twice');
     expect(f?.message).toContain('the pixel lattice proves it');
-    expect(r.files[0]!.domain).toBe('normalised-twice');
+    expect(at(r.files, 0, 'r.files').domain).toBe('normalised-twice');
     const cli = await capture(() => main([file, '--model', model]));
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain('[normalised-twice]');
@@ -271,11 +272,11 @@ describe('seeded: mean/std applied twice', () => {
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('its statistical signature');
     expect(f?.fix).toContain('--reference-image');
-    expect(r.files[0]!.signature?.evidence).toBe('value-range');
+    expect(at(r.files, 0, 'r.files').signature?.evidence).toBe('value-range');
     // A single normalisation of the same float data is not mistaken for it.
     const once = await inspectFiles({ files: [await write('once-float.bin', rawBytes(offLattice))], model });
     expect(codes(once)).not.toContain('normalised-twice');
-    expect(once.files[0]!.domain).toBe('normalised');
+    expect(at(once.files, 0, 'once.files').domain).toBe('normalised');
   });
 
   it('is confirmed by the source image', async () => {
@@ -283,7 +284,7 @@ describe('seeded: mean/std applied twice', () => {
     const r = await inspectFiles({ files: [file], model, referenceImage: imagePath });
     expect(codes(r).filter((c) => c === 'normalised-twice')).toHaveLength(1);
     expect(byCode(r, 'normalised-twice')?.message).toContain('these are (x - mean)/std values normalised again');
-    expect(r.files[0]!.reference?.verdict).toBe('fault');
+    expect(at(r.files, 0, 'r.files').reference?.verdict).toBe('fault');
   });
 });
 
@@ -296,8 +297,8 @@ describe('seeded: a truncated file', () => {
     expect(f?.message).toContain('read as float32 like the first 50.0% of an image tensor');
     expect(f?.message).toMatch(/would also fit float16 \[1,3,512,512\], but read as float16 these bytes are not image data \([\d,]+ NaN\/Inf/);
     expect(codes(r)).toEqual(['truncated-file']);
-    expect(r.files[0]!.stats).toBeUndefined();
-    expect(r.files[0]!.interpretation).toMatchObject({ dtype: 'float32', complete: false });
+    expect(at(r.files, 0, 'r.files').stats).toBeUndefined();
+    expect(at(r.files, 0, 'r.files').interpretation).toMatchObject({ dtype: 'float32', complete: false });
   });
 
   it('a quarter of a float32 file is truncated too, not a uint8 file', async () => {
@@ -312,7 +313,7 @@ describe('seeded: a truncated file', () => {
     const r = await inspectFiles({ files: [file], model });
     expect(codes(r)).not.toContain('truncated-file');
     expect(byCode(r, 'dtype-mismatch')?.message).toContain('float16 [1,3,512,512]');
-    expect(r.files[0]!.stats?.nan).toBe(0);
+    expect(at(r.files, 0, 'r.files').stats?.nan).toBe(0);
   });
 });
 

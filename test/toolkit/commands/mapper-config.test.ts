@@ -16,6 +16,7 @@ import { buildMapperYaml } from '../../../server/toolkit/hb-mapper/mapper-yaml.t
 import { readOnnxModelFile } from '../../../server/model/onnx/reader.ts';
 import { rawBytes } from '../../../server/toolkit/tensors/tensor-file.ts';
 import { capture, demoModel, syntheticRgb, tempDir } from '../helpers.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 let dir: string;
 let model: string;
@@ -260,7 +261,7 @@ describe('the node_info seam (a measured list in, node_info out)', () => {
   });
 
   it('refuses a list it cannot write, naming the entry', () => {
-    expect(() => nodeInfoFromChoices([measured[0]!, measured[0]!])).toThrow('choices[1].node: /a/Softmax is listed twice');
+    expect(() => nodeInfoFromChoices([at(measured, 0, 'measured'), at(measured, 0, 'measured')])).toThrow('choices[1].node: /a/Softmax is listed twice');
     expect(() => nodeInfoFromChoices([{ ...measured[0]!, precision: 'float' as 'int8' }])).toThrow('choices[0].precision: expected int8 | int16, got "float"');
     expect(() => nodeInfoFromChoices([{ ...measured[0]!, node: '' }])).toThrow('choices[0].node: expected a node name');
     expect(() => nodeInfoFromChoices(measured, new Set(['/a/Softmax']))).toThrow('choices[1].node: /b/MatMul is not a node of this model');

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbToTensor } from '../../../server/kernels/index.ts';
+import { at } from '../../../server/util/checked-access.ts';
 import { quantizeWeightsPerChannel } from '../../../server/toolkit/verify/quantize-weights.ts';
 import { main, runVerify, VerifyInputError, type VerifyReport } from '../../../server/toolkit/commands/verify.ts';
 import { rawBytes } from '../../../server/toolkit/tensors/tensor-file.ts';
@@ -50,25 +51,29 @@ async function directComputation() {
     const feeds = { pixel_values: new ort.Tensor('float32', x, [1, 3, 64, 64]) };
     const ya = (await a.run(feeds)).logits!.data as Float32Array;
     const yb = (await b.run(feeds)).logits!.data as Float32Array;
+    expect(yb.length).toBe(ya.length);
     let d = 0, sa = 0, sb = 0, s = 0, m = 0;
-    for (let i = 0; i < ya.length; i++) {
-      d += ya[i]! * yb[i]!;
-      sa += ya[i]! ** 2;
-      sb += yb[i]! ** 2;
-      s += Math.abs(ya[i]! - yb[i]!);
-      m = Math.max(m, Math.abs(ya[i]! - yb[i]!));
+    for (const [i, va] of ya.entries()) {
+      const vb = at(yb, i, 'deployed logits');
+      d += va * vb;
+      sa += va ** 2;
+      sb += vb ** 2;
+      s += Math.abs(va - vb);
+      m = Math.max(m, Math.abs(va - vb));
     }
     const ma = upsampleArgmaxReference(ya, 8, 16, 16, info.height, info.width);
     const mb = upsampleArgmaxReference(yb, 8, 16, 16, info.height, info.width);
+    const bump = (counts: Float64Array, c: number, what: string) => (counts[c] = at(counts, c, what) + 1);
     let same = 0;
-    for (let i = 0; i < ma.length; i++) {
-      if (ma[i] === mb[i]) {
+    for (const [i, ca] of ma.entries()) {
+      const cb = at(mb, i, 'deployed class map');
+      if (ca === cb) {
         same++;
-        inter[ma[i]!]++;
-        union[ma[i]!]++;
+        bump(inter, ca, 'intersections');
+        bump(union, ca, 'unions');
       } else {
-        union[ma[i]!]++;
-        union[mb[i]!]++;
+        bump(union, ca, 'unions');
+        bump(union, cb, 'unions');
       }
     }
     perImage.push({ name, cosine: d / Math.sqrt(sa * sb), mean: s / ya.length, max: m, agreement: same / ma.length });
@@ -76,8 +81,8 @@ async function directComputation() {
   }
   await a.release();
   await b.release();
-  const present = [...union.keys()].filter((c) => union[c]! > 0);
-  const meanIoU = present.reduce((acc, c) => acc + inter[c]! / union[c]!, 0) / present.length;
+  const present = [...union.keys()].filter((c) => at(union, c, 'union') > 0);
+  const meanIoU = present.reduce((acc, c) => acc + at(inter, c, 'inter') / at(union, c, 'union'), 0) / present.length;
   return { perImage, cosine: dot / Math.sqrt(na * nb), mean: sum / n, max, agreement: agree / pixels, meanIoU };
 }
 
@@ -93,7 +98,7 @@ describe('verify: int8-rounded weights', () => {
   it('reports the logits numbers a direct computation gives', () => {
     expect(report.images.map((i) => i.image)).toEqual(direct.perImage.map((i) => i.name));
     for (const [k, img] of report.images.entries()) {
-      const d = direct.perImage[k]!;
+      const d = at(direct.perImage, k, 'direct.perImage');
       expect(img.logits!.cosine).toBeCloseTo(d.cosine, 9);
       expect(img.logits!.meanAbsDiff).toBeCloseTo(d.mean, 9);
       expect(img.logits!.maxAbsDiff).toBeCloseTo(d.max, 9);
@@ -108,7 +113,7 @@ describe('verify: int8-rounded weights', () => {
   });
 
   it('reports the class-map agreement and IoU of an independent upsample + argmax', () => {
-    for (const [k, img] of report.images.entries()) expect(img.classMap.agreement).toBeCloseTo(direct.perImage[k]!.agreement, 6);
+    for (const [k, img] of report.images.entries()) expect(img.classMap.agreement).toBeCloseTo(at(direct.perImage, k, 'direct.perImage').agreement, 6);
     expect(report.overall.classMap.agreement).toBeCloseTo(direct.agreement, 6);
     expect(report.overall.classMap.meanIoU).toBeCloseTo(direct.meanIoU, 6);
     // Rounded weights move some boundary pixels: agreement is high but not perfect.
@@ -139,7 +144,7 @@ describe('verify: deployed input paths', () => {
     const wrong = await runVerify({ reference: model, deployedInput: 'nv12', sourceRange: 'limited', decodeRange: 'full', images, out: path.join(dir, 'n1'), noHtml: true, threads: 1, quiet: true });
     expect(wrong.findings.map((f) => f.code)).toContain('colour-range-limited-as-full');
     expect(wrong.passed).toBe(false);
-    expect(wrong.images[0]!.preprocess!.diagnosis?.code).toBe('colour-range-limited-as-full');
+    expect(at(wrong.images, 0, 'wrong.images').preprocess!.diagnosis?.code).toBe('colour-range-limited-as-full');
     const right = await runVerify({ reference: model, deployedInput: 'nv12', sourceRange: 'limited', images, out: path.join(dir, 'n2'), noHtml: true, threads: 1, quiet: true });
     expect(right.passed).toBe(true);
     expect(right.images.every((i) => i.preprocess!.diagnosis?.code === 'nv12-floor')).toBe(true);
@@ -152,7 +157,7 @@ describe('verify: deployed input paths', () => {
     for (const name of await fs.readdir(images)) {
       const { data, info } = await sharp(path.join(images, name)).raw().toBuffer({ resolveWithObject: true });
       const bgr = Buffer.from(data);
-      for (let i = 0; i < bgr.length; i += 3) [bgr[i], bgr[i + 2]] = [bgr[i + 2]!, bgr[i]!];
+      for (let i = 0; i < bgr.length; i += 3) [bgr[i], bgr[i + 2]] = [at(bgr, i + 2, 'bgr'), at(bgr, i, 'bgr')];
       const t = rgbToTensor(new Uint8Array(bgr), info.width, info.height, { width: 64, height: 64, mean: MEAN, std: STD });
       await fs.writeFile(path.join(tensors, `${path.parse(name).name}.bin`), rawBytes(t));
     }

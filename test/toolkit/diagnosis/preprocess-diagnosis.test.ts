@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { nv12ToTensor, rgbToNv12, rgbToTensor } from '../../../server/kernels/index.ts';
 import { diagnosePreprocessing, prepareDiagnosis, toNormalisedNchw, type DiagnosisReference, type PreprocessParams } from '../../../server/toolkit/diagnosis/preprocess-diagnosis.ts';
 import { syntheticRgb } from '../helpers.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const W = 480;
 const H = 360;
@@ -17,7 +18,7 @@ let prepared: DiagnosisReference;
 /** The test's own 2-tap bilinear (half-pixel centres, no antialiasing), as OpenCV's INTER_LINEAR does it. */
 function twoTapResize(src: Uint8Array, w: number, h: number, ow: number, oh: number): Uint8Array {
   const out = new Uint8Array(ow * oh * 3);
-  const at = (x: number, y: number, c: number) => src[(Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))) * 3 + c]!;
+  const px = (x: number, y: number, c: number) => at(src, (Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))) * 3 + c, 'src');
   for (let y = 0; y < oh; y++) {
     const fy = Math.max(0, ((y + 0.5) * h) / oh - 0.5);
     const y0 = Math.floor(fy);
@@ -25,8 +26,8 @@ function twoTapResize(src: Uint8Array, w: number, h: number, ow: number, oh: num
       const fx = Math.max(0, ((x + 0.5) * w) / ow - 0.5);
       const x0 = Math.floor(fx);
       for (let c = 0; c < 3; c++) {
-        const top = at(x0, y0, c) + (at(x0 + 1, y0, c) - at(x0, y0, c)) * (fx - x0);
-        const bottom = at(x0, y0 + 1, c) + (at(x0 + 1, y0 + 1, c) - at(x0, y0 + 1, c)) * (fx - x0);
+        const top = px(x0, y0, c) + (px(x0 + 1, y0, c) - px(x0, y0, c)) * (fx - x0);
+        const bottom = px(x0, y0 + 1, c) + (px(x0 + 1, y0 + 1, c) - px(x0, y0 + 1, c)) * (fx - x0);
         out[(y * ow + x) * 3 + c] = Math.round(top + (bottom - top) * (fy - y0));
       }
     }
@@ -53,7 +54,7 @@ describe('diagnosePreprocessing', () => {
 
   it('names BGR vs RGB', () => {
     const bgr = new Uint8Array(rgb.length);
-    for (let i = 0; i < rgb.length; i += 3) [bgr[i], bgr[i + 1], bgr[i + 2]] = [rgb[i + 2]!, rgb[i + 1]!, rgb[i]!];
+    for (let i = 0; i < rgb.length; i += 3) [bgr[i], bgr[i + 1], bgr[i + 2]] = [at(rgb, i + 2, 'rgb'), at(rgb, i + 1, 'rgb'), at(rgb, i, 'rgb')];
     const d = diagnosePreprocessing(rgbToTensor(bgr, W, H, P), prepared, 'bgr.bin');
     expect(d.finding.code).toBe('channel-order-bgr');
     expect(d.finding.severity).toBe('error');
@@ -76,7 +77,7 @@ describe('diagnosePreprocessing', () => {
   it('names mean/std applied twice', () => {
     const t = rgbToTensor(rgb, W, H, P);
     const plane = P.width * P.height;
-    const twice = t.map((v, i) => (v - P.mean[Math.floor(i / plane)]!) / P.std[Math.floor(i / plane)]!);
+    const twice = t.map((v, i) => (v - at(P.mean, Math.floor(i / plane), 'P.mean')) / at(P.std, Math.floor(i / plane), 'P.std'));
     const d = diagnosePreprocessing(twice, prepared);
     expect(d.finding.code).toBe('normalised-twice');
     expect(d.finding.severity).toBe('error');
@@ -120,7 +121,7 @@ describe('diagnosePreprocessing', () => {
 
   it('does not claim BGR on a grey image, where the swap changes nothing', () => {
     const grey = new Uint8Array(rgb.length);
-    for (let i = 0; i < rgb.length; i += 3) grey[i] = grey[i + 1] = grey[i + 2] = rgb[i + 1]!;
+    for (let i = 0; i < rgb.length; i += 3) grey[i] = grey[i + 1] = grey[i + 2] = at(rgb, i + 1, 'rgb');
     const prep = prepareDiagnosis(grey, W, H, P);
     const d = diagnosePreprocessing(rgbToTensor(grey, W, H, P), prep);
     expect(d.verdict).toBe('matches');
@@ -132,7 +133,7 @@ describe('diagnosePreprocessing', () => {
     const back = toNormalisedNchw(pixelsNhwc, 'NHWC', 'raw-0-255', P);
     const ref = rgbToTensor(rgb, W, H, P);
     let max = 0;
-    for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(ref[i]! - back[i]!));
+    for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(at(ref, i, 'ref') - at(back, i, 'back')));
     expect(max).toBeLessThan(1e-5);
   });
 });

@@ -11,6 +11,7 @@ import { loadModelInfo } from '../../../server/model/load.ts';
 import { feedsFromCalibDir, feedsFromImages } from '../../../server/toolkit/quantize/inputs.ts';
 import { writeCalibration } from '../../../server/toolkit/commands/calib.ts';
 import { demoModel, tempDir, writeImageSet } from '../helpers.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 let dir: string;
 let model: string;
@@ -33,7 +34,7 @@ function diff(a: Float32Array, b: Float32Array): { max: number; mean: number } {
   let m = 0;
   let sum = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
+    const d = Math.abs(at(a, i, 'a') - at(b, i, 'b'));
     m = Math.max(m, d);
     sum += d;
   }
@@ -52,8 +53,8 @@ describe('calibration inputs', () => {
       const feeds = await feedsFromCalibDir(out, info);
       expect(feeds).toHaveLength(3);
       for (let i = 0; i < 3; i++) {
-        expect(feeds[i]!.shape).toEqual([1, 3, 64, 64]);
-        const d = diff(feeds[i]!.data, ref[i]!.data);
+        expect(at(feeds, i, 'feeds').shape).toEqual([1, 3, 64, 64]);
+        const d = diff(at(feeds, i, 'feeds').data, at(ref, i, 'ref').data);
         expect(format === 'nv12' ? d.mean : d.max, `${format} ${i}`).toBeLessThanOrEqual(tolerance);
         if (format === 'nv12') expect(d.mean).toBeGreaterThan(0); // it is the camera path, not a copy
       }

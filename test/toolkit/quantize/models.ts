@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { OnnxGraphBuilder, attr } from '../../../server/model/onnx/builder.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const FLOAT = 1;
 const f32 = (dims: number[], values: number[]) => ({ type: 'float32' as const, dims, data: Float32Array.from(values) });
@@ -91,7 +92,7 @@ export async function writePatchImage(file: string, seed: number, width = 64, he
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const cell = Math.floor((y * cells) / height) * cells + Math.floor((x * cells) / width);
-      const c = colours[(cell * 7 + seed * 3 + (cell % 3)) % colours.length]!;
+      const c = at(colours, (cell * 7 + seed * 3 + (cell % 3)) % colours.length, 'colours');
       rgb.set(c, (y * width + x) * 3);
     }
   }

@@ -14,6 +14,7 @@ import { DataType, intValues, onnx, type ModelProto, type TensorProto } from '..
 import { QdqWriter, quantizeSummaryOf, type Precision } from '../../../server/toolkit/quantize/qdq-writer.ts';
 import { findUnits } from '../../../server/toolkit/quantize/units.ts';
 import { matmulModel, plantedLayerNormModel } from './models.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const X = [127, -3.4, 10.6, 0.5];
 
@@ -75,12 +76,12 @@ describe('QDQ MatMul, by hand', () => {
     const w1 = [0.5, -1.984375, 0.03125, 0.25].map((w) => Math.round(w / s1));
     expect(w0).toEqual([63, 31, -1, 0]);
     expect(w1).toEqual([16, -63, 1, 8]);
-    const expected = [xq.reduce((a, q, i) => a + q * w0[i]!, 0) * scale * s0, xq.reduce((a, q, i) => a + q * w1[i]!, 0) * scale * s1];
+    const expected = [xq.reduce((a, q, i) => a + q * at(w0, i, 'w0'), 0) * scale * s0, xq.reduce((a, q, i) => a + q * at(w1, i, 'w1'), 0) * scale * s1];
     const x = { x: new ort.Tensor('float32', Float32Array.from(X), [1, 4]) };
     for (const level of ['disabled', 'all'] as const) {
       const y = (await run(r.bytes, x, level)).y!.data as Float32Array;
-      expect(y[0], level).toBeCloseTo(expected[0]!, 1);
-      expect(y[1], level).toBeCloseTo(expected[1]!, 4);
+      expect(y[0], level).toBeCloseTo(at(expected, 0, 'expected'), 1);
+      expect(y[1], level).toBeCloseTo(at(expected, 1, 'expected'), 4);
     }
     const q = decode(r.bytes).graph!.node!.find((n) => n.opType === 'QuantizeLinear')!;
     const zpInit = decode(r.bytes).graph!.initializer!.find((t) => t.name === q.input![2])!;
@@ -97,7 +98,7 @@ describe('QDQ MatMul, by hand', () => {
     expect(qdq.every((n) => n.domain === 'com.microsoft')).toBe(true);
     // x scale = 127 / 32767, weights scale max|w| / 32767 per column: close to float, not to the int8 result.
     const y = (await run(r.bytes, { x: new ort.Tensor('float32', Float32Array.from(X), [1, 4]) })).y!.data as Float32Array;
-    expect(Math.abs(y[0]! - 15900.72)).toBeLessThan(0.5);
+    expect(Math.abs(at(y, 0, 'y') - 15900.72)).toBeLessThan(0.5);
   });
 
   it('int16 from opset 21: the ONNX domain', async () => {
@@ -110,7 +111,7 @@ describe('QDQ MatMul, by hand', () => {
     const zp = m.graph!.initializer!.find((t) => t.name === q.input![2])!;
     expect(zp.dataType).toBe(DataType.INT16);
     const y = (await run(r.bytes, { x: new ort.Tensor('float32', Float32Array.from(X), [1, 4]) })).y!.data as Float32Array;
-    expect(Math.abs(y[0]! - 15900.72)).toBeLessThan(0.5);
+    expect(Math.abs(at(y, 0, 'y') - 15900.72)).toBeLessThan(0.5);
   });
 
   it('float keeps the node and its weight float', async () => {
@@ -140,16 +141,16 @@ describe('QDQ SegFormer (tiny demo) in ONNX Runtime', () => {
     for (const k of ['layernorm', 'gelu', 'softmax', 'attention-matmul', 'projection', 'conv', 'residual-add']) expect(kinds.has(k as never)).toBe(true);
     const writer = new QdqWriter(g, stats);
     const lnNodes = units.filter((u) => u.kind === 'layernorm').flatMap((u) => u.nodes);
-    const x = new ort.Tensor('float32', feeds[0]!.data, feeds[0]!.shape);
+    const x = new ort.Tensor('float32', at(feeds, 0, 'feeds').data, at(feeds, 0, 'feeds').shape);
     const ref = (await run(bytes, { pixel_values: x })).logits!.data as Float32Array;
     const cos = (a: Float32Array, b: Float32Array) => {
       let d = 0;
       let na = 0;
       let nb = 0;
       for (let i = 0; i < a.length; i++) {
-        d += a[i]! * b[i]!;
-        na += a[i]! ** 2;
-        nb += b[i]! ** 2;
+        d += at(a, i, 'a') * at(b, i, 'b');
+        na += at(a, i, 'a') ** 2;
+        nb += at(b, i, 'b') ** 2;
       }
       return d / Math.sqrt(na * nb);
     };
@@ -176,8 +177,8 @@ describe('QDQ SegFormer (tiny demo) in ONNX Runtime', () => {
       }
     }
     // int16 is closer to float than int8.
-    expect(cosines[2]!).toBeGreaterThan(cosines[0]!);
-    expect(cosines[2]!).toBeGreaterThan(0.999);
+    expect(at(cosines, 2, 'cosines')).toBeGreaterThan(at(cosines, 0, 'cosines'));
+    expect(at(cosines, 2, 'cosines')).toBeGreaterThan(0.999);
   });
 });
 

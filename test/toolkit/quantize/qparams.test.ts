@@ -14,6 +14,7 @@ import {
   roundHalfEven,
   symmetricParams,
 } from '../../../server/toolkit/quantize/qparams.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 describe('symmetric activation parameters', () => {
   it('int8: scale = T / 127, zero point 0, saturating at -128..127', () => {
@@ -100,7 +101,7 @@ describe('constants and biases', () => {
     // sqrt(2) alone: scale sqrt(2)/127 and q = 127, so the constant is reproduced exactly.
     const { params, q } = quantizeConstant(Float32Array.of(Math.SQRT2), 'int8');
     expect(Array.from(q)).toEqual([127]);
-    expect(dequantizeValue(q[0]!, params)).toBeCloseTo(Math.SQRT2, 6);
+    expect(dequantizeValue(at(q, 0, 'q'), params)).toBeCloseTo(Math.SQRT2, 6);
   });
 
   it('an int8 Conv bias is int32 with scale = input scale x weight scale of its channel', () => {

@@ -17,6 +17,7 @@ import { rankUnits, SensitivityLab } from '../../../server/toolkit/quantize/sens
 import { findUnits } from '../../../server/toolkit/quantize/units.ts';
 import { tempDir } from '../../helpers/media.ts';
 import { plantedLayerNormModel, writePatchImages } from './models.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 let dir: string;
 let feeds: ModelFeed[];
@@ -46,9 +47,9 @@ describe('planted sensitivity', () => {
     const l = await lab(300);
     expect(l.units.map((u) => u.kind).sort()).toEqual(['conv', 'layernorm', 'projection']);
     const ranked = await l.measure();
-    expect(ranked[0]!.kind).toBe('layernorm');
-    expect(ranked[0]!.nodes).toEqual(['/norm/LayerNormalization']);
-    expect(ranked[0]!.score.worstAgreement).toBeLessThan(0.6);
+    expect(at(ranked, 0, 'ranked').kind).toBe('layernorm');
+    expect(at(ranked, 0, 'ranked').nodes).toEqual(['/norm/LayerNormalization']);
+    expect(at(ranked, 0, 'ranked').score.worstAgreement).toBeLessThan(0.6);
     for (const u of ranked.slice(1)) expect(u.score.worstAgreement).toBeGreaterThanOrEqual(0.995);
     expect(l.evaluationCount).toBe(3);
   });
@@ -58,16 +59,16 @@ describe('planted sensitivity', () => {
     const ranked = await l.measure();
     const result = await l.search(ranked);
     expect(result.target).toBe(0.995);
-    expect(result.history[0]!.phase).toBe('baseline');
-    expect(result.history[0]!.passed).toBe(false); // all int8 fails
+    expect(at(result.history, 0, 'result.history').phase).toBe('baseline');
+    expect(at(result.history, 0, 'result.history').passed).toBe(false); // all int8 fails
     expect(result.reached).toBe(true);
-    expect(result.int16).toEqual([ranked[0]!.id]);
+    expect(result.int16).toEqual([at(ranked, 0, 'ranked').id]);
     expect(result.float).toEqual([]);
     expect(result.score.worstAgreement).toBeGreaterThanOrEqual(0.995);
     // The prune step tried lowering it back to int8, and that failed.
     const prune = result.history.filter((h) => h.phase === 'prune');
     expect(prune).toHaveLength(1);
-    expect(prune[0]!.passed).toBe(false);
+    expect(at(prune, 0, 'prune').passed).toBe(false);
     expect(l.precisionOf(result).get('/norm/LayerNormalization')).toBe('int16');
     expect(l.precisionOf(result).get('/head/MatMul')).toBe('int8');
   });
@@ -87,10 +88,10 @@ describe('planted sensitivity', () => {
     // An outlier so large that even int16 (step 3e6 / 32767 ~ 92) erases channels with |x| < 1.
     const l = await lab(3e6, 0.995);
     const ranked = await l.measure();
-    expect(ranked[0]!.kind).toBe('layernorm');
+    expect(at(ranked, 0, 'ranked').kind).toBe('layernorm');
     const result = await l.search(ranked);
     expect(result.reached).toBe(true);
-    expect(result.float).toEqual([ranked[0]!.id]);
+    expect(result.float).toEqual([at(ranked, 0, 'ranked').id]);
     expect(result.history.some((h) => h.phase === 'float')).toBe(true);
   });
 

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalisationSignature, type NormalisationParams } from '../../../server/toolkit/tensors/normalisation-signature.ts';
 import { loadF32, MEAN, STD } from '../../kernels/fixtures.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 const P: NormalisationParams = { mean: MEAN, std: STD, rescale: 1 / 255, width: 512, height: 512 };
 const PHOTOS = ['chelsea', 'grass', 'coffee_1280x720', 'rocket_1920x1080'];
@@ -20,7 +21,7 @@ function reversePlanes(t: Float32Array): Float32Array {
 
 function normaliseAgain(t: Float32Array, mean: readonly number[], std: readonly number[]): Float32Array {
   const plane = t.length / 3;
-  return t.map((v, i) => (v - mean[Math.floor(i / plane)]!) / std[Math.floor(i / plane)]!);
+  return t.map((v, i) => (v - at(mean, Math.floor(i / plane), 'mean')) / at(std, Math.floor(i / plane), 'std'));
 }
 
 describe('normalisationSignature on the Hugging Face processor\'s tensors', () => {
@@ -54,7 +55,7 @@ describe('what it does not claim', () => {
     const same: NormalisationParams = { ...P, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
     const hf = loadF32('chelsea.pixel_values.f32.gz');
     // Re-normalise the processor's pixels with the equal constants: (k/255 - 0.5)/0.5.
-    const pixels = hf.map((v, i) => v * STD[Math.floor(i / (512 * 512))]! + MEAN[Math.floor(i / (512 * 512))]!);
+    const pixels = hf.map((v, i) => v * at(STD, Math.floor(i / (512 * 512)), 'STD') + at(MEAN, Math.floor(i / (512 * 512)), 'MEAN'));
     const t = pixels.map((x) => (Math.round(x * 255) / 255 - 0.5) / 0.5);
     expect(normalisationSignature(reversePlanes(t), same)).toBeNull();
   });
@@ -67,7 +68,7 @@ describe('what it does not claim', () => {
     });
     expect(normalisationSignature(noise, P)).toBeNull();
     const hf = loadF32('chelsea.pixel_values.f32.gz');
-    const raw = hf.map((v, i) => Math.round((v * STD[Math.floor(i / (512 * 512))]! + MEAN[Math.floor(i / (512 * 512))]!) * 255));
+    const raw = hf.map((v, i) => Math.round((v * at(STD, Math.floor(i / (512 * 512)), 'STD') + at(MEAN, Math.floor(i / (512 * 512)), 'MEAN')) * 255));
     expect(normalisationSignature(raw, P)).toBeNull();
   });
 });

@@ -11,6 +11,7 @@ import { buildDemoModel } from '../../../server/model/demo/demo-model.ts';
 import onnxProto from 'onnx-proto';
 import { quantisePerChannel, quantizeWeightsPerChannel } from '../../../server/toolkit/verify/quantize-weights.ts';
 import { tempDir } from '../helpers.ts';
+import { at } from '../../../server/util/checked-access.ts';
 
 /** The rewriter writes at the protobuf field level; onnx-proto's full decode reads the result independently. */
 function decodeModel(b: Uint8Array, label: string) {
@@ -44,7 +45,7 @@ describe('quantisePerChannel', () => {
     expect(Array.from(scales)).toEqual([Math.fround(1 / 127), Math.fround(0.02 / 127)]);
     expect(q[1]).toBe(-127);
     expect(q[4]).toBe(-127);
-    for (let i = 0; i < w.length; i++) expect(Math.abs(w[i]! - dq[i]!)).toBeLessThanOrEqual(scales[Math.floor(i / 3)]! / 2 + 1e-9);
+    for (let i = 0; i < w.length; i++) expect(Math.abs(at(w, i, 'w') - at(dq, i, 'dq'))).toBeLessThanOrEqual(at(scales, Math.floor(i / 3), 'scales') / 2 + 1e-9);
   });
 });
 
@@ -74,10 +75,10 @@ describe('quantizeWeightsPerChannel', () => {
       let minQ = 0;
       for (let i = 0; i < w.length; i++) {
         const c = Math.floor(i / inner) % rep.channels;
-        const err = Math.abs(w[i]! - q[i]! * s[c]!);
-        worstStepFraction = Math.max(worstStepFraction, err / s[c]!);
+        const err = Math.abs(at(w, i, 'w') - at(q, i, 'q') * at(s, c, 's'));
+        worstStepFraction = Math.max(worstStepFraction, err / at(s, c, 's'));
         maxErr = Math.max(maxErr, err);
-        minQ = Math.min(minQ, q[i]!);
+        minQ = Math.min(minQ, at(q, i, 'q'));
       }
       expect(minQ).toBeGreaterThanOrEqual(-127);
       expect(worstStepFraction).toBeLessThanOrEqual(0.5 + 1e-4);

@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import type { ModelInfo, ModelInputSpec, ModelOutputSpec, Quantization, TensorDType } from '../../../model/model-info.ts';
 import { BpuBackendError } from './errors.ts';
+import { at, first } from '../../../util/checked-access.ts';
 import { axesOf, isIntegerType, shapeText, type BpuTensorInfo, type BpuTensorType } from './tensor-info.ts';
 import type { NativeOutputDType } from './native.ts';
 
@@ -55,7 +56,7 @@ function rawDType(t: BpuTensorType): NativeOutputDType | null {
 export function planOutput(out: BpuTensorInfo, rawIntOutput: boolean, subject: string, files: string[]): OutputPlan {
   const ax = axesOf(out);
   // A 3-D integer output (N,H,W) is a class map too (argmax folded in, channel axis dropped).
-  const channels = out.validShape.length === 4 ? out.validShape[ax.c]! : out.validShape.length === 3 ? 1 : 0;
+  const channels = out.validShape.length === 4 ? at(out.validShape, ax.c, `output '${out.name}' shape`) : out.validShape.length === 3 ? 1 : 0;
   const integer = isIntegerType(out.tensorType);
   if (integer && channels === 1) {
     // Argmax folded into the model: class ids pass through untouched (any quantisation of them is ignored).
@@ -91,7 +92,16 @@ export function planOutput(out: BpuTensorInfo, rawIntOutput: boolean, subject: s
   }
   const quantization: Quantization = { scales: Float32Array.from(scales) };
   if (zeroPoints.some((z) => z !== 0)) {
-    quantization.zeroPoints = Int32Array.from(scales, (_, i) => zeroPoints[zeroPoints.length === 1 ? 0 : i]!);
+    // One zero point for all, or one per scale; anything else would pair scales with the wrong zero points.
+    if (zeroPoints.length !== 1 && zeroPoints.length !== scales.length) {
+      throw new BpuBackendError(
+        `output '${out.name}' of ${subject} has ${scales.length} scales but ${zeroPoints.length} zero points`,
+        'unsupported-output-type',
+        files,
+      );
+    }
+    const perScale = zeroPoints;
+    quantization.zeroPoints = Int32Array.from(scales, (_, i) => at(perScale, perScale.length === 1 ? 0 : i, 'zero points'));
   }
   if (q.axis !== null) quantization.axis = q.axis;
   return { dtype, kind: 'logits', quantization };
@@ -130,6 +140,14 @@ function feedText(s: ModelInfoSource): string {
 }
 
 export function buildModelInfo(s: ModelInfoSource): ModelInfo {
+  // The addon describes only 4-D inputs and 3-D/4-D outputs; a shape without the axis is refused by name.
+  const dim = (t: BpuTensorInfo, axis: number, what: string): number => {
+    const d = t.validShape[axis];
+    if (d === undefined) {
+      throw new BpuBackendError(`${what} '${t.name}' has shape ${shapeText(t.validShape)}, with no axis ${axis}`, 'unsupported-model', s.files);
+    }
+    return d;
+  };
   const inAx = axesOf(s.input);
   const nv12 = s.input.tensorType === 'NV12' || s.input.tensorType === 'NV12_SEPARATE';
   const inShape = s.input.validShape;
@@ -138,23 +156,23 @@ export function buildModelInfo(s: ModelInfoSource): ModelInfo {
     kind: nv12 ? 'nv12' : 'tensor',
     dtype: nv12 ? 'uint8' : inputDType(s.input.tensorType)!,
     layout: inAx.layout,
-    channels: inShape[inAx.c]!,
-    height: inShape[inAx.h]!,
-    width: inShape[inAx.w]!,
+    channels: dim(s.input, inAx.c, 'input'),
+    height: dim(s.input, inAx.h, 'input'),
+    width: dim(s.input, inAx.w, 'input'),
     dynamic: false,
     shape: [...inShape],
   };
   const outAx = axesOf(s.output);
   const outShape = s.output.validShape;
-  const classes = s.plan.kind === 'classmap' ? (s.classNames?.length ?? 0) : outShape[outAx.c]!;
+  const classes = s.plan.kind === 'classmap' ? (s.classNames?.length ?? 0) : dim(s.output, outAx.c, 'output');
   const output: ModelOutputSpec = {
     name: s.output.name,
     kind: s.plan.kind,
     dtype: s.plan.dtype,
     layout: outAx.layout,
     classes,
-    height: outShape.length === 4 ? outShape[outAx.h]! : outShape[outShape.length - 2]!,
-    width: outShape.length === 4 ? outShape[outAx.w]! : outShape[outShape.length - 1]!,
+    height: dim(s.output, outShape.length === 4 ? outAx.h : outShape.length - 2, 'output'),
+    width: dim(s.output, outShape.length === 4 ? outAx.w : outShape.length - 1, 'output'),
     shape: [...outShape],
     ...(s.plan.quantization ? { quantization: s.plan.quantization } : {}),
   };
@@ -162,7 +180,7 @@ export function buildModelInfo(s: ModelInfoSource): ModelInfo {
   const q = s.output.quantization;
   return {
     name: s.name,
-    path: s.files[0]!,
+    path: first(s.files, 'BPU model files'),
     format: 'bpu-bin',
     input,
     output,

@@ -79,8 +79,8 @@ export function toTensorInfo(n: NativeTensorInfo): BpuTensorInfo {
 export function axesOf(t: Pick<BpuTensorInfo, 'layout' | 'validShape'>): { layout: 'NCHW' | 'NHWC'; c: number; h: number; w: number } {
   let layout: 'NCHW' | 'NHWC';
   if (t.layout === 'NONE') {
-    const s = t.validShape;
-    layout = s.length === 4 && s[1]! > 4 && s[3]! <= 4 ? 'NHWC' : 'NCHW';
+    const [, d1, , d3, ...more] = t.validShape;
+    layout = d1 !== undefined && d3 !== undefined && more.length === 0 && d1 > 4 && d3 <= 4 ? 'NHWC' : 'NCHW';
   } else {
     layout = t.layout;
   }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
 import { bpuTestDouble } from '../../../../server/stages/infer/bpu/native.ts';
 import type { Tensor } from '../../../../server/model/model-info.ts';
+import { at } from '../../../../server/util/checked-access.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../fixtures/bpu/${name}`, import.meta.url));
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   for (const raw of [false, true]) {
     for (const name of ['s32_nhwc_per_channel', 's8_nhwc_per_channel', 's16_nchw_shift', 'f32_nchw_padded', 'u8_bgr_per_tensor', 'yuv444_f16']) {
       const bpu = await BpuBackend.load([quantised], { modelName: name, rawIntOutput: raw });
-      const info = bpu.tensorInfo.inputs[0]!;
+      const info = at(bpu.tensorInfo.inputs, 0, 'bpu.tensorInfo.inputs');
       const n = info.validShape.reduce((a, b) => a * b, 1);
       const dtype = bpu.model.input.dtype;
       const data = dtype === 'float32' ? new Float32Array(n).fill(1.5) : dtype === 'int8' ? new Int8Array(n).fill(-3) : new Uint8Array(n).fill(200);

@@ -9,6 +9,7 @@ import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
 import type { InferenceResult } from '../../../../server/stages/infer/backend.ts';
 import { bpuAddonPath } from '../../../../server/stages/infer/bpu/native.ts';
 import { expectNothingAlive, expectedOutput, fixture, makeNv12, testDouble, type TestNv12 } from './helpers.ts';
+import { at } from '../../../../server/util/checked-access.ts';
 
 const MODELS = fixture('nv12-models.json');
 
@@ -98,7 +99,7 @@ describe('concurrency', () => {
       await until(() => double.stats().liveTasks === most, `${most} task(s) in flight`);
       double.hold(false);
       const results = await Promise.all(runs);
-      results.forEach((r, i) => expect(Array.from(r.output.data as Float32Array)).toEqual(yuv(images[i]!)));
+      results.forEach((r, i) => expect(Array.from(r.output.data as Float32Array)).toEqual(yuv(at(images, i, 'images'))));
       expect(double.stats()).toMatchObject({ inferCalls: 4, maxConcurrentTasks: most });
     } finally {
       await bpu.close();

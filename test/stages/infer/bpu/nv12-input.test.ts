@@ -11,6 +11,7 @@ import { resolveNv12Feed } from '../../../../server/stages/infer/bpu/validate.ts
 import { packedNv12, type Nv12Image } from '../../../../server/stages/frame-context.ts';
 import * as kernels from '../../../../server/kernels/index.ts';
 import { doubleModelFile, expectNothingAlive, expectedOutput, fixture, makeNv12, sourcePixel, testDouble, writeModel, type TestNv12 } from './helpers.ts';
+import { at } from '../../../../server/util/checked-access.ts';
 
 const NV12 = 1;
 const NV12_SEPARATE = 2;
@@ -88,8 +89,8 @@ describe('NV12_SEPARATE feed of a model that reports NV12', () => {
       expect(got.planes.map((p) => p.length)).toEqual([32 * 8, 32 * 4]);
       // Row r of each plane starts at r * 32 and holds the frame's row r.
       const frame = planesOf(img.image);
-      expect(rowsOf(got.planes[0]!, 0, 32, 24, 8)).toEqual(frame.y);
-      expect(rowsOf(got.planes[1]!, 0, 32, 24, 4)).toEqual(frame.uv);
+      expect(rowsOf(at(got.planes, 0, 'got.planes'), 0, 32, 24, 8)).toEqual(frame.y);
+      expect(rowsOf(at(got.planes, 1, 'got.planes'), 0, 32, 24, 4)).toEqual(frame.uv);
       expect(testDouble().stats().lastNv12RowStride).toBe(32);
       expect(Array.from(r.output.data as Float32Array)).toEqual(expectedYuv(img, 24, 8));
       expect(bpu.counters().inputBytesCopied - copiedBefore).toBe((24 * 8 * 3) / 2);
@@ -147,11 +148,11 @@ describe('NV12_SEPARATE feed of a model that reports NV12', () => {
       expect(bpu.counters().inputBytesCopied).toBe(copied);
       const got = testDouble().lastInput()!;
       expect(got).toMatchObject({ tensorType: NV12_SEPARATE, alignedShape: [1, 3, 8, 32] });
-      expect(rowsOf(got.planes[0]!, 0, 32, 24, 8)).toEqual(planesOf(reference).y);
-      expect(rowsOf(got.planes[1]!, 0, 32, 24, 4)).toEqual(planesOf(reference).uv);
+      expect(rowsOf(at(got.planes, 0, 'got.planes'), 0, 32, 24, 8)).toEqual(planesOf(reference).y);
+      expect(rowsOf(at(got.planes, 1, 'got.planes'), 0, 32, 24, 4)).toEqual(planesOf(reference).uv);
       const expected = expectedOutput('NCHW', 3, 8, 24, (c, h, w) => {
         const p = planesOf(reference);
-        return (c === 0 ? p.y[h * 24 + w]! : p.uv[(h >> 1) * 24 + (w & ~1) + c - 1]!) + 0.5;
+        return (c === 0 ? at(p.y, h * 24 + w, 'p.y') : at(p.uv, (h >> 1) * 24 + (w & ~1) + c - 1, 'p.uv')) + 0.5;
       });
       expect(Array.from(r.output.data as Float32Array)).toEqual(expected);
       // Once the model is closed the lent memory is gone: its view is detached, not dangling.
@@ -202,7 +203,7 @@ describe('packed NV12 fallback', () => {
       expect(got).toMatchObject({ tensorType: NV12, validShape: [1, 3, 8, 24], alignedShape: [1, 3, 8, 24] });
       expect(got.planes.map((p) => p.length)).toEqual([(24 * 8 * 3) / 2]);
       const frame = planesOf(img.image);
-      expect(Array.from(got.planes[0]!)).toEqual([...frame.y, ...frame.uv]);
+      expect(Array.from(at(got.planes, 0, 'got.planes'))).toEqual([...frame.y, ...frame.uv]);
       expect(testDouble().stats().lastNv12RowStride).toBe(24);
       // The double reads rows at the alignedShape it is given: 24-byte rows read at 32 would scramble these.
       expect(Array.from(r.output.data as Float32Array)).toEqual(expectedYuv(img, 24, 8));

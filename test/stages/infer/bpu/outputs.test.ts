@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
 import type { Tensor } from '../../../../server/model/model-info.ts';
 import { affine, dequant, expectNothingAlive, expectedOutput, fixture, storeInt, type Layout } from './helpers.ts';
+import { at } from '../../../../server/util/checked-access.ts';
 
 const MODELS = fixture('quantized-outputs.json');
 
@@ -86,7 +87,7 @@ describe('S32 NHWC per-channel SCALE with zero points, C padded 5 -> 8', () => {
       const r = await bpu.run(input);
       expect(r.output).toMatchObject({ dtype: 'float32', shape: [1, 4, 6, 5] });
       expect(Array.from(r.output.data as Float32Array)).toEqual(
-        expectedOutput('NHWC', 5, 4, 6, (c, h, w) => dequant(raw(c, h, w), scales[c]!, zeros[c]!)),
+        expectedOutput('NHWC', 5, 4, 6, (c, h, w) => dequant(raw(c, h, w), at(scales, c, 'scales'), at(zeros, c, 'zeros'))),
       );
     });
   });
@@ -118,7 +119,7 @@ describe('S8 NHWC per-channel SCALE, C padded 5 -> 16, from an S8 input with C p
       expect(bpu.model.input).toMatchObject({ dtype: 'int8', layout: 'NHWC', channels: 3 });
       expect(bpu.tensorInfo.inputs[0]).toMatchObject({ alignedShape: [1, 4, 6, 4], stride: [96, 24, 4, 1] });
       const r = await bpu.run(input);
-      const expected = expectedOutput('NHWC', 5, 4, 6, (c, h, w) => dequant(raw(c, h, w), scales[c]!, zeros[c]!));
+      const expected = expectedOutput('NHWC', 5, 4, 6, (c, h, w) => dequant(raw(c, h, w), at(scales, c, 'scales'), at(zeros, c, 'zeros')));
       expect(Array.from(r.output.data as Float32Array)).toEqual(expected);
       // The pattern saturates some values at the int8 limits: both ends are covered.
       const raws = expectedOutput('NHWC', 5, 4, 6, raw);
@@ -145,7 +146,7 @@ describe('S16 NCHW with SHIFT, W padded 4 -> 8, from a U8 featuremap', () => {
 
   it('divides by 2^shift', async () => {
     await withModel('s16_nchw_shift', {}, async (bpu) => {
-      expect(bpu.tensorInfo.outputs[0]!.quantization).toEqual({ type: 'SHIFT', scales: [], zeroPoints: [], shifts: [3], axis: null });
+      expect(at(bpu.tensorInfo.outputs, 0, 'bpu.tensorInfo.outputs').quantization).toEqual({ type: 'SHIFT', scales: [], zeroPoints: [], shifts: [3], axis: null });
       const r = await bpu.run(input);
       expect(Array.from(r.output.data as Float32Array)).toEqual(expectedOutput('NCHW', 3, 4, 4, (c, h, w) => raw(c, h, w) / 8));
     });

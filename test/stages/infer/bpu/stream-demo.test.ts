@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BpuBackend } from '../../../../server/stages/infer/bpu-backend.ts';
 import { expectNothingAlive, expectedOutput, fixture } from './helpers.ts';
 import type { Nv12Image } from '../../../../server/stages/frame-context.ts';
+import { at } from '../../../../server/util/checked-access.ts';
 
 const DEMO = fixture('stream-demo.json');
 
@@ -55,7 +56,7 @@ describe('stream demo models', () => {
         const argmax: number[] = [];
         for (let p = 0; p < 128 * 128; p++) {
           let best = 0;
-          for (let c = 1; c < 8; c++) if (data[p * 8 + c]! > data[p * 8 + best]!) best = c;
+          for (let c = 1; c < 8; c++) if (at(data, p * 8 + c, 'data') > at(data, p * 8 + best, 'data')) best = c;
           argmax.push(best);
         }
         expect(argmax).toEqual(want);
