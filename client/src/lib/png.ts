@@ -16,7 +16,12 @@ function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
       crcTable[n] = c >>> 0;
     }
   }
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  const table = crcTable;
+  for (const byte of bytes) {
+    const entry = table[(crc ^ byte) & 0xff]; // masked to 0..255, the table's size
+    if (entry === undefined) throw new Error(`crc32: table has ${table.length} entries, expected 256`);
+    crc = entry ^ (crc >>> 8);
+  }
   return crc;
 }
 
@@ -85,7 +90,7 @@ export async function encodeClassMapPng(input: ClassMapPngInput): Promise<Uint8A
   }
   if (ids.length !== width * height) throw new RangeError(`class map ids: expected ${width * height} values (${width}x${height}), got ${ids.length}`);
   let maxId = 0;
-  for (let i = 0; i < ids.length; i++) if (ids[i] > maxId) maxId = ids[i];
+  for (const id of ids) if (id > maxId) maxId = id;
   const indexed = maxId < 256 && palette.length > 0;
 
   const bytesPerPixel = indexed ? 1 : 2;
@@ -94,13 +99,14 @@ export async function encodeClassMapPng(input: ClassMapPngInput): Promise<Uint8A
   for (let y = 0; y < height; y++) {
     const row = y * stride; // filter byte 0 (none) stays 0
     const src = y * width;
+    const rowIds = ids.subarray(src, src + width);
     if (indexed) {
-      for (let x = 0; x < width; x++) raw[row + 1 + x] = ids[src + x];
+      raw.set(rowIds, row + 1); // every id is below 256 here, so each fits its byte unchanged
     } else {
-      for (let x = 0; x < width; x++) {
-        const id = ids[src + x];
-        raw[row + 1 + 2 * x] = id >> 8; // PNG samples are big-endian
-        raw[row + 2 + 2 * x] = id & 0xff;
+      let out = row + 1;
+      for (const id of rowIds) {
+        raw[out++] = id >> 8; // PNG samples are big-endian
+        raw[out++] = id & 0xff;
       }
     }
   }
