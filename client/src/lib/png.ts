@@ -17,9 +17,10 @@ function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
     }
   }
   const table = crcTable;
-  for (const byte of bytes) {
-    const entry = table[(crc ^ byte) & 0xff]; // masked to 0..255, the table's size
-    if (entry === undefined) throw new Error(`crc32: table has ${table.length} entries, expected 256`);
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    const entry = byte === undefined ? undefined : table[(crc ^ byte) & 0xff]; // masked to 0..255, the table's size
+    if (entry === undefined) throw new Error(`crc32: byte ${i} of ${bytes.length} has no table entry (${table.length} entries)`);
     crc = entry ^ (crc >>> 8);
   }
   return crc;
@@ -90,7 +91,11 @@ export async function encodeClassMapPng(input: ClassMapPngInput): Promise<Uint8A
   }
   if (ids.length !== width * height) throw new RangeError(`class map ids: expected ${width * height} values (${width}x${height}), got ${ids.length}`);
   let maxId = 0;
-  for (const id of ids) if (id > maxId) maxId = id;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id === undefined) throw new Error(`class map ids: index ${i} is outside the ${ids.length} ids`);
+    if (id > maxId) maxId = id;
+  }
   const indexed = maxId < 256 && palette.length > 0;
 
   const bytesPerPixel = indexed ? 1 : 2;
@@ -103,10 +108,11 @@ export async function encodeClassMapPng(input: ClassMapPngInput): Promise<Uint8A
     if (indexed) {
       raw.set(rowIds, row + 1); // every id is below 256 here, so each fits its byte unchanged
     } else {
-      let out = row + 1;
-      for (const id of rowIds) {
-        raw[out++] = id >> 8; // PNG samples are big-endian
-        raw[out++] = id & 0xff;
+      for (let x = 0; x < width; x++) {
+        const id = rowIds[x];
+        if (id === undefined) throw new Error(`class map ids: row ${y} has no column ${x}`);
+        raw[row + 1 + 2 * x] = id >> 8; // PNG samples are big-endian
+        raw[row + 2 + 2 * x] = id & 0xff;
       }
     }
   }
