@@ -44,6 +44,7 @@ async function bundle(): Promise<string> {
     },
   });
   const result = Array.isArray(output) ? output[0] : output;
+  if (result === undefined) throw new Error('vite build returned an empty list of outputs');
   if (!('output' in result)) throw new Error('vite build did not return output');
   const chunk = result.output.find((item) => item.type === 'chunk');
   if (!chunk || chunk.type !== 'chunk') throw new Error('vite build produced no chunk');

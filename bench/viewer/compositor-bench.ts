@@ -6,6 +6,7 @@ import { Canvas2dCompositor } from '../../client/src/lib/render/canvas2d.ts';
 import { WebGlCompositor } from '../../client/src/lib/render/webgl.ts';
 import type { Compositor, CompositeFrame } from '../../client/src/lib/render/compositor.ts';
 import type { ViewMode } from '../../client/src/lib/options.ts';
+import { at } from '../../client/src/lib/checked.ts';
 
 export interface BenchCase {
   frameWidth: number;
@@ -30,7 +31,7 @@ export interface BenchResult {
 
 function median(values: number[], q = 0.5): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return at(sorted, Math.min(sorted.length - 1, Math.floor(q * sorted.length)), 'median of timings');
 }
 
 async function makeFrames(c: BenchCase, count: number): Promise<CompositeFrame[]> {
@@ -79,14 +80,14 @@ async function timeRenderer(kind: '2d' | 'webgl', c: BenchCase, frames: Composit
   }
   const view = { mode: c.mode, opacity: 0.5 };
   for (let i = 0; i < 10; i++) {
-    compositor.draw(frames[i % frames.length], view);
+    compositor.draw(at(frames, i % frames.length, 'warm-up frames'), view);
     finish();
   }
   const drawTimes: number[] = [];
   const finishedTimes: number[] = [];
   for (let i = 0; i < c.iterations; i++) {
     // Alternate: odd iterations measure the draw call alone, even ones draw and wait for the result.
-    const frame = frames[i % frames.length];
+    const frame = at(frames, i % frames.length, 'bench frames');
     const start = performance.now();
     compositor.draw(frame, view);
     const drawn = performance.now();
@@ -106,14 +107,10 @@ export async function run(c: BenchCase): Promise<BenchResult[]> {
   const frames = await makeFrames(c, 4);
   const results: BenchResult[] = [];
   // Interleave the two renderers in two rounds so background load affects both alike.
-  const rounds: BenchResult[][] = [[], []];
-  for (let round = 0; round < 2; round++) {
-    rounds[round].push(await timeRenderer('2d', c, frames));
-    rounds[round].push(await timeRenderer('webgl', c, frames));
-  }
-  for (let k = 0; k < 2; k++) {
-    const a = rounds[0][k];
-    const b = rounds[1][k];
+  const firstRound = [await timeRenderer('2d', c, frames), await timeRenderer('webgl', c, frames)];
+  const secondRound = [await timeRenderer('2d', c, frames), await timeRenderer('webgl', c, frames)];
+  for (const [k, a] of firstRound.entries()) {
+    const b = at(secondRound, k, 'second round of bench results');
     results.push({
       renderer: a.renderer,
       drawMedianMs: (a.drawMedianMs + b.drawMedianMs) / 2,

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { FrameHeader, HelloMessage } from '../../server/protocol/index.ts';
+import { at } from '../../server/util/checked-access.ts';
 import { REPO_ROOT, startMockServer, type MockServer, type MockServerOptions } from './mock-server.ts';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
@@ -233,7 +234,7 @@ export async function meanAbsDiff(a: Uint8Array, b: Uint8Array): Promise<number>
   const [x, y] = await Promise.all([decodeRgb(a), decodeRgb(b)]);
   if (x.width !== y.width || x.height !== y.height) throw new Error(`image sizes differ: ${x.width}x${x.height} vs ${y.width}x${y.height}`);
   let sum = 0;
-  for (let i = 0; i < x.data.length; i++) sum += Math.abs(x.data[i] - y.data[i]);
+  for (const [i, value] of x.data.entries()) sum += Math.abs(value - at(y.data, i, 'second image bytes'));
   return sum / x.data.length;
 }
 
@@ -243,7 +244,9 @@ export function colourShare(image: RawImage, colour: readonly [number, number, n
   const pixels = image.width * image.height;
   for (let i = 0; i < pixels; i++) {
     const o = i * 3;
-    if (Math.abs(image.data[o] - colour[0]) <= tolerance && Math.abs(image.data[o + 1] - colour[1]) <= tolerance && Math.abs(image.data[o + 2] - colour[2]) <= tolerance) hits++;
+    const [r, g, b] = [image.data[o], image.data[o + 1], image.data[o + 2]];
+    if (r === undefined || g === undefined || b === undefined) throw new Error(`colourShare: pixel ${i} is past the end of ${image.data.length} RGB bytes (${image.width}x${image.height})`);
+    if (Math.abs(r - colour[0]) <= tolerance && Math.abs(g - colour[1]) <= tolerance && Math.abs(b - colour[2]) <= tolerance) hits++;
   }
   return hits / pixels;
 }

@@ -33,7 +33,8 @@ async function shownProblem(page: Page, selector: string): Promise<string | null
     }
     // Inside the rounded corners (hit testing follows border-radius).
     const inset = Math.min(8, r.width / 4, r.height / 4);
-    for (const [x, y] of [[r.left + r.width / 2, r.top + r.height / 2], [r.left + inset, r.top + inset], [r.right - inset, r.bottom - inset]]) {
+    const probes: [number, number][] = [[r.left + r.width / 2, r.top + r.height / 2], [r.left + inset, r.top + inset], [r.right - inset, r.bottom - inset]];
+    for (const [x, y] of probes) {
       const top = document.elementFromPoint(x, y);
       if (top === null || !(element === top || element.contains(top))) return `${sel}: covered at ${x},${y} by ${top?.outerHTML.slice(0, 80) ?? 'nothing'}`;
     }

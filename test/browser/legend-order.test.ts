@@ -47,10 +47,8 @@ describe('legend order and layout under changing shares', () => {
         const rows = await sampleRows(page);
         expect(rows.length).toBeGreaterThan(1);
         expect(rows.length).toBeLessThanOrEqual(LEGEND_TOP_ROWS + 1);
-        for (let i = 0; i < rows.length; i++) {
-          for (let j = i + 1; j < rows.length; j++) {
-            const a = rows[i];
-            const b = rows[j];
+        for (const [i, a] of rows.entries()) {
+          for (const b of rows.slice(i + 1)) {
             const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
             const overlapX = Math.min(a.right, b.right) - Math.max(a.left, b.left);
             if (overlapY > 0.5 && overlapX > 0.5) problems.push(`sample ${sample}: rows ${a.id} and ${b.id} overlap by ${overlapY.toFixed(1)} px`);

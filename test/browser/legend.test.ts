@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { colourShare, decodeRgb, diagnostics, freezePicture, meanAbsDiff, openViewer, settle, shootStage, waitForFrames, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { MOCK_CLASSES } from './mock-scene.ts';
 import { ADE20K_LABELS } from '../../server/model/demo/ade20k-labels.ts';
+import { at, first } from '../../server/util/checked-access.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
@@ -38,7 +39,8 @@ describe('legend', () => {
       expect(sum).toBeLessThan(1.015);
       const shownSum = rows.reduce((s, r) => s + Number.parseFloat(r.text), 0) + other.reduce((s, x) => s + x * 100, 0);
       expect(Math.abs(shownSum - 100)).toBeLessThan(1.5);
-      for (let i = 1; i < rows.length; i++) expect(rows[i].share).toBeLessThanOrEqual(rows[i - 1].share + 0.01);
+      // rows.slice(1)[i] follows rows[i]: each share at most its predecessor's.
+      for (const [i, row] of rows.slice(1).entries()) expect(row.share).toBeLessThanOrEqual(at(rows, i, 'legend rows').share + 0.01);
       // Names come from the server's class names.
       // Read with the rows (one snapshot): the real model's shares move, so the list may change between reads.
       const names = rows.map((r) => r.name);
@@ -72,10 +74,10 @@ describe('legend', () => {
       // The noise floor: the same view shot twice (zero while frozen).
       const noise = await meanAbsDiff(baseline, baselineAgain);
       const rows = await legendRows(page);
-      const target = rows[0].id;
+      const target = first(rows, 'legend rows').id;
       const others = rows.slice(1).filter((r) => r.share > 0.05).map((r) => r.id);
       // At opacity 1 a class's palette colour marks exactly its pixels.
-      const cover = async (png: Buffer, id: number) => colourShare(await decodeRgb(png), palette[id], 4);
+      const cover = async (png: Buffer, id: number) => colourShare(await decodeRgb(png), at(palette, id, 'hello palette'), 4);
       expect(await cover(baseline, target)).toBeGreaterThan(0.05);
 
       const entry = page.locator(`[data-testid="legend"] li[data-class-id="${target}"] .entry`);
@@ -85,8 +87,9 @@ describe('legend', () => {
       expect(await meanAbsDiff(baseline, hovered)).toBeGreaterThan(noise * 2 + 2);
       expect(await cover(hovered, target)).toBeCloseTo(await cover(baseline, target), 2);
       for (const id of others) expect(await cover(hovered, id), `class ${id} while highlighting ${target}`).toBeLessThan(0.005);
-      if (rows.length > 1) {
-        await expect.poll(async () => page.locator(`[data-testid="legend"] li[data-class-id="${rows[1].id}"]`).getAttribute('class')).toContain('is-dimmed');
+      const second = rows[1];
+      if (second !== undefined) {
+        await expect.poll(async () => page.locator(`[data-testid="legend"] li[data-class-id="${second.id}"]`).getAttribute('class')).toContain('is-dimmed');
       }
 
       // Tap (click) pins the highlight; it survives the pointer leaving.

@@ -2,6 +2,7 @@
  * The mock server's deterministic picture and class map. Exported so tests can recompute exactly what any frame
  * id showed (snapshot checks) and what shares the legend must report.
  */
+import { addAt, at } from '../../server/util/checked-access.ts';
 
 export const MOCK_CLASS_COUNT = 150;
 
@@ -96,13 +97,13 @@ export function mockClassMap(frameId: number, width: number, height: number, sce
   if (busy > 0) {
     const edges = busyBands(frameId, width, busy);
     for (let x = 0, band = 0; x < width; x++) {
-      while (band < busy - 1 && x >= edges[band]) band++;
+      while (band < busy - 1 && x >= at(edges, band, 'busy band edges')) band++;
       skyIds[x] = BUSY_FIRST_ID + band;
     }
   }
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      let id: number = x < strip ? MOCK_CLASSES.building : y < half ? skyIds[x] : MOCK_CLASSES.floor;
+      let id: number = x < strip ? MOCK_CLASSES.building : y < half ? at(skyIds, x, 'sky row') : MOCK_CLASSES.floor;
       if (x >= box.x && x < box.x + box.w && y >= box.y && y < box.y + box.h) id = MOCK_CLASSES.person;
       ids[y * width + x] = id;
     }
@@ -118,7 +119,7 @@ export function mockClassMap(frameId: number, width: number, height: number, sce
 /** [id, count] sorted by count descending, as in FrameHeader.classes. */
 export function histogram(ids: Uint8Array): [number, number][] {
   const counts = new Uint32Array(256);
-  for (const id of ids) counts[id]++;
+  for (const id of ids) addAt(counts, id, 1, 'histogram bins');
   const out: [number, number][] = [];
   counts.forEach((count, id) => {
     if (count > 0) out.push([id, count]);
@@ -169,9 +170,11 @@ export function blendOverlay(rgb: Uint8Array, width: number, height: number, map
     const my = Math.min(mapHeight - 1, Math.floor((y * mapHeight) / height));
     for (let x = 0; x < width; x++) {
       const mx = Math.min(mapWidth - 1, Math.floor((x * mapWidth) / width));
-      const colour = palette[map[my * mapWidth + mx]];
+      const colour = at(palette, at(map, my * mapWidth + mx, 'class map'), 'palette');
       const o = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) out[o + c] = Math.round(rgb[o + c] * (1 - opacity) + colour[c] * opacity);
+      colour.forEach((paint, c) => {
+        out[o + c] = Math.round(at(rgb, o + c, 'picture RGB') * (1 - opacity) + paint * opacity);
+      });
     }
   }
   return out;

@@ -24,6 +24,7 @@ import {
   type ServerTextMessage,
   type StatsMessage,
 } from '../../server/protocol/index.ts';
+import { first, at } from '../../server/util/checked-access.ts';
 import { blendOverlay, histogram, MOCK_CLASS_COUNT, mockClassMap, mockClassNames, mockFrameRgb, mockPalette, type SceneOptions } from './mock-scene.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -114,7 +115,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const overlaid = options.overlaid ?? false;
   const palette = mockPalette();
   const classNames = mockClassNames();
-  const settings: { source: string; model: string; postprocess: PostprocessMode; jpegQuality: number; smoothing: number } = { source: SOURCES[0], model: MODELS[0], postprocess: POSTPROCESS_MODES[0], jpegQuality: 80, smoothing: 0 };
+  const settings: { source: string; model: string; postprocess: PostprocessMode; jpegQuality: number; smoothing: number } = { source: first(SOURCES, 'mock sources'), model: first(MODELS, 'mock models'), postprocess: POSTPROCESS_MODES[0], jpegQuality: 80, smoothing: 0 };
   const received: ClientMessage[] = [];
   const clients = new Set<Client>();
   const captureTimes = new Map<number, number>();
@@ -200,10 +201,10 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 
   function stats(client: Client): StatsMessage {
     const ages = [...client.ages].sort((a, b) => a - b);
-    const pick = (q: number) => ages[Math.min(ages.length - 1, Math.floor(q * ages.length))];
+    const pick = (q: number) => at(ages, Math.min(ages.length - 1, Math.floor(q * ages.length)), 'frame ages');
     return {
       type: 'stats',
-      frameAge: ages.length === 0 ? null : { p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), last: client.ages[client.ages.length - 1], count: ages.length },
+      frameAge: ages.length === 0 ? null : { p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), last: at(client.ages, client.ages.length - 1, 'frame ages'), count: ages.length },
       fps: { source: fps, inference: fps, sent: fps },
       modelMs: 43,
       slowLink: client.dropped,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { diagnostics, openViewer, waitForFrames, writeAtomically, ARTIFACTS, type ServerUnderTest, useViewerFixture } from './harness.ts';
+import { at, first } from '../../server/util/checked-access.ts';
 import { blendOverlay, mockClassMap, mockFrameRgb, mockPalette } from './mock-scene.ts';
 
 let server: ServerUnderTest;
@@ -54,7 +55,7 @@ describe('snapshots', () => {
       const mapInfo = await sharp(map.bytes).metadata();
       expect([mapInfo.width, mapInfo.height]).toEqual([header.classMap.width, header.classMap.height]);
       const chunks = pngChunks(map.bytes);
-      const ihdr = chunks.get('IHDR')![0];
+      const ihdr = first(chunks.get('IHDR') ?? [], 'IHDR chunks of the class map PNG');
       const colourType = ihdr[9];
       const text = chunks.get('tEXt')?.[0]?.toString('latin1') ?? '';
       expect(text.startsWith('segstream:classes\0')).toBe(true);
@@ -81,8 +82,8 @@ describe('snapshots', () => {
           const rgb = await sharp(map.bytes).removeAlpha().raw().toBuffer();
           const palette = mockPalette();
           let wrong = 0;
-          for (let i = 0; i < expected.length; i++) {
-            const c = palette[expected[i]];
+          for (const [i, classId] of expected.entries()) {
+            const c = at(palette, classId, 'mock palette');
             if (rgb[i * 3] !== c[0] || rgb[i * 3 + 1] !== c[1] || rgb[i * 3 + 2] !== c[2]) wrong++;
           }
           expect(wrong).toBe(0);
@@ -102,7 +103,7 @@ describe('snapshots', () => {
         const expected = blendOverlay(mockFrameRgb(id, w, h, ids, mw, mh, server.mock.scene), w, h, ids, mw, mh, mockPalette(), 0.55);
         const actual = await sharp(frame.bytes).removeAlpha().raw().toBuffer();
         let sum = 0;
-        for (let i = 0; i < expected.length; i++) sum += Math.abs(actual[i] - expected[i]);
+        for (const [i, value] of expected.entries()) sum += Math.abs(at(actual, i, 'frame PNG pixels') - value);
         expect(sum / expected.length).toBeLessThan(4);
       }
       expect(errors).toEqual([]);

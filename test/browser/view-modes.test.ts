@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { colourShare, decodeRgb, type RawImage, diagnostics, freezePicture, meanAbsDiff, openViewer, shootStage, USING_REAL_SERVER, waitForFrames, wrapMock, type ServerUnderTest, useViewerFixture } from './harness.ts';
 import { startMockServer, type MockServer } from './mock-server.ts';
+import { at, first } from '../../server/util/checked-access.ts';
 
 let server: ServerUnderTest;
 let browser: Browser;
@@ -56,20 +57,20 @@ describe.each(['2d', 'webgl'] as const)('view modes with the %s compositor', (re
       const classes = (await diagnostics(page)).lastClasses;
       const total = classes.reduce((s, [, n]) => s + n, 0);
       const image = await decodeRgb(mask);
-      const covered = classes.map(([id]) => colourShare(image, colours[id], 6));
+      const covered = classes.map(([id]) => colourShare(image, at(colours, id, 'viewer palette'), 6));
       const pictureShare = covered.reduce((a, b) => a + b, 0);
       expect(pictureShare).toBeGreaterThan(0.3); // the picture fills a good part of the stage
       classes.forEach(([id, count], i) => {
         if (count / total < 0.03) return;
-        expect(Math.abs(covered[i] / pictureShare - count / total), `class ${id}`).toBeLessThan(0.03);
+        expect(Math.abs(at(covered, i, 'covered shares') / pictureShare - count / total), `class ${id}`).toBeLessThan(0.03);
       });
 
       // Side by side holds two pictures: the mask colours show (blended) in one of them only, so they cover
       // far less of the stage than in mask mode, yet more than nothing.
       const side = await decodeRgb(sideBySide);
-      const biggest = classes[0][0];
-      const sideCover = colourShare(side, colours[biggest], 6);
-      expect(sideCover).toBeLessThan(covered[0] * 0.8);
+      const [biggest] = first(classes, 'classes of the last frame');
+      const sideCover = colourShare(side, at(colours, biggest, 'viewer palette'), 6);
+      expect(sideCover).toBeLessThan(first(covered, 'covered shares') * 0.8);
       if (!(await diagnostics(page)).lastHeader!.overlaid) {
         // Opacity 0 is the raw picture; opacity 1 is the mask.
         await showMode(page, 'overlay', `modes-${renderer}-overlay-again`);
@@ -89,7 +90,8 @@ describe.each(['2d', 'webgl'] as const)('view modes with the %s compositor', (re
 
 /** Runs of at least `minRun` lines (rows or columns) that hold picture, not the stage's background. */
 function contentRuns(image: RawImage, axis: 'rows' | 'columns', minRun = 20): [number, number][] {
-  const bg = [image.data[0], image.data[1], image.data[2]]; // a corner: the letterbox around the pictures
+  const channel = (o: number) => at(image.data, o, 'stage RGB');
+  const bg = [channel(0), channel(1), channel(2)] as const; // a corner: the letterbox around the pictures
   const lines = axis === 'rows' ? image.height : image.width;
   const across = axis === 'rows' ? image.width : image.height;
   const runs: [number, number][] = [];
@@ -99,7 +101,7 @@ function contentRuns(image: RawImage, axis: 'rows' | 'columns', minRun = 20): [n
     if (line < lines) {
       for (let k = 0; k < across; k++) {
         const o = (axis === 'rows' ? line * image.width + k : k * image.width + line) * 3;
-        if (Math.abs(image.data[o] - bg[0]) + Math.abs(image.data[o + 1] - bg[1]) + Math.abs(image.data[o + 2] - bg[2]) > 30) content++;
+        if (Math.abs(channel(o) - bg[0]) + Math.abs(channel(o + 1) - bg[1]) + Math.abs(channel(o + 2) - bg[2]) > 30) content++;
       }
     }
     const isContent = content > across * 0.05;
@@ -124,7 +126,8 @@ describe('side by side', () => {
       expect(columns, 'two pictures across').toHaveLength(2);
       expect(rows, 'one band of rows: both pictures at the same y').toHaveLength(1);
       // Equal sizes: the two pictures are as wide as each other.
-      expect(Math.abs((columns[0][1] - columns[0][0]) - (columns[1][1] - columns[1][0]))).toBeLessThanOrEqual(3);
+      const [left, right] = [at(columns, 0, 'column runs'), at(columns, 1, 'column runs')];
+      expect(Math.abs((left[1] - left[0]) - (right[1] - right[0]))).toBeLessThanOrEqual(3);
     } finally {
       await context.close();
     }
@@ -141,7 +144,8 @@ describe('side by side', () => {
       expect(rows, 'two pictures stacked').toHaveLength(2);
       expect(columns, 'one band of columns').toHaveLength(1);
       // Each picture spans most of the phone's width.
-      expect(columns[0][1] - columns[0][0]).toBeGreaterThan(image.width * 0.7);
+      const band = first(columns, 'column runs');
+      expect(band[1] - band[0]).toBeGreaterThan(image.width * 0.7);
     } finally {
       await context.close();
     }
@@ -163,7 +167,7 @@ describe('compositors agree', () => {
       }
     }
     // Small differences only: bilinear picture scaling is not bit-identical between Skia and the GPU path.
-    expect(await meanAbsDiff(shots[0], shots[1])).toBeLessThan(3);
+    expect(await meanAbsDiff(at(shots, 0, 'compositor shots'), at(shots, 1, 'compositor shots'))).toBeLessThan(3);
   });
 });
 

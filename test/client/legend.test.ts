@@ -70,9 +70,9 @@ describe('legend order under noise', () => {
     for (let frame = 0; frame < 600; frame++) {
       const classes = base.map((b, id) => [id, Math.round(b * (0.7 + 0.6 * random()))] as const);
       const rows = shares.update(classes, frame * 33.3);
-      for (let i = 0; i < rows.length; i++) {
-        for (let j = i + 1; j < rows.length; j++) {
-          if (rows[j].share > rows[i].share + marginOf(rows[i].share) + 1e-12) outOfOrder.push(`frame ${frame}: ${rows[j].id} (${rows[j].share}) under ${rows[i].id} (${rows[i].share})`);
+      for (const [i, above] of rows.entries()) {
+        for (const below of rows.slice(i + 1)) {
+          if (below.share > above.share + marginOf(above.share) + 1e-12) outOfOrder.push(`frame ${frame}: ${below.id} (${below.share}) under ${above.id} (${above.share})`);
         }
       }
       const top = rows.slice(0, LEGEND_TOP_ROWS).map((r) => r.id);

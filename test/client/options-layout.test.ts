@@ -48,8 +48,9 @@ describe('layout', () => {
     // The stage of a 1400x900 window beside the panel: landscape, so across (same y), although stacking would give
     // larger pictures there.
     const beside = layoutViewports('side-by-side', 1064, 900, 1280, 720, false);
-    expect(Math.abs(beside[0].y - beside[1].y)).toBeLessThanOrEqual(1); // halves may differ by a pixel of rounding
-    expect(beside[1].x).toBeGreaterThanOrEqual(beside[0].x + beside[0].width);
+    const [besideLeft, besideRight] = [at(beside, 0, 'beside viewports'), at(beside, 1, 'beside viewports')];
+    expect(Math.abs(besideLeft.y - besideRight.y)).toBeLessThanOrEqual(1); // halves may differ by a pixel of rounding
+    expect(besideRight.x).toBeGreaterThanOrEqual(besideLeft.x + besideLeft.width);
   });
 
   it('cannot un-blend a server-overlaid JPEG: overlay and raw show it, side by side pairs it with the mask', () => {

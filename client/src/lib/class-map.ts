@@ -39,10 +39,22 @@ export function classHistogram(ids: ClassIds): [number, number][] {
   const counts = new Map<number, number>();
   if (ids instanceof Uint8Array) {
     const bins = new Uint32Array(256);
-    for (let i = 0; i < ids.length; i++) bins[ids[i]]++;
-    for (let id = 0; id < 256; id++) if (bins[id] > 0) counts.set(id, bins[id]);
+    // Indexed loops, not for-of: for-of over a typed array measured slower in Node 20's V8.
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const count = id === undefined ? undefined : bins[id]; // a byte always indexes the 256 bins
+      if (id === undefined || count === undefined) throw new Error(`classHistogram: pixel ${i}: id ${id} is outside the ${bins.length} bins`);
+      bins[id] = count + 1;
+    }
+    bins.forEach((count, id) => {
+      if (count > 0) counts.set(id, count);
+    });
   } else {
-    for (let i = 0; i < ids.length; i++) counts.set(ids[i], (counts.get(ids[i]) ?? 0) + 1);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (id === undefined) throw new Error(`classHistogram: pixel ${i} is outside the ${ids.length} ids`);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
   }
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
 }

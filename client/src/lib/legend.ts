@@ -87,7 +87,9 @@ function settleOrder(entries: LegendEntry[], margin: number): LegendEntry[] {
     let largest = 0;
     for (const entry of remaining) largest = Math.max(largest, entry.share);
     const index = remaining.findIndex((entry) => largest <= entry.share + marginOf(entry.share));
-    out.push(remaining.splice(index, 1)[0]);
+    const [settled] = remaining.splice(index, 1);
+    if (settled === undefined) throw new Error(`legend order: nothing to take at index ${index} of ${remaining.length + 1} remaining`);
+    out.push(settled);
   }
   return out;
 }

@@ -16,7 +16,13 @@ function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
       crcTable[n] = c >>> 0;
     }
   }
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  const table = crcTable;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    const entry = byte === undefined ? undefined : table[(crc ^ byte) & 0xff]; // masked to 0..255, the table's size
+    if (entry === undefined) throw new Error(`crc32: byte ${i} of ${bytes.length} has no table entry (${table.length} entries)`);
+    crc = entry ^ (crc >>> 8);
+  }
   return crc;
 }
 
@@ -85,7 +91,11 @@ export async function encodeClassMapPng(input: ClassMapPngInput): Promise<Uint8A
   }
   if (ids.length !== width * height) throw new RangeError(`class map ids: expected ${width * height} values (${width}x${height}), got ${ids.length}`);
   let maxId = 0;
-  for (let i = 0; i < ids.length; i++) if (ids[i] > maxId) maxId = ids[i];
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id === undefined) throw new Error(`class map ids: index ${i} is outside the ${ids.length} ids`);
+    if (id > maxId) maxId = id;
+  }
   const indexed = maxId < 256 && palette.length > 0;
 
   const bytesPerPixel = indexed ? 1 : 2;
@@ -94,11 +104,13 @@ export async function encodeClassMapPng(input: ClassMapPngInput): Promise<Uint8A
   for (let y = 0; y < height; y++) {
     const row = y * stride; // filter byte 0 (none) stays 0
     const src = y * width;
+    const rowIds = ids.subarray(src, src + width);
     if (indexed) {
-      for (let x = 0; x < width; x++) raw[row + 1 + x] = ids[src + x];
+      raw.set(rowIds, row + 1); // every id is below 256 here, so each fits its byte unchanged
     } else {
       for (let x = 0; x < width; x++) {
-        const id = ids[src + x];
+        const id = rowIds[x];
+        if (id === undefined) throw new Error(`class map ids: row ${y} has no column ${x}`);
         raw[row + 1 + 2 * x] = id >> 8; // PNG samples are big-endian
         raw[row + 2 + 2 * x] = id & 0xff;
       }

@@ -1,5 +1,7 @@
 /** Viewer-side rates and the one-minute history behind the HUD chart. */
 
+import { at } from './checked.ts';
+
 /**
  * Events per second over a sliding window of timestamps. The window always keeps the two newest events (up to
  * `keepMs` old), so a slow stream (1 frame/s or less) still reads its true rate instead of 0.
@@ -21,8 +23,8 @@ export class RateMeter {
     this.trim(now);
     const n = this.times.length;
     if (n < 2) return 0;
-    const first = this.times[0];
-    const last = this.times[n - 1];
+    const first = at(this.times, 0, 'frame times');
+    const last = at(this.times, n - 1, 'frame times');
     const interval = Math.max(last - first, 1) / (n - 1);
     // A silence longer than two intervals pulls the rate down (a stall reads as one), shorter gaps are jitter.
     return 1000 / Math.max(interval, (now - last) / 2);
@@ -35,7 +37,11 @@ export class RateMeter {
   private trim(now: number): void {
     let drop = 0;
     const keepAtLeast = this.times.length - 2;
-    while (drop < this.times.length && now - this.times[drop] > this.windowMs && (drop < keepAtLeast || now - this.times[drop] > this.keepMs)) drop++;
+    for (const time of this.times) {
+      const stale = now - time > this.windowMs && (drop < keepAtLeast || now - time > this.keepMs);
+      if (!stale) break;
+      drop++;
+    }
     if (drop > 0) this.times.splice(0, drop);
   }
 }

@@ -84,7 +84,11 @@ export class Canvas2dCompositor implements Compositor {
     if (this.coloursChanged || this.table.length !== size) this.table = packedColourTable(this.colours, size);
     const words = new Uint32Array(this.maskImage!.data.buffer);
     const table = this.table;
-    for (let i = 0; i < ids.length; i++) words[i] = table[ids[i]] ?? 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (id === undefined) throw new Error(`mask: pixel ${i} is outside the ${ids.length} ids`);
+      words[i] = table[id] ?? 0;
+    }
     this.maskCtx!.putImageData(this.maskImage!, 0, 0);
     this.paintedIds = ids;
     this.coloursChanged = false;
