@@ -3,6 +3,7 @@
  * id showed (snapshot checks) and what shares the legend must report.
  */
 import { addAt, at } from '../../server/util/checked-access.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 export const MOCK_CLASS_COUNT = 150;
 
@@ -59,17 +60,6 @@ function busyBands(frameId: number, width: number, count: number): number[] {
   return edges;
 }
 
-/** Deterministic 32-bit PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Where the person box is for a frame (in class-map pixels). */
 function personBox(frameId: number, width: number, height: number, motion: boolean) {
@@ -109,7 +99,7 @@ export function mockClassMap(frameId: number, width: number, height: number, sce
     }
   }
   if (scene.flickerShare > 0) {
-    const random = prng(frameId * 7919 + 17);
+    const random = seededRandom(frameId * 7919 + 17);
     const count = Math.round(ids.length * scene.flickerShare);
     for (let n = 0; n < count; n++) ids[Math.floor(random() * ids.length)] = MOCK_CLASSES.flicker;
   }

@@ -5,18 +5,10 @@
  * indexes past a buffer fails with the buffer named instead of computing with undefined.
  */
 import { at } from '../../server/util/checked-access.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
-/** Seeded PRNG (mulberry32) so every random test is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG, so every random test is reproducible. */
+export const rng = seededRandom;
 
 export function randomBytes(n: number, seed: number): Uint8Array {
   const r = rng(seed);

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../helpers/media.ts';
 import { ROOT, TOKEN } from './helpers.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 export interface CliServer {
   port: number;
@@ -124,14 +125,5 @@ export function closedWithin(socket: net.Socket): Promise<number> {
   });
 }
 
-/** mulberry32: a small seeded generator, so a failing fuzz run can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG, so every random test is reproducible. */
+export const seeded = seededRandom;
