@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ModelBufferHolder, pairModelBuffer, type TimedModelBuffer } from '../../../server/stages/source/model-input-pairing.ts';
+import { packedNv12 } from '../../../server/stages/frame-context.ts';
+
+const INTERVAL = 33_333_333;
+function buf(timestampNs: number): TimedModelBuffer {
+  return { timestampNs, image: packedNv12(new Uint8Array(6), 2, 2) };
+}
+
+describe('pairModelBuffer', () => {
+  it('takes the buffer with the same timestamp, even when a newer one is held', () => {
+    const held = [buf(0), buf(INTERVAL), buf(2 * INTERVAL)];
+    expect(pairModelBuffer(INTERVAL, held, INTERVAL)).toBe(held[1]);
+  });
+
+  it('without a match, takes the newest buffer not newer than the frame and less than an interval older', () => {
+    const held = [buf(100), buf(1_000_000), buf(INTERVAL + 5)];
+    expect(pairModelBuffer(2_000_000, held, INTERVAL)).toBe(held[1]);
+  });
+
+  it('never pairs a buffer newer than the frame', () => {
+    expect(pairModelBuffer(INTERVAL, [buf(INTERVAL + 1)], INTERVAL)).toBeNull();
+  });
+
+  it('never pairs a buffer a whole interval or more older (stale): none', () => {
+    expect(pairModelBuffer(INTERVAL, [buf(0)], INTERVAL)).toBeNull();
+    expect(pairModelBuffer(INTERVAL, [buf(1)], INTERVAL)?.timestampNs).toBe(1);
+  });
+
+  it('none when nothing is held', () => {
+    expect(pairModelBuffer(0, [], INTERVAL)).toBeNull();
+  });
+});
+
+describe('ModelBufferHolder', () => {
+  it('keeps only the newest buffers and drops the taken one with everything older', () => {
+    const holder = new ModelBufferHolder(2);
+    holder.add(buf(0));
+    holder.add(buf(INTERVAL));
+    holder.add(buf(2 * INTERVAL));
+    expect(holder.size).toBe(2);
+    // The first capture fell out of the holder: its frame goes without.
+    expect(holder.take(0, INTERVAL)).toBeNull();
+    expect(holder.take(INTERVAL, INTERVAL)?.timestampNs).toBe(INTERVAL);
+    expect(holder.size).toBe(1);
+    // Taken buffers are not handed out twice.
+    expect(holder.take(INTERVAL, INTERVAL)).toBeNull();
+    expect(holder.take(2 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
+    expect(holder.size).toBe(0);
+  });
+});
