@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import { closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { APPSINK_NAME, INPUT_PROBE_SINK_NAME, letterboxRect, type InputPicture, type PictureRect } from '../../../pipelines/index.ts';
+import { APPSINK_NAME, INPUT_PROBE_SINK_NAME, MODEL_APPSINK_NAME, letterboxRect, type InputPicture, type PictureRect } from '../../../pipelines/index.ts';
 import type { ColorModel, FrameContext, Nv12Image } from '../frame-context.ts';
 import { colorModelFromCaps } from './colorimetry.ts';
+import { ModelBufferHolder } from './model-input-pairing.ts';
 import { SourceState } from './source-state.ts';
 
 const require = createRequire(import.meta.url);
@@ -105,6 +106,8 @@ export class GstSource extends SourceState<GstSourceEvents> {
   private inputPicture: InputPicture | null = null;
   private inputProbed = false;
   private fifo: FifoGuard | null = null;
+  /** Buffers of the model-size branch, when the pipeline has one (MODEL_APPSINK_NAME). */
+  private modelBuffers: ModelBufferHolder | null = null;
 
   constructor(readonly options: GstSourceOptions) {
     super();
@@ -125,6 +128,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
     this.running = true;
     pipeline.pollBus((msg) => this.onBus(pipeline, msg));
     pipeline.play();
+    this.pullModelBranch(pipeline);
     const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>): void => {
       if (!this.running || this.pipeline !== pipeline) return;
       if (!buf) {
@@ -149,6 +153,32 @@ export class GstSource extends SourceState<GstSourceEvents> {
   }
 
   /**
+   * Keeps pulling the model-size branch, when the pipeline has one: its appsink drops stale buffers itself, and the
+   * newest ones wait here to be paired with a preview frame. The binding hands out no buffer timestamps, so both
+   * branches are stamped on arrival in this thread; the pairing can then be one capture behind (never more).
+   */
+  private pullModelBranch(pipeline: GstPipeline): void {
+    const sink = pipeline.findChild(MODEL_APPSINK_NAME);
+    if (!sink) return;
+    const holder = new ModelBufferHolder();
+    this.modelBuffers = holder;
+    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>): void => {
+      if (!this.running || this.pipeline !== pipeline || !buf) return;
+      const width = Number(caps?.width);
+      const height = Number(caps?.height);
+      const image = width > 0 && height > 0 ? nv12Layout(buf, width, height) : null;
+      if (!image) {
+        void this.stop();
+        this.emit('error', new SourceError(`source "${this.options.name}": model-branch buffer of ${buf.length} bytes does not fit NV12 ${width}x${height}`));
+        return;
+      }
+      holder.add({ timestampNs: arrivalNs(), image });
+      sink.pull(onData);
+    };
+    sink.pull(onData);
+  }
+
+  /**
    * Stops the pipeline (GStreamer state NULL), which also releases a pending pull. Idempotent. The source counts
    * as stopped at once (no more events); the promise resolves when GStreamer has let go of the pipeline.
    */
@@ -159,6 +189,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
     this.pipeline = null;
     const fifo = this.fifo;
     this.fifo = null;
+    this.modelBuffers = null;
     const halt = (): void => {
       try {
         pipeline.stop();
@@ -253,12 +284,14 @@ export class GstSource extends SourceState<GstSourceEvents> {
       return null;
     }
     this.framesIn++;
+    const modelInput = this.modelBuffers?.take(arrivalNs(), frameIntervalNs(caps.framerate))?.image;
     return {
       id: this.nextId++,
       captureTime: Date.now(),
       arrivedAt: performance.now(),
       image,
       color,
+      ...(modelInput ? { modelInput } : {}),
       timings: {},
     };
   }
@@ -330,6 +363,19 @@ while (Atomics.load(workerData.done, 0) === 0) {
   Atomics.wait(workerData.done, 0, 0, 5);
 }
 `;
+
+/** This thread's monotonic clock in nanoseconds: the stamp of both branches' buffers (see pullModelBranch). */
+function arrivalNs(): number {
+  return Math.round(performance.now() * 1e6);
+}
+
+/** One frame interval from a caps framerate ("30/1"); 1/30 s when the caps give none (live cameras, variable rate). */
+export function frameIntervalNs(framerate: string): number {
+  const m = /^(\d+)\/(\d+)$/.exec(framerate);
+  const num = Number(m?.[1]);
+  const den = Number(m?.[2]);
+  return num > 0 && den > 0 ? (1e9 * den) / num : 1e9 / 30;
+}
 
 /**
  * Works out the plane layout of an NV12 buffer: packed, or with GStreamer's default row alignment (rows padded
