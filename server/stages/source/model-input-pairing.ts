@@ -38,13 +38,13 @@ export class ModelBufferHolder {
     if (this.held.length > this.keep) this.held.shift();
   }
 
-  /** The buffer for a preview frame (see pairModelBuffer); it and every older buffer leave the holder. */
+  /**
+   * The buffer for a preview frame (see pairModelBuffer). Older buffers leave the holder (a later frame cannot
+   * want them); the paired one stays, since the next frame may arrive before its own model buffer does.
+   */
   take(previewNs: number, frameIntervalNs: number): TimedModelBuffer | null {
     const found = pairModelBuffer(previewNs, this.held, frameIntervalNs);
-    if (found) {
-      const i = this.held.indexOf(found);
-      this.held.splice(0, i + 1);
-    }
+    if (found) this.held.splice(0, this.held.indexOf(found));
     return found;
   }
 

@@ -33,7 +33,7 @@ describe('pairModelBuffer', () => {
 });
 
 describe('ModelBufferHolder', () => {
-  it('keeps only the newest buffers and drops the taken one with everything older', () => {
+  it('keeps only the newest buffers; taking one drops the older ones and keeps it for a frame that comes early', () => {
     const holder = new ModelBufferHolder(2);
     holder.add(buf(0));
     holder.add(buf(INTERVAL));
@@ -42,10 +42,12 @@ describe('ModelBufferHolder', () => {
     // The first capture fell out of the holder: its frame goes without.
     expect(holder.take(0, INTERVAL)).toBeNull();
     expect(holder.take(INTERVAL, INTERVAL)?.timestampNs).toBe(INTERVAL);
-    expect(holder.size).toBe(1);
-    // Taken buffers are not handed out twice.
-    expect(holder.take(INTERVAL, INTERVAL)).toBeNull();
+    expect(holder.size).toBe(2);
+    // The exact match wins over the kept older buffer, which then goes.
     expect(holder.take(2 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
-    expect(holder.size).toBe(0);
+    expect(holder.size).toBe(1);
+    // A frame half an interval later than the newest buffer still gets it; one a whole interval later gets none.
+    expect(holder.take(2.5 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
+    expect(holder.take(3 * INTERVAL, INTERVAL)).toBeNull();
   });
 });
