@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelBufferHolder, pairModelBuffer, type TimedModelBuffer } from '../../../server/stages/source/model-input-pairing.ts';
 import { packedNv12 } from '../../../server/stages/frame-context.ts';
+import { frameIntervalNs } from '../../../server/stages/source/gst-source.ts';
 
 const INTERVAL = 33_333_333;
 function buf(timestampNs: number): TimedModelBuffer {
@@ -49,5 +50,14 @@ describe('ModelBufferHolder', () => {
     // A frame half an interval later than the newest buffer still gets it; one a whole interval later gets none.
     expect(holder.take(2.5 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
     expect(holder.take(3 * INTERVAL, INTERVAL)).toBeNull();
+  });
+});
+
+describe('frameIntervalNs', () => {
+  it('is one frame of the caps framerate, 1/30 s when the caps give none or a variable rate (0/1)', () => {
+    expect(frameIntervalNs('15/1')).toBe(1e9 / 15);
+    expect(frameIntervalNs('30000/1001')).toBeCloseTo(33_366_667, 0);
+    expect(frameIntervalNs('0/1')).toBe(1e9 / 30);
+    expect(frameIntervalNs('')).toBe(1e9 / 30);
   });
 });
