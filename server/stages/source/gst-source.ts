@@ -12,7 +12,8 @@ const require = createRequire(import.meta.url);
 
 /** Minimal typing of the parts of gstreamer-superficial segstream uses. */
 interface GstAppSink {
-  pull(cb: (buf: Buffer | null | undefined, caps?: Record<string, unknown>) => void): void;
+  /** `pts`: the buffer's timestamp in ns, passed only by a binding patched to (see bufferStampNs). */
+  pull(cb: (buf: Buffer | null | undefined, caps?: Record<string, unknown>, pts?: number | null) => void): void;
 }
 /** An element found by name; its GObject properties read and write as fields. */
 type GstElement = Record<string, unknown>;
@@ -129,7 +130,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
     pipeline.pollBus((msg) => this.onBus(pipeline, msg));
     pipeline.play();
     this.pullModelBranch(pipeline);
-    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>): void => {
+    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>, pts?: number | null): void => {
       if (!this.running || this.pipeline !== pipeline) return;
       if (!buf) {
         // End of stream (the bus reports it). A looping source seeks back to the start; the appsink then
@@ -141,7 +142,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
       // second caps event follows with it).
       if (!this.inputProbed) this.readInputProbe(pipeline);
       if (caps && !this.capsInfo) this.onCaps(caps);
-      const ctx = this.toFrame(buf);
+      const ctx = this.toFrame(buf, bufferStampNs(pts));
       if (ctx) this.emit('frame', ctx);
       const pullNext = (): void => {
         if (this.running && this.pipeline === pipeline) sink.pull(onData);
@@ -154,15 +155,14 @@ export class GstSource extends SourceState<GstSourceEvents> {
 
   /**
    * Keeps pulling the model-size branch, when the pipeline has one: its appsink drops stale buffers itself, and the
-   * newest ones wait here to be paired with a preview frame. The binding hands out no buffer timestamps, so both
-   * branches are stamped on arrival in this thread; the pairing can then be one capture behind (never more).
+   * newest ones wait here to be paired with a preview frame by timestamp (bufferStampNs).
    */
   private pullModelBranch(pipeline: GstPipeline): void {
     const sink = pipeline.findChild(MODEL_APPSINK_NAME);
     if (!sink) return;
     const holder = new ModelBufferHolder();
     this.modelBuffers = holder;
-    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>): void => {
+    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>, pts?: number | null): void => {
       if (!this.running || this.pipeline !== pipeline || !buf) return;
       const width = Number(caps?.width);
       const height = Number(caps?.height);
@@ -172,7 +172,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
         this.emit('error', new SourceError(`source "${this.options.name}": model-branch buffer of ${buf.length} bytes does not fit NV12 ${width}x${height}`));
         return;
       }
-      holder.add({ timestampNs: arrivalNs(), image });
+      holder.add({ timestampNs: bufferStampNs(pts), image });
       sink.pull(onData);
     };
     sink.pull(onData);
@@ -273,7 +273,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
     });
   }
 
-  private toFrame(buf: Buffer): FrameContext | null {
+  private toFrame(buf: Buffer, stampNs: number): FrameContext | null {
     const caps = this.capsInfo;
     const color = this.color;
     if (!caps || !color) return null;
@@ -284,7 +284,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
       return null;
     }
     this.framesIn++;
-    const modelInput = this.modelBuffers?.take(arrivalNs(), frameIntervalNs(caps.framerate))?.image;
+    const modelInput = this.modelBuffers?.take(stampNs, frameIntervalNs(caps.framerate))?.image;
     return {
       id: this.nextId++,
       captureTime: Date.now(),
@@ -364,9 +364,13 @@ while (Atomics.load(workerData.done, 0) === 0) {
 }
 `;
 
-/** This thread's monotonic clock in nanoseconds: the stamp of both branches' buffers (see pullModelBranch). */
-function arrivalNs(): number {
-  return Math.round(performance.now() * 1e6);
+/**
+ * The timestamp a buffer is paired by: its PTS when the binding passes it (both branches of one capture carry the
+ * same PTS), else its arrival on this thread's monotonic clock. gstreamer-superficial 1.7.4 passes no PTS; with
+ * arrival stamps a frame can be paired with the previous capture's model buffer (never an older one).
+ */
+function bufferStampNs(pts: number | null | undefined): number {
+  return typeof pts === 'number' && Number.isFinite(pts) ? pts : Math.round(performance.now() * 1e6);
 }
 
 /** One frame interval from a caps framerate ("30/1"); 1/30 s when the caps give none (live cameras, variable rate). */
