@@ -14,7 +14,7 @@ describe('pairModelBuffer', () => {
     expect(pairModelBuffer(INTERVAL, held, INTERVAL)).toBe(held[1]);
   });
 
-  it('without a match, takes the newest buffer not newer than the frame and less than an interval older', () => {
+  it('without a match, takes the newest buffer not newer than the frame from at most one capture before', () => {
     const held = [buf(100), buf(1_000_000), buf(INTERVAL + 5)];
     expect(pairModelBuffer(2_000_000, held, INTERVAL)).toBe(held[1]);
   });
@@ -23,9 +23,12 @@ describe('pairModelBuffer', () => {
     expect(pairModelBuffer(INTERVAL, [buf(INTERVAL + 1)], INTERVAL)).toBeNull();
   });
 
-  it('never pairs a buffer a whole interval or more older (stale): none', () => {
-    expect(pairModelBuffer(INTERVAL, [buf(0)], INTERVAL)).toBeNull();
-    expect(pairModelBuffer(INTERVAL, [buf(1)], INTERVAL)?.timestampNs).toBe(1);
+  it('pairs the previous capture (one interval older, up to rounding and jitter), never an older one (stale): none', () => {
+    // At 15/1 GStreamer's PTS steps are 66666667 ns, a little over the interval of 66666666.7 ns.
+    expect(pairModelBuffer(66_666_667, [buf(0)], 1e9 / 15)?.timestampNs).toBe(0);
+    expect(pairModelBuffer(INTERVAL + INTERVAL / 4, [buf(0)], INTERVAL)?.timestampNs).toBe(0);
+    expect(pairModelBuffer(2 * INTERVAL, [buf(0)], INTERVAL)).toBeNull();
+    expect(pairModelBuffer(3 * INTERVAL, [buf(0), buf(INTERVAL)], INTERVAL)).toBeNull();
   });
 
   it('none when nothing is held', () => {
@@ -47,9 +50,9 @@ describe('ModelBufferHolder', () => {
     // The exact match wins over the kept older buffer, which then goes.
     expect(holder.take(2 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
     expect(holder.size).toBe(1);
-    // A frame half an interval later than the newest buffer still gets it; one a whole interval later gets none.
-    expect(holder.take(2.5 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
-    expect(holder.take(3 * INTERVAL, INTERVAL)).toBeNull();
+    // The next capture's frame, before its own buffer is there, gets the previous one; a later frame gets none.
+    expect(holder.take(3 * INTERVAL, INTERVAL)?.timestampNs).toBe(2 * INTERVAL);
+    expect(holder.take(4 * INTERVAL, INTERVAL)).toBeNull();
   });
 });
 
