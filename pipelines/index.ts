@@ -6,6 +6,8 @@ import { testLaunch, type TestSourceSpec } from './test-pattern.ts';
 import { usbLaunch, type UsbSourceSpec } from './usb.ts';
 import { x5MipiLaunch, type X5MipiSourceSpec } from './x5-mipi.ts';
 
+export { MODEL_APPSINK_NAME } from './x5-mipi.ts';
+
 export { APPSINK_NAME, INPUT_PROBE_SINK_NAME, PipelineSpecError } from './common.ts';
 export { letterboxRect, type InputPicture, type PictureRect } from './letterbox.ts';
 export { fileKind } from './file.ts';

@@ -13,6 +13,8 @@ export interface X5MipiSourceSpec extends OutputSize {
   device?: string;
   /** Colorimetry to assume when the driver's caps carry none (the ISP's range is not documented publicly). */
   colorimetry?: string;
+  /** A second VSE channel at the model's input size, fed to an NV12 model of that size (x5MipiDualLaunch). */
+  modelChannel?: X5MipiModelChannel;
 }
 
 /** A second VSE channel of the same camera, scaled to the model's input size. */
@@ -27,6 +29,8 @@ export const MODEL_APPSINK_NAME = 'segstream_model_sink';
 const VSE_MIN = 64;
 
 export function x5MipiLaunch(name: string, spec: X5MipiSourceSpec): string {
+  const { modelChannel, ...preview } = spec;
+  if (modelChannel !== undefined) return x5MipiDualLaunch(name, preview, modelChannel);
   checkSize(name, spec);
   const device = spec.device ?? '/dev/video8';
   checkVideoDevice(name, device);
@@ -35,6 +39,16 @@ export function x5MipiLaunch(name: string, spec: X5MipiSourceSpec): string {
   // driver that reports a non-square one never turns the pass-through into a CPU letterbox on every frame. The
   // picture keeps its shape when the size has the sensor mode's shape (16:9: a VSE stream forces 1920x1080).
   return `v4l2src device=${device} io-mode=mmap ! video/x-raw,format=NV12,width=${spec.width},height=${spec.height} ! ${nv12Tail(spec, { keepAspect: false })}`;
+}
+
+/** Runs a check of a nested object's field, naming the field inside it (`modelChannel.device`). */
+function inField(parent: string, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof PipelineSpecError) throw new PipelineSpecError(err.source, `${parent}.${err.field}`, err.message.slice(`source "${err.source}": ${err.field}: `.length));
+    throw err;
+  }
 }
 
 /** Which camera (CSI port) a VSE channel node belongs to, or null for other nodes. */
@@ -48,29 +62,34 @@ function vseCamera(device: string): 0 | 1 | null {
 /**
  * One pipeline, two VSE channels of the same camera: the preview channel (`spec`) into the usual appsink, and a
  * channel at the model's input size into MODEL_APPSINK_NAME, so the BPU gets its NV12 input with no CPU resize
- * while viewers keep the preview size. Both branches are live and drop stale frames; the consumer pairs them by
- * buffer timestamp. segstream's stream does not consume the second appsink yet: it resizes the preview frame with
- * the NV12 resize kernel instead (docs/rdk-x5.md). Not run on a board: which channel can scale to which size
+ * while viewers keep the preview size. Both branches are live and drop stale frames; the source pairs them by
+ * timestamp (server/stages/source/model-input-pairing.ts) and the BPU backend runs the paired model-size buffer
+ * as is (docs/rdk-x5.md). Not run on a board: which channel can scale to which size
  * (the five downscalers have different maxima) must be checked there.
  */
 export function x5MipiDualLaunch(name: string, spec: X5MipiSourceSpec, model: X5MipiModelChannel): string {
   const preview = x5MipiLaunch(name, spec);
-  checkVideoDevice(name, model.device);
-  checkSize(name, model);
+  if (typeof model !== 'object' || model === null || Array.isArray(model)) {
+    throw new PipelineSpecError(name, 'modelChannel', `expected an object { device, width, height }, got ${JSON.stringify(model)}`);
+  }
+  const unknown = Object.keys(model).filter((k) => !['device', 'width', 'height'].includes(k));
+  if (unknown.length > 0) throw new PipelineSpecError(name, 'modelChannel', `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected device, width, height)`);
+  inField('modelChannel', () => checkVideoDevice(name, model.device));
+  inField('modelChannel', () => checkSize(name, model));
   const previewDevice = spec.device ?? '/dev/video8';
   if (model.device === previewDevice) {
-    throw new PipelineSpecError(name, 'model.device', `must be another VSE channel than the preview's ${previewDevice}`);
+    throw new PipelineSpecError(name, 'modelChannel.device', `must be another VSE channel than the preview's ${previewDevice}`);
   }
   const [a, b] = [vseCamera(previewDevice), vseCamera(model.device)];
   if (a === null || b === null || a !== b) {
     throw new PipelineSpecError(
       name,
-      'model.device',
+      'modelChannel.device',
       `${previewDevice} and ${model.device} must be VSE channels of the same camera (/dev/video8-13 for CSI0, /dev/video14-19 for CSI1)`,
     );
   }
   if (model.width < VSE_MIN || model.height < VSE_MIN) {
-    throw new PipelineSpecError(name, 'model', `the VSE scales to at least ${VSE_MIN}x${VSE_MIN}, got ${model.width}x${model.height}`);
+    throw new PipelineSpecError(name, 'modelChannel', `the VSE scales to at least ${VSE_MIN}x${VSE_MIN}, got ${model.width}x${model.height}`);
   }
   const modelBranch =
     `v4l2src device=${model.device} io-mode=mmap ! video/x-raw,format=NV12,width=${model.width},height=${model.height} ! ` +

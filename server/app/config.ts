@@ -99,7 +99,7 @@ const SOURCE_FIELDS: Record<SourceSpec['kind'], string[]> = {
   test: ['pattern', 'framerate', 'live', 'speed'],
   file: ['path', 'loop', 'framerate', 'realtime'],
   usb: ['device', 'captureWidth', 'captureHeight', 'framerate', 'format'],
-  'x5-mipi': ['device', 'colorimetry'],
+  'x5-mipi': ['device', 'colorimetry', 'modelChannel'],
   rtsp: ['url', 'latencyMs', 'tcp'],
 };
 

@@ -46,6 +46,11 @@ export interface FrameContext {
   arrivedAt: number;
   image: Nv12Image;
   color: ColorModel;
+  /**
+   * The same capture at the model's input size from a second scaler channel (x5-mipi with a model channel), when
+   * the source has one paired with this frame; backends that take NV12 at exactly this size feed it as is.
+   */
+  modelInput?: Nv12Image;
   /** Milliseconds spent in each stage so far. */
   timings: StageTimings;
   /** Filled by postprocess. */

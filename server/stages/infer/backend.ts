@@ -54,3 +54,14 @@ export function runModel(backend: Backend, input: ModelInput): Promise<Inference
   if (!backend.runNv12) throw new Error(`the ${backend.kind} backend declares NV12 input but has no runNv12`);
   return backend.runNv12(input.image);
 }
+
+/**
+ * The frame's model-size buffer when the backend can run it as is: an NV12 model whose input is exactly that size
+ * (the BPU). ONNX models never take it: their preprocessing resizes the preview frame the way the model's own
+ * (PIL) preprocessing does, and a hardware scaler's output would not match that bit for bit.
+ */
+export function feedsModelInput(backend: Backend, modelInput: Nv12Image | undefined): Nv12Image | null {
+  if (!modelInput || backend.model.input.kind !== 'nv12' || !backend.runNv12) return null;
+  const { width, height } = backend.model.input;
+  return modelInput.width === width && modelInput.height === height ? modelInput : null;
+}

@@ -4,7 +4,7 @@ import type { FrameContext, Nv12Image } from '../frame-context.ts';
 import type { ModelInfo } from '../../model/model-info.ts';
 import { Postprocessor, type PostprocessSettings } from '../postprocess/postprocess.ts';
 import type { Tensor } from '../../model/model-info.ts';
-import type { LoadRequest, ModelRef, WorkerReply } from './worker-protocol.ts';
+import type { FrameRequest, LoadRequest, ModelRef, WorkerReply } from './worker-protocol.ts';
 import { reportStuckThreads } from '../../util/exit-blockers.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
 
@@ -252,7 +252,11 @@ export class InferenceStage extends EventEmitter<InferenceStageEvents> {
     ctx.image = image;
     ctx.timings.capture = performance.now() - ctx.arrivedAt;
     this.inFlight = ctx;
-    worker.postMessage({ type: 'frame', id: ctx.id, image, color: { matrix: ctx.color.matrix, range: ctx.color.range } }, [own.buffer]);
+    // The model-size buffer is needed only by the worker: moved there, not copied, when it is a whole buffer of its own.
+    const modelInput = ctx.modelInput && { ...ctx.modelInput, data: movableCopy(ctx.modelInput.data) };
+    delete ctx.modelInput;
+    const request: FrameRequest = { type: 'frame', id: ctx.id, image, color: { matrix: ctx.color.matrix, range: ctx.color.range }, ...(modelInput ? { modelInput } : {}) };
+    worker.postMessage(request, modelInput ? [own.buffer, modelInput.data.buffer] : [own.buffer]);
     const stuckAfter = this.options.stuckAfterMs ?? 30_000;
     this.stuckTimer = setTimeout(() => {
       if (this.worker === worker && this.inFlight === ctx) {
@@ -342,4 +346,13 @@ function restoreImage(before: Nv12Image, after: Nv12Image): Nv12Image {
 export function mapSize(width: number, height: number, maxWidth: number): { width: number; height: number } {
   if (maxWidth <= 0 || width <= maxWidth) return { width, height };
   return { width: maxWidth, height: Math.max(1, Math.round((height * maxWidth) / width)) };
+}
+
+/** `data` itself when it owns its whole (unshared) buffer, so it can be moved to another thread; otherwise a copy. */
+function movableCopy(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  const buf = data.buffer;
+  if (buf instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buf.byteLength) return data as Uint8Array<ArrayBuffer>;
+  const own = new Uint8Array(data.length);
+  own.set(data);
+  return own;
 }

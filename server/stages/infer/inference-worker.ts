@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { Preprocessor } from '../preprocess/preprocess.ts';
-import { runModel, type Backend, type InferenceResult } from './backend.ts';
+import { feedsModelInput, runModel, type Backend, type InferenceResult } from './backend.ts';
 import { loadBackend } from './load-backend.ts';
 import type { FrameRequest, LoadRequest, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
@@ -80,6 +80,12 @@ async function runFrame(request: FrameRequest): Promise<void> {
  */
 async function preprocessAndInfer({ backend, preprocess }: Loaded, request: FrameRequest): Promise<{ result: InferenceResult; preprocessMs: number; inferMs: number }> {
   const start = performance.now();
+  const fed = feedsModelInput(backend, request.modelInput);
+  if (fed) {
+    // The source's model channel already scaled the capture to the model's size: no resize, no preprocessing.
+    const result = await backend.runNv12!(fed);
+    return { result, preprocessMs: 0, inferMs: performance.now() - start };
+  }
   if (backend.model.input.kind === 'nv12' && backend.runNv12With) {
     let preprocessMs = 0;
     const result = await backend.runNv12With((target) => {

@@ -28,6 +28,8 @@ export interface FrameRequest {
   id: number;
   image: Nv12Image;
   color: Pick<ColorModel, 'matrix' | 'range'>;
+  /** The same capture at the model's input size from the source's model channel (FrameContext.modelInput). */
+  modelInput?: Nv12Image;
 }
 
 export type WorkerRequest = LoadRequest | FrameRequest | { type: 'close' };

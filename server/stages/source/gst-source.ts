@@ -2,16 +2,18 @@ import { once } from 'node:events';
 import { closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { APPSINK_NAME, INPUT_PROBE_SINK_NAME, letterboxRect, type InputPicture, type PictureRect } from '../../../pipelines/index.ts';
+import { APPSINK_NAME, INPUT_PROBE_SINK_NAME, MODEL_APPSINK_NAME, letterboxRect, type InputPicture, type PictureRect } from '../../../pipelines/index.ts';
 import type { ColorModel, FrameContext, Nv12Image } from '../frame-context.ts';
 import { colorModelFromCaps } from './colorimetry.ts';
+import { ModelBufferHolder } from './model-input-pairing.ts';
 import { SourceState } from './source-state.ts';
 
 const require = createRequire(import.meta.url);
 
 /** Minimal typing of the parts of gstreamer-superficial segstream uses. */
 interface GstAppSink {
-  pull(cb: (buf: Buffer | null | undefined, caps?: Record<string, unknown>) => void): void;
+  /** `pts`: the buffer's timestamp in ns, passed only by a binding patched to (see bufferStampNs). */
+  pull(cb: (buf: Buffer | null | undefined, caps?: Record<string, unknown>, pts?: number | null) => void): void;
 }
 /** An element found by name; its GObject properties read and write as fields. */
 type GstElement = Record<string, unknown>;
@@ -105,6 +107,8 @@ export class GstSource extends SourceState<GstSourceEvents> {
   private inputPicture: InputPicture | null = null;
   private inputProbed = false;
   private fifo: FifoGuard | null = null;
+  /** Buffers of the model-size branch, when the pipeline has one (MODEL_APPSINK_NAME). */
+  private modelBuffers: ModelBufferHolder | null = null;
 
   constructor(readonly options: GstSourceOptions) {
     super();
@@ -125,7 +129,8 @@ export class GstSource extends SourceState<GstSourceEvents> {
     this.running = true;
     pipeline.pollBus((msg) => this.onBus(pipeline, msg));
     pipeline.play();
-    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>): void => {
+    this.pullModelBranch(pipeline);
+    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>, pts?: number | null): void => {
       if (!this.running || this.pipeline !== pipeline) return;
       if (!buf) {
         // End of stream (the bus reports it). A looping source seeks back to the start; the appsink then
@@ -137,13 +142,38 @@ export class GstSource extends SourceState<GstSourceEvents> {
       // second caps event follows with it).
       if (!this.inputProbed) this.readInputProbe(pipeline);
       if (caps && !this.capsInfo) this.onCaps(caps);
-      const ctx = this.toFrame(buf);
+      const ctx = this.toFrame(buf, bufferStampNs(pts));
       if (ctx) this.emit('frame', ctx);
       const pullNext = (): void => {
         if (this.running && this.pipeline === pipeline) sink.pull(onData);
       };
       if (ctx && this.options.gate) this.options.gate(pullNext);
       else pullNext();
+    };
+    sink.pull(onData);
+  }
+
+  /**
+   * Keeps pulling the model-size branch, when the pipeline has one: its appsink drops stale buffers itself, and the
+   * newest ones wait here to be paired with a preview frame by timestamp (bufferStampNs).
+   */
+  private pullModelBranch(pipeline: GstPipeline): void {
+    const sink = pipeline.findChild(MODEL_APPSINK_NAME);
+    if (!sink) return;
+    const holder = new ModelBufferHolder();
+    this.modelBuffers = holder;
+    const onData = (buf: Buffer | null | undefined, caps?: Record<string, unknown>, pts?: number | null): void => {
+      if (!this.running || this.pipeline !== pipeline || !buf) return;
+      const width = Number(caps?.width);
+      const height = Number(caps?.height);
+      const image = width > 0 && height > 0 ? nv12Layout(buf, width, height) : null;
+      if (!image) {
+        void this.stop();
+        this.emit('error', new SourceError(`source "${this.options.name}": model-branch buffer of ${buf.length} bytes does not fit NV12 ${width}x${height}`));
+        return;
+      }
+      holder.add({ timestampNs: bufferStampNs(pts), image });
+      sink.pull(onData);
     };
     sink.pull(onData);
   }
@@ -159,6 +189,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
     this.pipeline = null;
     const fifo = this.fifo;
     this.fifo = null;
+    this.modelBuffers = null;
     const halt = (): void => {
       try {
         pipeline.stop();
@@ -242,7 +273,7 @@ export class GstSource extends SourceState<GstSourceEvents> {
     });
   }
 
-  private toFrame(buf: Buffer): FrameContext | null {
+  private toFrame(buf: Buffer, stampNs: number): FrameContext | null {
     const caps = this.capsInfo;
     const color = this.color;
     if (!caps || !color) return null;
@@ -253,12 +284,14 @@ export class GstSource extends SourceState<GstSourceEvents> {
       return null;
     }
     this.framesIn++;
+    const modelInput = this.modelBuffers?.take(stampNs, frameIntervalNs(caps.framerate))?.image;
     return {
       id: this.nextId++,
       captureTime: Date.now(),
       arrivedAt: performance.now(),
       image,
       color,
+      ...(modelInput ? { modelInput } : {}),
       timings: {},
     };
   }
@@ -330,6 +363,23 @@ while (Atomics.load(workerData.done, 0) === 0) {
   Atomics.wait(workerData.done, 0, 0, 5);
 }
 `;
+
+/**
+ * The timestamp a buffer is paired by: its PTS when the binding passes it (both branches of one capture carry the
+ * same PTS), else its arrival on this thread's monotonic clock. gstreamer-superficial 1.7.4 passes no PTS; with
+ * arrival stamps a frame can be paired with the previous capture's model buffer (never an older one).
+ */
+function bufferStampNs(pts: number | null | undefined): number {
+  return typeof pts === 'number' && Number.isFinite(pts) ? pts : Math.round(performance.now() * 1e6);
+}
+
+/** One frame interval from a caps framerate ("30/1"); 1/30 s when the caps give none (live cameras, variable rate). */
+export function frameIntervalNs(framerate: string): number {
+  const m = /^(\d+)\/(\d+)$/.exec(framerate);
+  const num = Number(m?.[1]);
+  const den = Number(m?.[2]);
+  return num > 0 && den > 0 ? (1e9 * den) / num : 1e9 / 30;
+}
 
 /**
  * Works out the plane layout of an NV12 buffer: packed, or with GStreamer's default row alignment (rows padded

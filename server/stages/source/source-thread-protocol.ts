@@ -17,6 +17,8 @@ export interface SourceThreadFrame {
   arrivedAtEpoch: number;
   image: Nv12Image;
   color: ColorModel;
+  /** The paired model-size buffer (FrameContext.modelInput), moved along with the frame. */
+  modelInput?: Nv12Image;
 }
 
 export type SourceThreadReply =

@@ -26,6 +26,13 @@ function reply(message: SourceThreadReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
+/** The binding's buffers cannot be moved to another thread: a copy in one that can. */
+function movable(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  const own = new Uint8Array(data.length);
+  own.set(data);
+  return own;
+}
+
 function detailOf(err: unknown): string {
   return err instanceof SourceError ? err.detail : '';
 }
@@ -53,17 +60,23 @@ function handle(req: SourceThreadRequest): void {
       entry.source = source;
       source.on('caps', (caps) => reply({ type: 'caps', id: req.id, caps, color: source.colorModel }));
       source.on('frame', (ctx) => {
-        // The binding's buffer cannot be moved to another thread: copy it into one that can.
-        const own = new Uint8Array(ctx.image.data.length);
-        own.set(ctx.image.data);
+        const own = movable(ctx.image.data);
+        const modelInput = ctx.modelInput && { ...ctx.modelInput, data: movable(ctx.modelInput.data) };
         entry.unacked++;
         reply(
           {
             type: 'frame',
             id: req.id,
-            frame: { id: ctx.id, captureTime: ctx.captureTime, arrivedAtEpoch: performance.timeOrigin + ctx.arrivedAt, image: { ...ctx.image, data: own }, color: ctx.color },
+            frame: {
+              id: ctx.id,
+              captureTime: ctx.captureTime,
+              arrivedAtEpoch: performance.timeOrigin + ctx.arrivedAt,
+              image: { ...ctx.image, data: own },
+              color: ctx.color,
+              ...(modelInput ? { modelInput } : {}),
+            },
           },
-          [own.buffer],
+          modelInput ? [own.buffer, modelInput.data.buffer] : [own.buffer],
         );
       });
       source.on('error', (err) => {

@@ -236,6 +236,7 @@ export class ThreadedSource extends SourceState<ThreadedSourceEvents> {
           arrivedAt: f.arrivedAtEpoch - performance.timeOrigin,
           image: f.image,
           color: f.color,
+          ...(f.modelInput ? { modelInput: f.modelInput } : {}),
           timings: {},
         };
         this.framesIn++;

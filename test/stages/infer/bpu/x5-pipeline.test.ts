@@ -6,7 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { APPSINK_NAME } from '../../../../pipelines/index.ts';
+import { APPSINK_NAME, buildLaunch } from '../../../../pipelines/index.ts';
+import { validateConfig } from '../../../../server/app/config.ts';
 import { MODEL_APPSINK_NAME, x5MipiDualLaunch } from '../../../../pipelines/x5-mipi.ts';
 
 const gst = createRequire(import.meta.url)('gstreamer-superficial') as {
@@ -29,12 +30,25 @@ describe('x5MipiDualLaunch', () => {
     expect(pipeline.findChild(MODEL_APPSINK_NAME)).toBeTruthy();
   });
 
+  it('is what buildLaunch makes of an x5-mipi source with a modelChannel', () => {
+    expect(buildLaunch('cam', { kind: 'x5-mipi', device: '/dev/video8', width: 1280, height: 720, modelChannel: { device: '/dev/video9', width: 512, height: 512 } })).toBe(launch);
+  });
+
+  it('config: sources.<name>.modelChannel is validated with the field named', () => {
+    const cfg = (modelChannel: unknown) => validateConfig({ sources: { cam: { kind: 'x5-mipi', width: 1280, height: 720, modelChannel } }, defaultSource: 'cam' }, 'c.yaml', '/');
+    expect(cfg({ device: '/dev/video9', width: 512, height: 512 }).sources.cam!.spec).toMatchObject({ modelChannel: { device: '/dev/video9', width: 512, height: 512 } });
+    expect(() => cfg({ device: '/dev/video8', width: 512, height: 512 })).toThrow(/c\.yaml: sources\.cam\.modelChannel\.device: must be another VSE channel/);
+    expect(() => cfg('/dev/video9')).toThrow(/sources\.cam\.modelChannel: expected an object \{ device, width, height \}, got "\/dev\/video9"/);
+    expect(() => cfg({ device: '/dev/video9', width: 512, height: 512, fps: 30 })).toThrow(/sources\.cam\.modelChannel: unknown field "fps"/);
+  });
+
   it.each([
-    ['the same channel twice', '/dev/video8', 512, /model\.device: must be another VSE channel than the preview's \/dev\/video8/],
+    ['the same channel twice', '/dev/video8', 512, /modelChannel\.device: must be another VSE channel than the preview's \/dev\/video8/],
     ['a channel of the other camera', '/dev/video14', 512, /\/dev\/video8 and \/dev\/video14 must be VSE channels of the same camera/],
     ['the ISP node', '/dev/video4', 512, /must be VSE channels of the same camera \(\/dev\/video8-13 for CSI0/],
-    ['a size below the VSE minimum', '/dev/video9', 32, /model: the VSE scales to at least 64x64, got 32x32/],
-    ['a device that is not a V4L2 node', '/dev/sda', 512, /device: expected a V4L2 device node like \/dev\/video0, got "\/dev\/sda"/],
+    ['a size below the VSE minimum', '/dev/video9', 32, /modelChannel: the VSE scales to at least 64x64, got 32x32/],
+    ['a device that is not a V4L2 node', '/dev/sda', 512, /modelChannel\.device: expected a V4L2 device node like \/dev\/video0, got "\/dev\/sda"/],
+    ['an odd model size', '/dev/video9', 511, /modelChannel\.width: expected an even integer/],
   ])('refuses %s', (_label, device, size, message) => {
     expect(() => x5MipiDualLaunch('cam', { kind: 'x5-mipi', width: 1280, height: 720 }, { device, width: size, height: size })).toThrow(message);
   });
