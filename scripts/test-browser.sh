@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx vite build --logLevel warn
-npx vitest run test/browser
+npx vitest run test/browser --exclude test/browser/aspect.test.ts  # real-server only (below)
 SEGSTREAM_BROWSER_SERVER=real npx vitest run test/browser/stream.test.ts test/browser/legend.test.ts \
   test/browser/reconnect.test.ts test/browser/controls.test.ts test/browser/snapshot.test.ts test/browser/smoothing.test.ts \
   test/browser/aspect.test.ts
