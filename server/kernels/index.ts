@@ -16,6 +16,7 @@ export type { ConvertOptions, QuantizeOptions } from './convert.ts';
 export { overlayNv12, overlayNv12Async, overlayRgb, overlayRgbAsync } from './overlay.ts';
 export type { OverlayOptions } from './overlay.ts';
 export { KernelArgumentError, MAX_DIMENSION, MAX_THREADS } from './validate.ts';
+export { outputBytes } from './alloc.ts';
 
 /**
  * Caps glibc's malloc arenas for threads started from now on (ONNX Runtime's, in the inference worker): each

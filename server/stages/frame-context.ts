@@ -51,6 +51,12 @@ export interface FrameContext {
    * the source has one paired with this frame; backends that take NV12 at exactly this size feed it as is.
    */
   modelInput?: Nv12Image;
+  /**
+   * Hands `image`'s memory back to the source for a later frame; called at most once, by the stage that is done
+   * with it (the inference stage, when it copies the frame for the worker or drops it for a newer one), after which
+   * `image.data` must not be read. Absent when the source has no pool (the memory is then simply collected).
+   */
+  releaseImage?: () => void;
   /** Milliseconds spent in each stage so far. */
   timings: StageTimings;
   /** Filled by postprocess. */

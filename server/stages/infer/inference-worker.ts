@@ -48,6 +48,9 @@ async function handle(request: WorkerRequest): Promise<void> {
       current = runFrame(request);
       await current;
       return;
+    case 'release':
+      // Nothing to do: the buffer is this thread's now and goes with its next collection.
+      return;
     case 'close':
       await current;
       await loaded?.backend.close();

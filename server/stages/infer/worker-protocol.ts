@@ -32,7 +32,17 @@ export interface FrameRequest {
   modelInput?: Nv12Image;
 }
 
-export type WorkerRequest = LoadRequest | FrameRequest | { type: 'close' };
+/**
+ * A model output the main thread has post-processed, moved back to be freed here: an output moved into the main
+ * thread's heap counts as new external memory there and starts a full collection every frame or two (see
+ * InferenceStage.postprocessFrame).
+ */
+export interface ReleaseRequest {
+  type: 'release';
+  buffer: ArrayBuffer;
+}
+
+export type WorkerRequest = LoadRequest | FrameRequest | ReleaseRequest | { type: 'close' };
 
 export interface WorkerTimings {
   preprocess: number;

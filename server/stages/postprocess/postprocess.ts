@@ -54,6 +54,11 @@ export class Postprocessor {
   }
 
   /** The argmax on the libuv thread pool: the calling thread (the server's event loop) stays free. */
+  /** Whether the class map is always new memory (argmax of logits), never a view of the model's output. */
+  get makesNewMap(): boolean {
+    return this.model.output.kind !== 'classmap';
+  }
+
   async runAsync(output: Tensor, mapWidth: number, mapHeight: number): Promise<PostprocessResult> {
     checkOutputSize(this.model, output);
     const mapped =

@@ -7,6 +7,8 @@ export type SourceThreadRequest =
   | { type: 'stop'; id: number }
   /** The main thread has taken frame(s) of source `id`: the thread may pull the next. */
   | { type: 'ack'; id: number }
+  /** A frame's image memory, moved back for the thread to copy a later frame into (see FrameContext.releaseImage). */
+  | { type: 'recycle'; id: number; buffer: ArrayBuffer }
   /** Stop every pipeline and end the thread once GStreamer's pending work has returned. */
   | { type: 'shutdown'; id: 0 };
 

@@ -18,6 +18,7 @@ interface Running {
   source: GstSource;
   unacked: number;
   waiting: (() => void) | null;
+  recycled: ArrayBuffer[];
 }
 
 const running = new Map<number, Running>();
@@ -26,9 +27,13 @@ function reply(message: SourceThreadReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-/** The binding's buffers cannot be moved to another thread: a copy in one that can. */
-function movable(data: Uint8Array): Uint8Array<ArrayBuffer> {
-  const own = new Uint8Array(data.length);
+/** Frame buffers the main thread gave back, per source, at most this many (a frame in flight plus spares). */
+const RECYCLED_KEPT = 4;
+
+/** The binding's buffers cannot be moved to another thread: a copy in one that can, reusing a returned buffer. */
+function movable(data: Uint8Array, recycled: ArrayBuffer[] = []): Uint8Array<ArrayBuffer> {
+  const i = recycled.findIndex((b) => b.byteLength === data.length);
+  const own = i >= 0 ? new Uint8Array(recycled.splice(i, 1)[0] as ArrayBuffer) : new Uint8Array(data.length);
   own.set(data);
   return own;
 }
@@ -49,7 +54,7 @@ port.on('message', (req: SourceThreadRequest) => {
 function handle(req: SourceThreadRequest): void {
   switch (req.type) {
     case 'start': {
-      const entry: Running = { source: null as unknown as GstSource, unacked: 0, waiting: null };
+      const entry: Running = { source: null as unknown as GstSource, unacked: 0, waiting: null, recycled: [] };
       const source = new GstSource({
         ...req.options,
         gate: (pullNext) => {
@@ -60,7 +65,7 @@ function handle(req: SourceThreadRequest): void {
       entry.source = source;
       source.on('caps', (caps) => reply({ type: 'caps', id: req.id, caps, color: source.colorModel }));
       source.on('frame', (ctx) => {
-        const own = movable(ctx.image.data);
+        const own = movable(ctx.image.data, entry.recycled);
         const modelInput = ctx.modelInput && { ...ctx.modelInput, data: movable(ctx.modelInput.data) };
         entry.unacked++;
         reply(
@@ -108,6 +113,11 @@ function handle(req: SourceThreadRequest): void {
         entry.waiting = null;
         next();
       }
+      return;
+    }
+    case 'recycle': {
+      const entry = running.get(req.id);
+      if (entry && entry.recycled.length < RECYCLED_KEPT) entry.recycled.push(req.buffer);
       return;
     }
     case 'shutdown': {

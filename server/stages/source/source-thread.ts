@@ -49,6 +49,16 @@ class SourceHost {
     return id;
   }
 
+  /**
+   * Moves a frame's memory back to the thread. Frames moved in from another thread count as new external memory
+   * for this thread's heap, which starts a full collection every few frames at 30 fps; a buffer moved back does
+   * not, and the thread copies the next frame into it instead of allocating.
+   */
+  recycle(id: number, buffer: ArrayBuffer): void {
+    if (this.exiting || !this.worker || buffer.byteLength === 0) return;
+    this.worker.postMessage({ type: 'recycle', id, buffer } satisfies SourceThreadRequest, [buffer]);
+  }
+
   send(req: SourceThreadRequest): void {
     if (this.exiting) {
       // A new source while the old thread is ending: the binding must never be used by two threads at once.
@@ -238,6 +248,13 @@ export class ThreadedSource extends SourceState<ThreadedSourceEvents> {
           color: f.color,
           ...(f.modelInput ? { modelInput: f.modelInput } : {}),
           timings: {},
+        };
+        const id = this.id;
+        let released = false;
+        ctx.releaseImage = () => {
+          if (released) return;
+          released = true;
+          sourceHost().recycle(id, f.image.data.buffer as ArrayBuffer);
         };
         this.framesIn++;
         sourceHost().send({ type: 'ack', id: this.id });
