@@ -32,11 +32,7 @@ export interface FrameRequest {
   modelInput?: Nv12Image;
 }
 
-/**
- * A model output the main thread has post-processed, moved back to be freed here: an output moved into the main
- * thread's heap counts as new external memory there and starts a full collection every frame or two (see
- * InferenceStage.postprocessFrame).
- */
+/** A model output the main thread has post-processed, moved back to be freed here (InferenceStage.releaseOutput says why). */
 export interface ReleaseRequest {
   type: 'release';
   buffer: ArrayBuffer;

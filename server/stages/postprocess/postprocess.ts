@@ -53,12 +53,12 @@ export class Postprocessor {
     return this.smooth(mapped.classMap, mapped.histogram);
   }
 
-  /** The argmax on the libuv thread pool: the calling thread (the server's event loop) stays free. */
   /** Whether the class map is always new memory (argmax of logits), never a view of the model's output. */
   get makesNewMap(): boolean {
     return this.model.output.kind !== 'classmap';
   }
 
+  /** The argmax on the libuv thread pool: the calling thread (the server's event loop) stays free. */
   async runAsync(output: Tensor, mapWidth: number, mapHeight: number): Promise<PostprocessResult> {
     checkOutputSize(this.model, output);
     const mapped =

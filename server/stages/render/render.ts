@@ -34,9 +34,9 @@ export function jpegOptions(quality: number): JpegOptions {
 }
 
 /**
- * Scratch buffers of one size, taken for the length of one render and given back: the overlaid frame and its RGB
- * copy are the same size every frame, and allocating them fresh (several MB per frame) is what drives V8's
- * full collections on the main thread (external memory), not the JavaScript heap.
+ * Scratch buffers, taken for the length of one render and given back: the overlaid frame and its RGB copy are the
+ * same size every frame, so 4 MB of fresh pages per frame need not be faulted in. (Not what drove the main thread's
+ * full collections: those came from memory moved in from other threads, see InferenceStage.releaseOutput.)
  */
 export class ScratchBuffers {
   private free: Uint8Array[] = [];

@@ -117,7 +117,10 @@ function handle(req: SourceThreadRequest): void {
     }
     case 'recycle': {
       const entry = running.get(req.id);
-      if (entry && entry.recycled.length < RECYCLED_KEPT) entry.recycled.push(req.buffer);
+      if (!entry) return;
+      // After a caps change the old size is never taken again: only buffers of the returned size stay.
+      entry.recycled = entry.recycled.filter((b) => b.byteLength === req.buffer.byteLength);
+      if (entry.recycled.length < RECYCLED_KEPT) entry.recycled.push(req.buffer);
       return;
     }
     case 'shutdown': {

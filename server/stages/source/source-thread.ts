@@ -50,9 +50,8 @@ class SourceHost {
   }
 
   /**
-   * Moves a frame's memory back to the thread. Frames moved in from another thread count as new external memory
-   * for this thread's heap, which starts a full collection every few frames at 30 fps; a buffer moved back does
-   * not, and the thread copies the next frame into it instead of allocating.
+   * Moves a frame's memory back to the thread, which copies a later frame into it instead of allocating; it also
+   * stops counting against this thread's heap (InferenceStage.releaseOutput says why that matters).
    */
   recycle(id: number, buffer: ArrayBuffer): void {
     if (this.exiting || !this.worker || buffer.byteLength === 0) return;
