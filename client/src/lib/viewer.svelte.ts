@@ -20,6 +20,9 @@ export const STALL_AFTER_MS = 3000;
  * 150 classes that is most of what the page costs; docs/performance.md "Viewer cost").
  */
 export const LEGEND_EVERY_MS = 1000;
+/** The HUD's numbers are rebuilt this often, the chart sampled this often. */
+export const HUD_EVERY_MS = 500;
+export const CHART_EVERY_MS = 1000;
 
 /** Whether two legends look the same: same rows in the same order, shares equal at the 0.1% shown. */
 function sameLegend(a: readonly LegendEntry[], b: readonly LegendEntry[]): boolean {
@@ -142,6 +145,9 @@ export class Viewer {
   private legendPublishedAt = -Infinity;
   private latestStats: StatsMessage | null = null;
   private lastFrameAt = 0;
+  private lastDrawnAt = -Infinity;
+  private hudPublishedAt = -Infinity;
+  private chartSampledAt = -Infinity;
   private pendingControl: ControlAction | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
 
@@ -186,8 +192,6 @@ export class Viewer {
   start(): void {
     this.connection.start();
     this.timers.push(setInterval(() => this.tick(), 250));
-    this.timers.push(setInterval(() => this.publish(), 500));
-    this.timers.push(setInterval(() => this.sample(), 1000));
   }
 
   stop(): void {
@@ -288,6 +292,7 @@ export class Viewer {
     this.connection.send({ type: 'drawn', id: frame.header.id });
 
     this.drawn.note(end);
+    this.lastDrawnAt = end;
     this.decodeMean.add(frame.decodedAt - frame.receivedAt);
     this.drawMean.add(end - start);
     for (const [stage, ms] of Object.entries(frame.header.stages as StageTimings)) {
@@ -310,10 +315,21 @@ export class Viewer {
       this.hasFrame = true;
       this.publish();
     }
+    // In the same task as the canvas draw, so the DOM changes reach the screen in the frame's own compositor frame
+    // rather than one of their own (software compositing redraws the whole page per compositor frame).
+    this.refreshIfDue(end);
+  }
+
+  /** The HUD (and legend) and the chart, each when its interval is up; a tenth of slack for timer and frame jitter. */
+  private refreshIfDue(now: number): void {
+    if (now - this.hudPublishedAt >= HUD_EVERY_MS * 0.9) this.publish();
+    if (now - this.chartSampledAt >= CHART_EVERY_MS * 0.9) this.sample();
   }
 
   private tick(): void {
     this.now = Date.now();
+    // While frames flow, handleFrame refreshes the page with each drawn frame; the timer covers slow or stopped streams.
+    if (performance.now() - this.lastDrawnAt >= HUD_EVERY_MS) this.refreshIfDue(performance.now());
     const silentFor = performance.now() - this.lastFrameAt;
     this.stalledFor = this.link.phase === 'open' && silentFor > STALL_AFTER_MS ? silentFor : null;
   }
@@ -321,6 +337,7 @@ export class Viewer {
   /** Copies the per-frame numbers into the reactive state. */
   private publish(): void {
     const now = performance.now();
+    this.hudPublishedAt = now;
     const header = this.lastFrame?.header ?? null;
     const stats = this.latestStats;
     const infer = this.stageMeans.get('infer')?.mean() ?? null;
@@ -328,7 +345,7 @@ export class Viewer {
       const ms = this.stageMeans.get(name)?.mean();
       return ms === null || ms === undefined ? [] : [{ name, ms }];
     });
-    // A tenth of slack: the 500 ms timer drifts, and 999 ms must not wait for the next tick.
+    // A tenth of slack: publish runs about every HUD_EVERY_MS, and 999 ms must not wait for the next one.
     if (now - this.legendPublishedAt >= LEGEND_EVERY_MS * 0.9) {
       this.legendPublishedAt = now;
       if (!sameLegend(this.legend, this.latestLegend)) this.legend = this.latestLegend;
@@ -353,6 +370,7 @@ export class Viewer {
 
   private sample(): void {
     const now = performance.now();
+    this.chartSampledAt = now;
     this.chart.push({ time: Date.now(), fpsReceived: this.received.rate(now), fpsDrawn: this.drawn.rate(now), modelMs: this.hud.modelMs });
     this.history = [...this.chart.values()];
   }
