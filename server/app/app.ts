@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tuneMallocWithoutRuntimeArena } from '../kernels/index.ts';
+import { hugePageAdvice, tuneMallocWithoutRuntimeArena } from '../kernels/index.ts';
 import type { ModelInfo } from '../model/model-info.ts';
 import type { ControlAction, HelloMessage, PostprocessMode } from '../protocol/index.ts';
 import { STAGES, type FrameContext } from '../stages/frame-context.ts';
@@ -258,7 +258,11 @@ export class SegStreamApp implements ControlTarget {
 
   private async startAll(): Promise<string> {
     // Before the inference worker starts its runtime threads (see tuneMallocWithoutRuntimeArena; docs/performance.md).
-    if (!this.config.inference.memoryArena) tuneMallocWithoutRuntimeArena();
+    if (!this.config.inference.memoryArena) {
+      tuneMallocWithoutRuntimeArena();
+      const advice = hugePageAdvice();
+      if (advice !== null) this.log(advice);
+    }
     await this.startInference(this.modelName);
     this.source.start();
     const cfg = this.config.server;
