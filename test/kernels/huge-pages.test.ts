@@ -56,8 +56,9 @@ describe('hugePageAdvice', () => {
     const without = run({});
     const mode = transparentHugePageMode();
     if (mode === 'madvise') {
-      // Most of the 64 MiB in 2 MiB pages with the tunable (the block's unaligned ends stay in small pages), none without.
-      expect(withTunable.deltaKiB).toBeGreaterThanOrEqual(32 * 1024);
+      // 62-64 MiB of the 64 in 2 MiB pages here with the tunable; a bound well below, as a fragmented machine may
+      // not find every huge page at once. None without.
+      expect(withTunable.deltaKiB).toBeGreaterThanOrEqual(16 * 1024);
       expect(without.deltaKiB).toBe(0);
       expect(hugePageAdvice({}, mode)).not.toBeNull();
     } else if (mode === 'never' || mode === null) {
@@ -65,8 +66,8 @@ describe('hugePageAdvice', () => {
       expect(hugePageAdvice({}, mode)).toBeNull();
     } else {
       // "always": the kernel gives huge pages to any large anonymous mapping, tunable or not.
-      expect(withTunable.deltaKiB).toBeGreaterThanOrEqual(32 * 1024);
-      expect(without.deltaKiB).toBeGreaterThanOrEqual(32 * 1024);
+      expect(withTunable.deltaKiB).toBeGreaterThanOrEqual(16 * 1024);
+      expect(without.deltaKiB).toBeGreaterThanOrEqual(16 * 1024);
     }
   });
 });
