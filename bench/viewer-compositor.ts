@@ -13,11 +13,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium } from 'playwright-core';
+import { chromiumPath, HEADLESS_CHROMIUM_ARGS } from '../server/bench/browser-cost.ts';
 import { integerFlag, optionalString, parseCommandArgs } from '../server/cli/args.ts';
 import type { BenchCase, BenchResult } from './viewer/compositor-bench.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 function parseArgs(argv: string[]) {
   const { values } = parseCommandArgs('bench/viewer-compositor.ts', argv, {
@@ -61,8 +61,8 @@ try {
 }
 const { out, iterations, chromiumArgs } = parsed;
 const code = await bundle();
-const args = chromiumArgs.includes('--enable-gpu') ? BASE_ARGS.filter((a) => a !== '--disable-gpu') : BASE_ARGS;
-const browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: [...args, ...chromiumArgs.filter((a) => a !== '--enable-gpu')] });
+const args = chromiumArgs.includes('--enable-gpu') ? HEADLESS_CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu') : HEADLESS_CHROMIUM_ARGS;
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...args, ...chromiumArgs.filter((a) => a !== '--enable-gpu')] });
 const cases: BenchCase[] = [
   { frameWidth: 1280, frameHeight: 720, mapWidth: 128, mapHeight: 128, canvasWidth: 1280, canvasHeight: 720, mode: 'overlay', iterations },
   { frameWidth: 1280, frameHeight: 720, mapWidth: 1280, mapHeight: 720, canvasWidth: 1280, canvasHeight: 720, mode: 'overlay', iterations },

@@ -7,34 +7,28 @@
  *   npx tsx bench/viewer-floor.ts [--fps 5] [--seconds 8] [--rounds 3] [--out bench/results/viewer-floor.json]
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
-import { BrowserCpuMeter, launchedChromiumPid } from '../server/bench/browser-cost.ts';
+import { BrowserCpuMeter, chromiumPath, HEADLESS_CHROMIUM_ARGS, launchedChromiumPid } from '../server/bench/browser-cost.ts';
+import { integerFlag, optionalString, parseCommandArgs } from '../server/cli/args.ts';
+import { summarize } from '../server/util/stats.ts';
 import { jpegOptions } from '../server/stages/render/render.ts';
 import { writeFileAtomic } from '../server/util/atomic-write.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const MODES = ['2d', 'bitmaprenderer'] as const;
 type Mode = (typeof MODES)[number];
 
-const { values } = parseArgs({
-  options: {
-    fps: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '3' },
-    out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'viewer-floor.json') },
-  },
+const { values } = parseCommandArgs('bench/viewer-floor.ts', process.argv.slice(2), {
+  fps: { type: 'string' },
+  seconds: { type: 'string' },
+  rounds: { type: 'string' },
+  out: { type: 'string' },
 });
-function positive(name: string, raw: string, max: number): number {
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > max) throw new Error(`--${name}: expected a number in (0, ${max}], got "${raw}"`);
-  return value;
-}
-const fps = positive('fps', values.fps, 60);
-const seconds = positive('seconds', values.seconds, 600);
-const rounds = Math.round(positive('rounds', values.rounds, 100));
+const fps = integerFlag(values, 'fps', 1, 60, 5);
+const seconds = integerFlag(values, 'seconds', 1, 600, 8);
+const rounds = integerFlag(values, 'rounds', 1, 100, 3);
+const out = optionalString(values, 'out') ?? path.join(ROOT, 'bench', 'results', 'viewer-floor.json');
 
 // A real photo, encoded as the server encodes frames.
 const jpeg = await sharp(path.join(ROOT, 'test', 'fixtures', 'golden', 'coffee_1280x720.png')).jpeg(jpegOptions(80)).toBuffer();
@@ -86,7 +80,7 @@ async function measure(browser: Browser, meter: BrowserCpuMeter, mode: Mode): Pr
   }
 }
 
-const browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...HEADLESS_CHROMIUM_ARGS] });
 try {
   const pid = launchedChromiumPid();
   if (pid === null) throw new Error('could not find the Chromium process playwright launched');
@@ -100,13 +94,10 @@ try {
       results.push({ round: round + 1, ...r });
     }
   }
-  const median = (mode: Mode) => {
-    const v = results.filter((r) => r.mode === mode).map((r) => r.msPerFrame).sort((a, b) => a - b);
-    return v[Math.floor(v.length / 2)]!;
-  };
+  const median = (mode: Mode) => summarize(results.filter((r) => r.mode === mode).map((r) => r.msPerFrame)).p50;
   for (const mode of MODES) console.log(`${mode}: median ${median(mode).toFixed(1)} ms per drawn frame over ${rounds} rounds`);
-  await writeFileAtomic(values.out, `${JSON.stringify({ bench: 'viewer-floor', date: new Date().toISOString(), fps, seconds, jpegBytes: jpeg.length, chromiumArgs: CHROMIUM_ARGS, medianMsPerFrame: Object.fromEntries(MODES.map((m) => [m, median(m)])), results }, null, 2)}\n`);
-  console.log(`wrote ${values.out}`);
+  await writeFileAtomic(out, `${JSON.stringify({ bench: 'viewer-floor', date: new Date().toISOString(), fps, seconds, jpegBytes: jpeg.length, chromiumArgs: HEADLESS_CHROMIUM_ARGS, medianMsPerFrame: Object.fromEntries(MODES.map((m) => [m, median(m)])), results }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
 } finally {
   await browser.close();
 }

@@ -21,11 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type Page } from 'playwright-core';
 import { integerFlag, optionalString, parseCommandArgs } from '../server/cli/args.ts';
-import { BrowserCpuMeter, formatBreakdown, launchedChromiumPid, recordViewerCost, type BrowserCpu, type ViewerCostBreakdown } from '../server/bench/browser-cost.ts';
+import { BrowserCpuMeter, chromiumPath, formatBreakdown, HEADLESS_CHROMIUM_ARGS, launchedChromiumPid, recordViewerCost, type BrowserCpu, type ViewerCostBreakdown } from '../server/bench/browser-cost.ts';
 import { startMockServer } from '../test/browser/mock-server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 function size(name: string, raw: string | undefined, fallback: [number, number]): [number, number] {
   if (raw === undefined) return fallback;
@@ -109,7 +108,7 @@ const server = options.url !== undefined
   : await startMockServer({
     fps: options.fps, frameWidth: 1280, frameHeight: 720, mapWidth: options.map[0], mapHeight: options.map[1], overlaid: options.overlaid, staticDir: clientDir, token: '',
   });
-const browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...HEADLESS_CHROMIUM_ARGS] });
 const rounds: Round[] = [];
 try {
   const pid = launchedChromiumPid();
@@ -144,6 +143,6 @@ console.log(`Chromium CPU per drawn frame: median ${median.toFixed(1)} ms over $
 await mkdir(dirname(options.out), { recursive: true });
 const temp = `${options.out}.${process.pid}.tmp`;
 const { out: _out, ...settings } = options;
-await writeFile(temp, JSON.stringify({ bench: 'viewer-cost', date: new Date().toISOString(), settings, chromiumArgs: CHROMIUM_ARGS, medianMsPerFrame: median, rounds }, null, 2));
+await writeFile(temp, JSON.stringify({ bench: 'viewer-cost', date: new Date().toISOString(), settings, chromiumArgs: HEADLESS_CHROMIUM_ARGS, medianMsPerFrame: median, rounds }, null, 2));
 await rename(temp, options.out);
 console.log(`wrote ${options.out}`);

@@ -8,6 +8,14 @@ import type { Page } from 'playwright-core';
 
 const USER_HZ = 100;
 
+/** How every headless measurement and test starts Debian's Chromium (software rendering, no background traffic). */
+export const HEADLESS_CHROMIUM_ARGS: readonly string[] = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Debian's Chromium, or the one SEGSTREAM_CHROMIUM names. */
+export function chromiumPath(): string {
+  return process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium';
+}
+
 interface ProcCpu {
   pid: number;
   ppid: number;

@@ -18,7 +18,7 @@ import type { FrameContext } from '../stages/frame-context.ts';
 import * as kernels from '../kernels/index.ts';
 import { summarize, type Summary } from '../util/stats.ts';
 import { machineFacts, type MachineFacts } from './machine.ts';
-import { BrowserCpuMeter, launchedChromiumPid, recordViewerCost, type ViewerCostBreakdown } from './browser-cost.ts';
+import { BrowserCpuMeter, chromiumPath, HEADLESS_CHROMIUM_ARGS, launchedChromiumPid, recordViewerCost, type ViewerCostBreakdown } from './browser-cost.ts';
 import { ModelOnlyProcess, type ModelOnlySegment } from './model-only.ts';
 import { interleaveSchedule, interleavedRatios, planRounds, summarizeRound, type BenchRound, type InterleavedRatios, type PipelineSegmentFigures, type RoundPlan } from './rounds.ts';
 import { subtractCounters, summarizeRss, summarizeSegments, type DropCounters, type FrameRecord, type RssSummary, type RunSummary } from './summary.ts';
@@ -435,8 +435,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (o.browser) {
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        executablePath: chromiumPath(),
+        args: [...HEADLESS_CHROMIUM_ARGS],
       });
       // playwright-core's Browser does not expose its process: find the Chromium we just started among our children.
       const pid = launchedChromiumPid();

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumPath, HEADLESS_CHROMIUM_ARGS } from '../../server/bench/browser-cost.ts';
 import type { FrameHeader, HelloMessage } from '../../server/protocol/index.ts';
 import { at } from '../../server/util/checked-access.ts';
 import { REPO_ROOT, startMockServer, type MockServer, type MockServerOptions } from './mock-server.ts';
@@ -134,10 +135,9 @@ export async function ensureViewerBuilt(): Promise<void> {
   }
 }
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: chromiumPath(), args: [...HEADLESS_CHROMIUM_ARGS] });
 }
 
 export interface OpenedViewer {

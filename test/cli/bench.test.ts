@@ -7,6 +7,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { benchOutputs, parseBenchArgs } from '../../server/cli/bench.ts';
+import { chromiumPath, HEADLESS_CHROMIUM_ARGS } from '../../server/bench/browser-cost.ts';
 import { benchModelName } from '../../server/bench/run.ts';
 import { STAGES } from '../../server/stages/frame-context.ts';
 import { tempDir } from '../helpers/media.ts';
@@ -136,8 +137,8 @@ describe('segstream bench: where results go', () => {
     expect(result.series.frameAgeMs.length).toBe(result.frameAge.count);
 
     const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      executablePath: chromiumPath(),
+      args: [...HEADLESS_CHROMIUM_ARGS],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 900, height: 900 } });

@@ -328,9 +328,10 @@ export class Viewer {
 
   private tick(): void {
     this.now = Date.now();
+    const now = performance.now();
     // While frames flow, handleFrame refreshes the page with each drawn frame; the timer covers slow or stopped streams.
-    if (performance.now() - this.lastDrawnAt >= HUD_EVERY_MS) this.refreshIfDue(performance.now());
-    const silentFor = performance.now() - this.lastFrameAt;
+    if (now - this.lastDrawnAt >= HUD_EVERY_MS) this.refreshIfDue(now);
+    const silentFor = now - this.lastFrameAt;
     this.stalledFor = this.link.phase === 'open' && silentFor > STALL_AFTER_MS ? silentFor : null;
   }
 

@@ -6,10 +6,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, HEADLESS_CHROMIUM_ARGS } from '../../../server/bench/browser-cost.ts';
 import { runVerify, type VerifyReport } from '../../../server/toolkit/commands/verify.ts';
 import { demoModel, tempDir, writeImageSet } from '../helpers.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 let dir: string;
 let report: VerifyReport;
 let browser: Browser;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   await writeImageSet(images, [[320, 240], [200, 200]], 41);
   // A limited-range camera decoded as full range: the report has a finding, a failure and real diffs.
   report = await runVerify({ reference: model, deployedInput: 'nv12', sourceRange: 'limited', decodeRange: 'full', images, out: path.join(dir, 'report'), threads: 1, quiet: true, thresholds: { minAgreement: 0.5 } });
-  browser = await chromium.launch({ executablePath: process.env.SEGSTREAM_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: [...HEADLESS_CHROMIUM_ARGS] });
 });
 
 afterAll(async () => {
