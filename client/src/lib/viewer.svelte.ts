@@ -347,9 +347,11 @@ export class Viewer {
       return ms === null || ms === undefined ? [] : [{ name, ms }];
     });
     // A tenth of slack: publish runs about every HUD_EVERY_MS, and 999 ms must not wait for the next one.
-    if (now - this.legendPublishedAt >= LEGEND_EVERY_MS * 0.9) {
+    // Only a legend that changed counts against the interval: an unchanged (e.g. still empty) one published just
+    // before the first frame must not hold that frame's legend back for a second.
+    if (now - this.legendPublishedAt >= LEGEND_EVERY_MS * 0.9 && !sameLegend(this.legend, this.latestLegend)) {
       this.legendPublishedAt = now;
-      if (!sameLegend(this.legend, this.latestLegend)) this.legend = this.latestLegend;
+      this.legend = this.latestLegend;
     }
     this.hud = {
       fpsReceived: this.received.rate(now),
